@@ -1,0 +1,39 @@
+# One task menu. Every target installs what it needs into .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint fmt bench install clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)  ## SQLite, sample data, console channel, web UI on :8000
+	$(BIN)/python bot.py demo
+
+test: $(STAMP)  ## the whole suite, on SQLite and PostgreSQL
+	./scripts/ensure-postgres
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	./scripts/ensure-postgres
+	$(BIN)/python -m bench.dispatch
+	$(BIN)/python -m bench.idle_tick
+	$(BIN)/python -m bench.replies
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
