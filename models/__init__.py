@@ -1,0 +1,33 @@
+"""SQLAlchemy models: the data Aftercare keeps. Models are data; behaviour lives in services."""
+
+from models.admin import AppSetting, Lease, TemplateVersion
+from models.base import Base, UTCDateTime
+from models.checkin import KINDS, STATUSES, SURVEY_KINDS, THROTTLED_KINDS, CheckIn, Response
+from models.escalation import Escalation, EscalationEvent
+from models.message import InboundEvent, Message
+from models.people import CHANNELS, LANGUAGES, ROLES, Customer, Rep
+from models.purchase import Purchase
+
+__all__ = [
+    "CHANNELS",
+    "KINDS",
+    "LANGUAGES",
+    "ROLES",
+    "STATUSES",
+    "SURVEY_KINDS",
+    "THROTTLED_KINDS",
+    "AppSetting",
+    "Base",
+    "CheckIn",
+    "Customer",
+    "Escalation",
+    "EscalationEvent",
+    "InboundEvent",
+    "Lease",
+    "Message",
+    "Purchase",
+    "Rep",
+    "Response",
+    "TemplateVersion",
+    "UTCDateTime",
+]

@@ -1,0 +1,70 @@
+"""Every message in and out, the outbox, and processed webhook events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clock import utcnow
+from models.base import Base, UTCDateTime
+
+# Outbound life: queued -> sending -> sent -> delivered | undelivered | failed;
+# `uncertain` when the provider may have taken it but we never heard back;
+# `cancelled` when it must not go any more (opt-out). Inbound: `received`.
+MESSAGE_STATUSES = (
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "uncertain",
+    "cancelled",
+    "received",
+)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # A webhook delivered twice stores one message.
+        UniqueConstraint("channel", "provider_id"),
+        Index("ix_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_messages_customer_id_id", "customer_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "in" / "out"
+    channel: Mapped[str] = mapped_column(String(10))
+    purpose: Mapped[str] = mapped_column(String(30), default="")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"), index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    body: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[list[dict[str, Any]]] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12))
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InboundEvent(Base):
+    """A webhook event already processed (Telegram update_id, Twilio callbacks)."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("source", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

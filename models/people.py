@@ -1,0 +1,74 @@
+"""Reps (and their managers) and the customers they look after."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clock import utcnow
+from models.base import Base, UTCDateTime
+
+LANGUAGES = ("en", "pl", "uk", "ru", "th")
+CHANNELS = ("sms", "telegram")
+ROLES = ("rep", "manager", "admin")
+
+
+def new_link_token() -> str:
+    """A token for the Telegram deep link (`?start=` allows 64 chars of [A-Za-z0-9_-])."""
+    return secrets.token_urlsafe(18)
+
+
+class Rep(Base):
+    __tablename__ = "reps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    role: Mapped[str] = mapped_column(String(10), default="rep")
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    manager: Mapped[Rep | None] = relationship(remote_side=[id])
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        # The planner finds customers due a periodic check-in by range scan.
+        Index("ix_customers_periodic_anchor_at", "periodic_anchor_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    telegram_link_token: Mapped[str] = mapped_column(
+        String(64), unique=True, default=new_link_token
+    )
+    telegram_unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(10), default="sms")
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the last survey went out; the throttle reads it.
+    last_survey_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Periodic check-ins come 90 days after this instant (last survey, or first delivery).
+    periodic_anchor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    rep: Mapped[Rep | None] = relationship()
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.name

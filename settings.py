@@ -1,0 +1,103 @@
+"""Configuration: read from the environment (or a `.env` file) once, checked early.
+
+Every variable here is documented in the README's configuration table; a test
+keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_database_url() -> str:
+    # The default SQLite file lives in the working directory, as DESIGN.md promises.
+    return f"sqlite:///{Path.cwd() / 'aftercare.sqlite3'}"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """All of Aftercare's configuration, one typed object."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        default_factory=_default_database_url, validation_alias=_env("AFTERCARE_DATABASE_URL")
+    )
+    public_url: str = Field("http://127.0.0.1:8000", validation_alias=_env("AFTERCARE_PUBLIC_URL"))
+    api_token: str = Field("", validation_alias=_env("AFTERCARE_API_TOKEN"))
+    business_name: str = Field("Aftercare", validation_alias=_env("AFTERCARE_BUSINESS_NAME"))
+    review_url: str = Field("", validation_alias=_env("AFTERCARE_REVIEW_URL"))
+    referral_url: str = Field("", validation_alias=_env("AFTERCARE_REFERRAL_URL"))
+    default_tz: str = Field("UTC", validation_alias=_env("AFTERCARE_DEFAULT_TZ"))
+    admin_password: str = Field("", validation_alias=_env("AFTERCARE_ADMIN_PASSWORD"))
+    session_secret: str = Field("", validation_alias=_env("AFTERCARE_SESSION_SECRET"))
+    log_level: str = Field("INFO", validation_alias=_env("AFTERCARE_LOG_LEVEL"))
+
+    twilio_account_sid: str = Field("", validation_alias=_env("TWILIO_ACCOUNT_SID"))
+    twilio_auth_token: str = Field("", validation_alias=_env("TWILIO_AUTH_TOKEN"))
+    twilio_from_number: str = Field("", validation_alias=_env("TWILIO_FROM_NUMBER"))
+    twilio_messaging_service_sid: str = Field(
+        "", validation_alias=_env("TWILIO_MESSAGING_SERVICE_SID")
+    )
+    twilio_api_base_url: str = Field("", validation_alias=_env("TWILIO_API_BASE_URL"))
+
+    telegram_bot_token: str = Field("", validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_api_base_url: str = Field("", validation_alias=_env("TELEGRAM_API_BASE_URL"))
+    telegram_webhook_secret: str = Field("", validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
+    telegram_bot_username: str = Field("", validation_alias=_env("TELEGRAM_BOT_USERNAME"))
+
+    @field_validator("default_tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"AFTERCARE_DEFAULT_TZ={value!r} is not an IANA time zone") from exc
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def sms_configured(self) -> bool:
+        return bool(
+            self.twilio_account_sid
+            and self.twilio_auth_token
+            and (self.twilio_from_number or self.twilio_messaging_service_sid)
+        )
+
+    @property
+    def telegram_configured(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()
+
+
+ENV_VARS = sorted(
+    alias
+    for field in Settings.model_fields.values()
+    if isinstance(field.validation_alias, AliasChoices)
+    for alias in field.validation_alias.choices
+    if isinstance(alias, str)
+)
+
+__all__ = ["ENV_VARS", "Settings", "get_settings", "reset_settings"]
