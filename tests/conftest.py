@@ -37,7 +37,8 @@ for _name in list(os.environ):
 
 
 def _postgres_schema_url(worker: str) -> tuple[str, str]:
-    schema = f"aftercare_test_{worker}"
+    # One schema per pytest process: parallel runs on one server never collide.
+    schema = f"aftercare_test_{worker}_{os.getpid()}"
     joiner = "&" if "?" in POSTGRES_URL else "?"
     return f"{POSTGRES_URL}{joiner}options=-csearch_path%3D{schema}", schema
 

@@ -1,0 +1,83 @@
+"""`bot.py nps`: the NPS report in the terminal, or as the JSON document the API serves."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+import settings
+from models.db import open_database
+from reports.nps import GROUP_FIELDS, Bound, NpsFigures, NpsReport, nps_report, parse_bound
+
+# Below this many answers the margin of error is wide (and the usual formula
+# understates it for unanimous answers), so the table says so.
+SMALL_SAMPLE = 30
+
+
+class BoundType(click.ParamType):
+    """DATE (YYYY-MM-DD, a whole UTC day) or an ISO 8601 instant."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_bound(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time.", param, ctx)
+
+
+@click.command("nps")
+@click.option("--since", type=BoundType(), help="First day counted (UTC). Default: the beginning.")
+@click.option("--until", type=BoundType(), help="Last day counted, inclusive (UTC). Default: now.")
+@click.option("--by", type=click.Choice(GROUP_FIELDS), help="Also break the score down by this.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON document.")
+def nps_command(since: Bound | None, until: Bound | None, by: str | None, as_json: bool) -> None:
+    """Net Promoter Score of the answers received, all time unless limited.
+
+    Promoters score 9–10, passives 7–8, detractors 0–6; NPS = % promoters −
+    % detractors (−100..+100). The JSON is the same as GET /api/nps.
+    """
+    _engine, factory = open_database(settings.get_settings().database_url)
+    with factory() as session:
+        try:
+            report = nps_report(session, since, until, by)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        click.echo(render_table(report))
+
+
+def render_table(report: NpsReport) -> str:
+    """The report as an aligned plain-text table: the overall line, then one per group."""
+    rows = [("overall", report.overall)] + [(g.key, g.figures) for g in report.groups]
+    width = max(len("overall"), *(len(key) for key, _ in rows))
+    header = f"{'':<{width}}  {'n':>6}  {'NPS':>6}  {'±MoE':>6}  {'sent':>6}  {'rate':>7}"
+    lines = [_title(report), "", header]
+    for key, figures in rows:
+        lines.append(f"{key:<{width}}  {_row(figures)}")
+    if any(0 < figures.responses < SMALL_SAMPLE for _, figures in rows):
+        lines += ["", f"* fewer than {SMALL_SAMPLE} answers: read the score with care."]
+    return "\n".join(lines)
+
+
+def _title(report: NpsReport) -> str:
+    since = report.since.isoformat() if report.since else "the beginning"
+    until = report.until.isoformat() if report.until else "now"
+    window = "all time" if not (report.since or report.until) else f"{since} to {until} (exclusive)"
+    return f"NPS, {window}" + (f", by {report.by}" if report.by else "")
+
+
+def _row(figures: NpsFigures) -> str:
+    nps = "-" if figures.nps is None else f"{figures.nps:+.1f}"
+    moe = "-" if figures.margin_of_error is None else f"±{figures.margin_of_error:.1f}"
+    rate = "-" if figures.response_rate is None else f"{figures.response_rate:.1f}%"
+    small = " *" if 0 < figures.responses < SMALL_SAMPLE else ""
+    return (
+        f"{figures.responses:>6}  {nps:>6}  {moe:>6}  {figures.surveys_sent:>6}  {rate:>7}{small}"
+    )

@@ -1,0 +1,121 @@
+"""`run` (the production process) and `demo` (everything, locally, no credentials)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from cli.common import configure_logging, database, load_settings, transports_for
+from messaging.channels import Transports
+from settings import Settings
+
+
+def build_app(factory: sessionmaker[Session], transports: Transports, settings: Settings, *, scheduler: bool = True) -> FastAPI:
+    """The one process: web app, and (in its lifespan) the scheduler thread."""
+    from scheduler.loop import SchedulerThread
+    from web.app import create_app
+
+    @asynccontextmanager
+    async def scheduler_running(app: FastAPI) -> AsyncIterator[None]:
+        thread = SchedulerThread(factory, transports, settings)
+        thread.start()
+        try:
+            yield
+        finally:
+            thread.stop()
+
+    hooks: list[Any] = [scheduler_running] if scheduler else []
+    app = create_app(factory, settings, extra_routers=_extra_routers(), lifespan_hooks=hooks)
+    app.state.transports = transports
+    return app
+
+
+def _extra_routers() -> list[Any]:
+    routers: list[Any] = []
+    try:
+        from web.admin import router as admin_router
+
+        routers.append(admin_router)
+    except ImportError:  # the admin UI is optional while it is being built
+        pass
+    return routers
+
+
+def _serve(app: FastAPI, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+def run_command(host: str, port: int) -> None:
+    """Run the production process: web server, webhooks and scheduler in one process."""
+    settings = load_settings()
+    configure_logging(settings)
+    factory = database(settings)
+    _serve(build_app(factory, transports_for(settings), settings), host, port)
+
+
+@click.command("demo")
+@click.option("--port", default=8000, show_default=True, help="Port for the web UI.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--no-serve", is_flag=True, help="Seed and run one pass, then exit (no web server).")
+def demo_command(port: int, host: str, no_serve: bool) -> None:
+    """Try Aftercare locally: SQLite, sample data, console channel, web UI. No credentials."""
+    import os
+
+    from cli.demo_data import seed
+    from clock import utcnow
+    from scheduler.tick import tick
+    from settings import reset_settings
+
+    path = Path.cwd() / "aftercare-demo.sqlite3"
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    api_token = secrets.token_urlsafe(16)
+    password = secrets.token_urlsafe(9)
+    # The demo never touches real providers, whatever the shell or .env holds.
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TELEGRAM_BOT_TOKEN"):
+        os.environ[name] = ""
+    os.environ.update(
+        AFTERCARE_DATABASE_URL=f"sqlite:///{path}",
+        AFTERCARE_API_TOKEN=api_token,
+        AFTERCARE_ADMIN_PASSWORD=password,
+        AFTERCARE_PUBLIC_URL=f"http://{host}:{port}",
+        AFTERCARE_BUSINESS_NAME=os.environ.get("AFTERCARE_BUSINESS_NAME") or "Kowalski Motors",
+        AFTERCARE_REVIEW_URL=os.environ.get("AFTERCARE_REVIEW_URL") or "https://g.page/r/kowalski-motors/review",
+    )
+    reset_settings()
+    settings = load_settings()
+    configure_logging(settings)
+    factory = database(settings)
+    now = utcnow()
+    with factory.begin() as session:
+        counts = seed(session, now)
+    click.echo(f"Seeded {counts['customers']} customers in 5 languages, {counts['purchases']} purchases, {counts['reps']} reps.")
+    transports = transports_for(settings)
+    click.echo("First scheduler pass; the console channel prints every message:\n")
+    report = tick(factory, now, transports, settings)
+    click.echo("\n" + report.summary())
+    if no_serve:
+        return
+    click.echo(
+        f"""
+Aftercare demo is running on http://{host}:{port}/
+  Admin UI:            http://{host}:{port}/admin/   user: admin   password: {password}
+  Customer simulator:  http://{host}:{port}/admin/simulator  (reply as any customer)
+  JSON API:            curl -H 'Authorization: Bearer {api_token}' http://{host}:{port}/api/customers/c-en-1
+  API docs:            http://{host}:{port}/docs
+Press Ctrl+C to stop. Data: {path}
+"""
+    )
+    _serve(build_app(factory, transports, settings), host, port)

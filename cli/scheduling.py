@@ -1,0 +1,52 @@
+"""`tick`, `plan` and `migrate`: the scheduler from the command line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from cli.common import configure_logging, database, instant_option, load_settings, transports_for
+from clock import utcnow
+from models.db import open_database
+
+
+@click.command("tick")
+@instant_option("--now", "Run the pass as if it were this instant (ISO 8601; default: the real clock).")
+def tick_command(now: datetime | None) -> None:
+    """Run one scheduler pass (plan, send, remind, expire), print a summary, exit."""
+    from scheduler.tick import tick
+
+    settings = load_settings()
+    configure_logging(settings)
+    report = tick(database(settings), now or utcnow(), transports_for(settings), settings)
+    click.echo(report.summary())
+
+
+@click.command("plan")
+@instant_option("--at", "Show what a tick at this instant would do (default: now).")
+@click.option("--limit", default=50, show_default=True, help="Messages to print in full.")
+def plan_command(at: datetime | None, limit: int) -> None:
+    """Show what a tick would send and hold back, with reasons. Sends nothing."""
+    from scheduler.tick import preview
+
+    settings = load_settings()
+    report = preview(database(settings), at or utcnow(), transports_for(settings), settings)
+    click.echo(report.summary().replace("tick at", "plan for a tick at", 1))
+    for outcome in report.outcomes[:limit]:
+        what = {"send": "SEND", "wait": "WAIT", "suppress": "SKIP", "fail": "FAIL"}[outcome.action]
+        click.echo(f"\n{what:4} #{outcome.checkin_id} {outcome.kind} -> {outcome.customer} via {outcome.channel or '-'}")
+        if outcome.reason:
+            click.echo(f"     why: {outcome.reason}")
+        if outcome.body:
+            click.echo("     " + outcome.body.replace("\n", "\n     "))
+    if len(report.outcomes) > limit:
+        click.echo(f"\n... and {len(report.outcomes) - limit} more (use --limit)")
+
+
+@click.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema up to date (every command also does this itself)."""
+    settings = load_settings()
+    open_database(settings.database_url)
+    click.echo("database schema is up to date")

@@ -1,0 +1,44 @@
+"""The console channel: prints every message and remembers it. Used without credentials."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+from dataclasses import dataclass
+from typing import TextIO
+
+from messaging.channels.base import Buttons, SendResult
+
+
+@dataclass(frozen=True)
+class ConsoleMessage:
+    to: str
+    text: str
+    buttons: Buttons | None
+    provider_id: str
+
+
+class ConsoleChannel:
+    name = "console"
+
+    def __init__(self, stream: TextIO | None = sys.stdout) -> None:
+        self.stream = stream
+        self.sent: list[ConsoleMessage] = []
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._prefix = f"console-{id(self):x}"
+
+    def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
+        with self._lock:
+            provider_id = f"{self._prefix}-{next(self._ids)}"
+            self.sent.append(ConsoleMessage(to, text, buttons, provider_id))
+        if self.stream is not None:
+            labels = "  ".join(f"[{b.text}]" for row in buttons or [] for b in row)
+            print(f"--> {to}: {text}" + (f"\n    {labels}" if labels else ""), file=self.stream)
+        return SendResult(provider_id=provider_id)
+
+    def to(self, address: str) -> list[str]:
+        """What this address received, oldest first (for tests and the demo)."""
+        with self._lock:
+            return [m.text for m in self.sent if m.to == address]

@@ -1,0 +1,260 @@
+"""The one outgoing path: queue a message in the database, then drain the queue.
+
+Queuing happens inside the caller's transaction, so a message exists exactly
+when the decision to send it was committed. Draining claims a batch (row
+locks with SKIP LOCKED on PostgreSQL; SQLite serialises writers), sends each
+message through its transport, and records the outcome. Several processes may
+drain the same queue; a message is claimed by one of them only.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from messaging.channels import Transports
+from messaging.channels.base import Buttons, SendError, buttons_from_json, buttons_to_json
+from models import CheckIn, Customer, Message
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+# A claim older than this means the process died mid-send: the provider may or may
+# not have the message, so it becomes "uncertain" rather than being sent again.
+STALE_CLAIM = timedelta(minutes=10)
+# Messages a customer who opted out may still receive (the confirmation itself, HELP).
+ALLOWED_AFTER_OPT_OUT = frozenset({"opt_out_confirmation", "help"})
+
+
+def queue_message(
+    session: Session,
+    *,
+    now: datetime,
+    channel: str,
+    address: str,
+    body: str,
+    purpose: str,
+    customer_id: int | None = None,
+    rep_id: int | None = None,
+    checkin_id: int | None = None,
+    buttons: Buttons | None = None,
+) -> Message:
+    """Add an outgoing message to the queue (committed with the caller's transaction)."""
+    message = Message(
+        direction="out",
+        channel=channel,
+        address=address,
+        body=body,
+        purpose=purpose,
+        customer_id=customer_id,
+        rep_id=rep_id,
+        checkin_id=checkin_id,
+        buttons=buttons_to_json(buttons),
+        status="queued",
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... capped at one hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+@dataclass
+class DrainReport:
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    def __getitem__(self, key: str) -> int:
+        return self.outcomes[key]
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+
+@dataclass
+class _Claimed:
+    id: int
+    channel: str
+    address: str
+    body: str
+    buttons: Any
+    customer_id: int | None
+    checkin_id: int | None
+    purpose: str
+    attempts: int
+
+
+def drain(
+    factory: sessionmaker[Session],
+    now: datetime,
+    transports: Transports,
+    *,
+    batch_size: int = 200,
+    max_batches: int | None = None,
+) -> DrainReport:
+    """Send every queued message whose time has come; return what happened to them."""
+    report = DrainReport()
+    worker = secrets.token_hex(8)
+    with factory.begin() as session:
+        _mark_stale_claims(session, now)
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        claimed = _claim(factory, now, worker, batch_size)
+        if not claimed:
+            break
+        batches += 1
+        _send_batch(factory, now, transports, claimed, report)
+    return report
+
+
+def _mark_stale_claims(session: Session, now: datetime) -> None:
+    session.execute(
+        update(Message)
+        .where(Message.status == "sending", Message.next_attempt_at < now - STALE_CLAIM)
+        .values(status="uncertain", error="the sending process stopped before the provider answered")
+    )
+
+
+def _claim(factory: sessionmaker[Session], now: datetime, worker: str, limit: int) -> list[_Claimed]:
+    due = (
+        select(Message.id)
+        .where(Message.status == "queued", Message.next_attempt_at <= now)
+        .order_by(Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claim = (
+        update(Message)
+        .where(Message.id.in_(due.scalar_subquery()), Message.status == "queued")
+        .values(status="sending", claimed_by=worker, attempts=Message.attempts + 1, next_attempt_at=now)
+        .returning(
+            Message.id,
+            Message.channel,
+            Message.address,
+            Message.body,
+            Message.buttons,
+            Message.customer_id,
+            Message.checkin_id,
+            Message.purpose,
+            Message.attempts,
+        )
+    )
+    with factory.begin() as session:
+        rows = session.execute(claim, execution_options={"synchronize_session": False}).all()
+    return sorted((_Claimed(*row) for row in rows), key=lambda m: m.id)
+
+
+def _send_batch(
+    factory: sessionmaker[Session],
+    now: datetime,
+    transports: Transports,
+    claimed: list[_Claimed],
+    report: DrainReport,
+) -> None:
+    with factory() as session:
+        customer_ids = {m.customer_id for m in claimed if m.customer_id is not None}
+        opted_out = set(
+            session.scalars(
+                select(Customer.id).where(Customer.id.in_(customer_ids), Customer.opted_out_at.is_not(None))
+            )
+        ) if customer_ids else set()
+    outcomes: list[tuple[_Claimed, str, dict[str, Any]]] = []
+    for message in claimed:
+        if message.customer_id in opted_out and message.purpose not in ALLOWED_AFTER_OPT_OUT:
+            outcomes.append((message, "cancelled", {"error": "customer opted out"}))
+            continue
+        outcomes.append(_send_one(transports, message, now))
+    with factory.begin() as session:
+        # Load the batch's rows once; recording then touches no row twice.
+        rows = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_([c.id for c in claimed])))}
+        checkin_ids = [c.checkin_id for c in claimed if c.checkin_id is not None]
+        if checkin_ids:
+            session.scalars(select(CheckIn).where(CheckIn.id.in_(checkin_ids))).all()
+        for message, outcome, values in outcomes:
+            report.outcomes[outcome] += 1
+            _record(session, now, rows[message.id], message, outcome, values)
+
+
+def _send_one(transports: Transports, message: _Claimed, now: datetime) -> tuple[_Claimed, str, dict[str, Any]]:
+    transport = transports.get(message.channel)
+    try:
+        result = transport.send(message.address, message.body, buttons_from_json(message.buttons))
+    except SendError as error:
+        values: dict[str, Any] = {"error": str(error), "error_code": error.code}
+        if error.uncertain:
+            return message, "uncertain", values
+        if error.unreachable:
+            return message, "unreachable", values
+        if error.permanent or message.attempts >= MAX_ATTEMPTS:
+            return message, "failed", values
+        pause = timedelta(seconds=error.retry_after) if error.retry_after else backoff(message.attempts)
+        values["next_attempt_at"] = now + pause
+        return message, "retry", values
+    except Exception as error:  # a bug in a transport must not lose the message
+        log.exception("transport %s crashed sending message %s", message.channel, message.id)
+        return message, "retry", {"error": repr(error), "next_attempt_at": now + backoff(message.attempts)}
+    return message, "sent", {"provider_id": result.provider_id}
+
+
+def _record(
+    session: Session, now: datetime, row: Message, message: _Claimed, outcome: str, values: dict[str, Any]
+) -> None:
+    row.error = values.get("error")
+    row.error_code = values.get("error_code")
+    if outcome == "sent":
+        row.status, row.provider_id, row.sent_at, row.error = "sent", values["provider_id"], now, None
+    elif outcome == "retry":
+        row.status, row.next_attempt_at = "queued", values["next_attempt_at"]
+    elif outcome == "unreachable":
+        row.status = "failed"
+        _reroute_unreachable(session, now, row)
+    else:
+        row.status = outcome  # failed, uncertain, cancelled
+    if message.checkin_id is not None and message.purpose in ("survey", "delay_notice"):
+        _update_checkin(session, now, message.checkin_id, row)
+
+
+def _reroute_unreachable(session: Session, now: datetime, row: Message) -> None:
+    """The customer blocked the bot: mark Telegram dead, and resend by SMS if we have a phone."""
+    if row.customer_id is None:
+        return
+    customer = session.get_one(Customer, row.customer_id)
+    customer.telegram_unreachable_at = customer.telegram_unreachable_at or now
+    if customer.phone and row.channel != "sms":
+        queue_message(
+            session,
+            now=now,
+            channel="sms",
+            address=customer.phone,
+            body=row.body,
+            purpose=row.purpose,
+            customer_id=customer.id,
+            checkin_id=row.checkin_id,
+        )
+        row.checkin_id = None  # the new message carries the check-in now
+
+
+def _update_checkin(session: Session, now: datetime, checkin_id: int, row: Message) -> None:
+    checkin = session.get_one(CheckIn, checkin_id)
+    if row.checkin_id is None or checkin.status != "queued":
+        return
+    if row.status in ("sent", "uncertain"):
+        checkin.status, checkin.sent_at, checkin.channel = "sent", now, row.channel
+        if row.status == "uncertain":
+            checkin.error = f"uncertain: {row.error}"
+    elif row.status in ("failed", "cancelled"):
+        checkin.status = "failed" if row.status == "failed" else "suppressed"
+        checkin.error = row.error
+        checkin.reason = row.error if row.status == "cancelled" else f"send failed: {row.error}"
+        checkin.closed_at = now

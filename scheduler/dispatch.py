@@ -1,0 +1,228 @@
+"""Step 2 of a pass: claim due check-ins, decide each, render and queue the sendable ones.
+
+A batch is claimed with one conditional UPDATE (row locks with SKIP LOCKED on
+PostgreSQL), decided, and committed together with the messages it queues, so
+two processes never dispatch the same check-in and a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from babel.dates import format_date
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from messaging.compose import TemplateBook, customer_context, score_buttons
+from messaging.outbox import queue_message
+from messaging.render import TemplateError
+from models import CheckIn, Customer, Escalation, Purchase
+from scheduler.decisions import SURVEY_KINDS, Decision, Facts, decide, reachable_channel
+from scheduler.quiet_hours import local_today, zone_for
+from scheduler.rules import CadenceRules
+from settings import Settings
+
+TEMPLATE_FOR_KIND = {
+    "post_delivery": "survey_post_delivery",
+    "periodic": "survey_periodic",
+    "service": "survey_service",
+    "recovery": "survey_recovery",
+    "delay_notice": "delay_notice",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one due check-in (also what `plan --at` prints)."""
+
+    checkin_id: int
+    customer: str
+    kind: str
+    action: str  # "send", "wait", "suppress", "fail"
+    channel: str | None = None
+    reason: str | None = None
+    body: str | None = None
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[CheckIn]:
+    due = (
+        select(CheckIn.id)
+        .where(
+            CheckIn.status == "scheduled",
+            CheckIn.due_at <= now,
+            (CheckIn.not_before.is_(None)) | (CheckIn.not_before <= now),
+        )
+        .order_by(CheckIn.due_at, CheckIn.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed_ids = session.scalars(
+        update(CheckIn)
+        .where(CheckIn.id.in_(due.scalar_subquery()), CheckIn.status == "scheduled")
+        .values(status="queued")
+        .returning(CheckIn.id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    if not claimed_ids:
+        return []
+    return list(session.scalars(select(CheckIn).where(CheckIn.id.in_(claimed_ids)).order_by(CheckIn.due_at, CheckIn.id)))
+
+
+class _Neighbourhood:
+    """Everything about the batch's customers that the decisions read, in four queries."""
+
+    def __init__(self, session: Session, checkins: list[CheckIn], now: datetime, default_tz: str) -> None:
+        customer_ids = {c.customer_id for c in checkins}
+        self.customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
+        purchase_ids = {c.purchase_id for c in checkins if c.purchase_id is not None}
+        self.purchases = (
+            {p.id: p for p in session.scalars(select(Purchase).where(Purchase.id.in_(purchase_ids)))}
+            if purchase_ids
+            else {}
+        )
+        self.open_escalation = dict(
+            session.execute(
+                select(Escalation.customer_id, func.min(Escalation.id))
+                .where(Escalation.customer_id.in_(customer_ids), Escalation.status != "resolved")
+                .group_by(Escalation.customer_id)
+            ).all()
+        )
+        self.overdue: dict[int, str] = {}
+        undelivered = session.execute(
+            select(Purchase.customer_id, Purchase.product, Purchase.promised_delivery_date).where(
+                Purchase.customer_id.in_(customer_ids),
+                Purchase.delivered_at.is_(None),
+                Purchase.promised_delivery_date.is_not(None),
+                Purchase.promised_delivery_date <= now.date(),
+            )
+        ).all()
+        for customer_id, product, promised in undelivered:
+            customer = self.customers[customer_id]
+            if promised < local_today(now, zone_for(customer.timezone, default_tz)):
+                self.overdue.setdefault(customer_id, product)
+
+    def facts(self, checkin: CheckIn, default_tz: str) -> Facts:
+        customer = self.customers[checkin.customer_id]
+        return Facts(
+            kind=checkin.kind,
+            zone=zone_for(customer.timezone, default_tz),
+            opted_out=customer.opted_out_at is not None,
+            channel=reachable_channel(
+                customer.channel, customer.phone, customer.telegram_chat_id, customer.telegram_unreachable_at is not None
+            ),
+            last_survey_at=customer.last_survey_at,
+            open_escalation_id=self.open_escalation.get(customer.id),
+            overdue_product=self.overdue.get(customer.id),
+        )
+
+
+def dispatch_batch(
+    session: Session,
+    now: datetime,
+    rules: CadenceRules,
+    settings: Settings,
+    book: TemplateBook,
+    transport_name: Any,
+    *,
+    limit: int = 500,
+) -> list[Outcome]:
+    """Claim up to `limit` due check-ins and settle each of them; [] when none are due."""
+    checkins = claim_due(session, now, limit)
+    if not checkins:
+        return []
+    around = _Neighbourhood(session, checkins, now, settings.default_tz)
+    outcomes = []
+    for checkin in checkins:
+        facts = around.facts(checkin, settings.default_tz)
+        decision = decide(facts, now, rules)
+        outcomes.append(_apply(session, now, checkin, around, facts, decision, settings, book, transport_name))
+    return outcomes
+
+
+def _apply(
+    session: Session,
+    now: datetime,
+    checkin: CheckIn,
+    around: _Neighbourhood,
+    facts: Facts,
+    decision: Decision,
+    settings: Settings,
+    book: TemplateBook,
+    transport_name: Any,
+) -> Outcome:
+    customer = around.customers[checkin.customer_id]
+    label = f"{customer.external_id} ({customer.name})"
+    if decision.action == "wait":
+        checkin.status, checkin.reason, checkin.not_before = "scheduled", decision.reason, decision.not_before
+        return Outcome(checkin.id, label, checkin.kind, "wait", facts.channel, decision.reason)
+    if decision.action == "suppress":
+        _close(checkin, customer, now, "suppressed", decision.reason)
+        return Outcome(checkin.id, label, checkin.kind, "suppress", facts.channel, decision.reason)
+    assert facts.channel is not None
+    channel = transport_name(facts.channel)
+    try:
+        composed = book.compose(
+            TEMPLATE_FOR_KIND[checkin.kind], customer.language, _context(checkin, customer, around, settings, channel)
+        )
+    except TemplateError as error:
+        _close(checkin, customer, now, "failed", f"template error: {error}")
+        return Outcome(checkin.id, label, checkin.kind, "fail", facts.channel, checkin.reason)
+    address = customer.phone if facts.channel == "sms" else str(customer.telegram_chat_id)
+    is_survey = checkin.kind in SURVEY_KINDS
+    queue_message(
+        session,
+        now=now,
+        channel=channel,
+        address=address or "",
+        body=composed.body,
+        purpose="survey" if is_survey else "delay_notice",
+        customer_id=customer.id,
+        checkin_id=checkin.id,
+        buttons=score_buttons(checkin.id) if is_survey else None,
+    )
+    checkin.channel, checkin.reason, checkin.not_before = channel, None, None
+    checkin.template_key, checkin.template_version = composed.key, composed.version
+    if is_survey:
+        customer.last_survey_at = now
+        customer.periodic_anchor_at = now
+    return Outcome(checkin.id, label, checkin.kind, "send", channel, None, composed.body)
+
+
+def _close(checkin: CheckIn, customer: Customer, now: datetime, status: str, reason: str | None) -> None:
+    checkin.status, checkin.reason, checkin.closed_at, checkin.not_before = status, reason, now, None
+    if checkin.kind == "periodic":
+        # Otherwise the same periodic would be due again at once, forever.
+        customer.periodic_anchor_at = now
+
+
+def _context(
+    checkin: CheckIn, customer: Customer, around: _Neighbourhood, settings: Settings, channel: str
+) -> dict[str, Any]:
+    purchase = around.purchases.get(checkin.purchase_id) if checkin.purchase_id else None
+    extra: dict[str, Any] = {"product": purchase.product if purchase else None}
+    if checkin.kind == "delay_notice" and purchase and purchase.promised_delivery_date:
+        extra["promised_date"] = format_date(purchase.promised_delivery_date, "long", locale=customer.language)
+    return customer_context(customer, settings, channel, **extra)
+
+
+def dispatch(
+    factory: sessionmaker[Session],
+    now: datetime,
+    rules: CadenceRules,
+    settings: Settings,
+    transport_name: Any,
+    *,
+    batch_size: int = 500,
+) -> Iterator[Outcome]:
+    """Dispatch every due check-in, one committed batch at a time."""
+    with factory() as session:
+        book = TemplateBook.load(session)
+    while True:
+        with factory.begin() as session:
+            outcomes = dispatch_batch(session, now, rules, settings, book, transport_name, limit=batch_size)
+        if not outcomes:
+            return
+        yield from outcomes

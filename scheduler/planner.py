@@ -1,0 +1,171 @@
+"""Step 1 of a pass: create the check-ins that the cadence rules make due.
+
+Each rule reads candidates through an index (a range of delivery times, of
+promised dates, of anchors) and inserts with ON CONFLICT DO NOTHING on the
+(customer, kind, dedupe_key) key. Running the same pass twice, or in two
+processes at once, therefore creates nothing new: the database decides.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, and_, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from models import CheckIn, Customer, Escalation, Purchase
+from scheduler import cadence
+from scheduler.quiet_hours import zone_for
+from scheduler.rules import CadenceRules
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement: Insert = insert_fn(CheckIn).on_conflict_do_nothing(
+        index_elements=["customer_id", "kind", "dedupe_key"]
+    )
+    result = session.execute(statement.returning(CheckIn.id), rows)
+    return len(result.all())
+
+
+def _row(customer_id: int, kind: str, key: str, due_at: datetime, now: datetime, **extra: Any) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "kind": kind,
+        "dedupe_key": key,
+        "due_at": due_at,
+        "status": "scheduled",
+        "created_at": now,
+        "purchase_id": extra.get("purchase_id"),
+    }
+
+
+def _no_checkin(kind: str, key: Any) -> Any:
+    return ~exists().where(CheckIn.kind == kind, CheckIn.dedupe_key == key)
+
+
+def plan_post_delivery(session: Session, now: datetime, rules: CadenceRules) -> int:
+    oldest = now - rules.max_post_delivery_delay - timedelta(days=rules.post_delivery_max_lateness_days)
+    newest = now - rules.min_post_delivery_delay
+    key = "p" + Purchase.id.cast(type_=CheckIn.dedupe_key.type)
+    candidates = session.execute(
+        select(Purchase.id, Purchase.customer_id, Purchase.category, Purchase.delivered_at).where(
+            Purchase.delivered_at > oldest,
+            Purchase.delivered_at <= newest,
+            ~exists().where(
+                CheckIn.customer_id == Purchase.customer_id,
+                CheckIn.kind == "post_delivery",
+                CheckIn.dedupe_key == key,
+            ),
+        )
+    ).all()
+    rows = []
+    for purchase_id, customer_id, category, delivered_at in candidates:
+        due = cadence.post_delivery_due(delivered_at, category, rules)
+        if due <= now and not cadence.post_delivery_too_late(due, now, rules):
+            rows.append(_row(customer_id, "post_delivery", f"p{purchase_id}", due, now, purchase_id=purchase_id))
+    return _insert_ignoring_duplicates(session, rows)
+
+
+def plan_delay_notices(session: Session, now: datetime, rules: CadenceRules, default_tz: str) -> int:
+    earliest = (now - timedelta(days=rules.delay_notice_max_age_days + 2)).date()
+    candidates = session.execute(
+        select(Purchase.id, Purchase.customer_id, Purchase.promised_delivery_date, Customer.timezone)
+        .join(Customer, Customer.id == Purchase.customer_id)
+        .where(
+            Purchase.promised_delivery_date >= earliest,
+            Purchase.promised_delivery_date <= now.date() + timedelta(days=1),
+            Purchase.delivered_at.is_(None),
+        )
+    ).all()
+    rows = []
+    for purchase_id, customer_id, promised, zone_name in candidates:
+        due = cadence.delay_notice_due(promised, zone_for(zone_name, default_tz))
+        if due <= now:
+            key = f"p{purchase_id}:{promised.isoformat()}"
+            rows.append(_row(customer_id, "delay_notice", key, due, now, purchase_id=purchase_id))
+    return _insert_ignoring_duplicates(session, rows)
+
+
+def plan_periodic(session: Session, now: datetime, rules: CadenceRules) -> int:
+    candidates = session.execute(
+        select(Customer.id, Customer.periodic_anchor_at).where(
+            Customer.periodic_anchor_at <= now - timedelta(days=rules.periodic_days),
+            Customer.opted_out_at.is_(None),
+        )
+    ).all()
+    rows = []
+    for customer_id, anchor in candidates:
+        due = cadence.periodic_due(anchor, rules)
+        rows.append(_row(customer_id, "periodic", due.date().isoformat(), due, now))
+    return _insert_ignoring_duplicates(session, rows)
+
+
+def plan_service(session: Session, now: datetime, rules: CadenceRules) -> int:
+    candidates = session.execute(
+        select(Purchase.id, Purchase.customer_id, Purchase.delivered_at, Purchase.next_service_at).where(
+            Purchase.next_service_at <= now
+        )
+    ).all()
+    rows = []
+    for purchase_id, customer_id, delivered_at, due in candidates:
+        number = cadence.service_number(delivered_at or due, due, rules)
+        rows.append(_row(customer_id, "service", f"p{purchase_id}:s{number}", due, now, purchase_id=purchase_id))
+        # Advance only if nobody else did: a conditional update, safe under concurrency.
+        session.execute(
+            update(Purchase)
+            .where(Purchase.id == purchase_id, Purchase.next_service_at == due)
+            .values(next_service_at=due + timedelta(days=rules.service_days))
+        )
+    return _insert_ignoring_duplicates(session, rows)
+
+
+def plan_recovery(session: Session, now: datetime, rules: CadenceRules) -> int:
+    delay = timedelta(days=rules.recovery_days)
+    candidates = session.execute(
+        select(Escalation.id, Escalation.customer_id, Escalation.resolved_at).where(
+            Escalation.resolved_at <= now - delay,
+            Escalation.resolved_at > now - delay - timedelta(days=30),
+            Escalation.recovery_checkin_id.is_(None),
+            Escalation.kind == "detractor",
+        )
+    ).all()
+    rows = [
+        _row(customer_id, "recovery", f"e{escalation_id}", cadence.recovery_due(resolved_at, rules), now)
+        for escalation_id, customer_id, resolved_at in candidates
+    ]
+    created = _insert_ignoring_duplicates(session, rows)
+    for escalation_id, customer_id, _ in candidates:
+        checkin_id = session.scalar(
+            select(CheckIn.id).where(
+                and_(CheckIn.customer_id == customer_id, CheckIn.kind == "recovery", CheckIn.dedupe_key == f"e{escalation_id}")
+            )
+        )
+        session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.recovery_checkin_id.is_(None))
+            .values(recovery_checkin_id=checkin_id)
+        )
+    return created
+
+
+def plan(session: Session, now: datetime, rules: CadenceRules, default_tz: str) -> Counter[str]:
+    """Create every check-in due at `now`; return how many of each kind were new."""
+    return Counter(
+        {
+            "post_delivery": plan_post_delivery(session, now, rules),
+            "delay_notice": plan_delay_notices(session, now, rules, default_tz),
+            "periodic": plan_periodic(session, now, rules),
+            "service": plan_service(session, now, rules),
+            "recovery": plan_recovery(session, now, rules),
+        }
+    )
+
+
+__all__ = ["plan"]

@@ -1,0 +1,91 @@
+"""Step 3 of a pass: one reminder for an unanswered survey, then expiry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from messaging.compose import TemplateBook, customer_context, score_buttons
+from messaging.outbox import queue_message
+from messaging.render import TemplateError
+from models import CheckIn, Customer
+from scheduler.decisions import SURVEY_KINDS
+from scheduler.quiet_hours import is_quiet, quiet_hours_end, zone_for
+from scheduler.rules import CadenceRules
+from settings import Settings
+
+
+def send_reminders(
+    session: Session,
+    now: datetime,
+    rules: CadenceRules,
+    settings: Settings,
+    book: TemplateBook,
+    transport_name: Callable[[str], str],
+    *,
+    limit: int = 1000,
+) -> int:
+    """Queue one reminder per survey left unanswered for `reminder_days`; returns how many."""
+    if rules.reminder_days <= 0:
+        return 0
+    rows = session.execute(
+        select(CheckIn, Customer)
+        .join(Customer, Customer.id == CheckIn.customer_id)
+        .where(
+            CheckIn.status == "sent",
+            CheckIn.sent_at <= now - timedelta(days=rules.reminder_days),
+            CheckIn.sent_at > now - timedelta(days=rules.expire_days),
+            CheckIn.reminder_sent_at.is_(None),
+            CheckIn.kind.in_(SURVEY_KINDS),
+        )
+        .order_by(CheckIn.sent_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=CheckIn)
+    ).all()
+    sent = 0
+    for checkin, customer in rows:
+        if customer.opted_out_at is not None:
+            continue  # never to an opted-out customer; the check-in simply expires
+        zone = zone_for(customer.timezone, settings.default_tz)
+        if is_quiet(now, zone, rules):
+            wake = quiet_hours_end(now, zone, rules).astimezone(zone)
+            checkin.reason = f"reminder waits for quiet hours to end ({wake:%Y-%m-%d %H:%M} {zone.key})"
+            continue
+        address = customer.phone if checkin.channel in ("sms", "console") and customer.phone else None
+        if checkin.channel == "telegram" or (address is None and customer.telegram_chat_id):
+            address = str(customer.telegram_chat_id)
+        try:
+            composed = book.compose("reminder", customer.language, customer_context(customer, settings, checkin.channel or "sms"))
+        except TemplateError as error:
+            checkin.reason = f"reminder not sent: template error: {error}"
+            checkin.reminder_sent_at = now
+            continue
+        queue_message(
+            session,
+            now=now,
+            channel=checkin.channel or transport_name(customer.channel),
+            address=address or "",
+            body=composed.body,
+            purpose="reminder",
+            customer_id=customer.id,
+            checkin_id=checkin.id,
+            buttons=score_buttons(checkin.id),
+        )
+        checkin.reminder_sent_at, checkin.reason = now, None
+        sent += 1
+    return sent
+
+
+def expire_unanswered(session: Session, now: datetime, rules: CadenceRules) -> int:
+    """Close surveys nobody answered within `expire_days`; returns how many."""
+    result = session.execute(
+        update(CheckIn)
+        .where(CheckIn.status == "sent", CheckIn.sent_at <= now - timedelta(days=rules.expire_days))
+        .values(status="expired", closed_at=now, reason="no answer")
+        .returning(CheckIn.id),
+        execution_options={"synchronize_session": False},
+    )
+    return len(result.all())

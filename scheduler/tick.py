@@ -1,0 +1,95 @@
+"""One scheduler pass at a given `now`: plan, dispatch, remind and expire, then send."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from messaging.channels import Transports
+from messaging.compose import TemplateBook
+from messaging.outbox import DrainReport, drain
+from scheduler.dispatch import Outcome, dispatch, dispatch_batch
+from scheduler.planner import plan
+from scheduler.reminders import expire_unanswered, send_reminders
+from scheduler.rules import load_rules
+from settings import Settings
+
+
+@dataclass
+class TickReport:
+    now: datetime
+    planned: Counter[str] = field(default_factory=Counter)
+    decided: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    reminders: int = 0
+    expired: int = 0
+    drained: DrainReport = field(default_factory=DrainReport)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        self.decided[outcome.action] += 1
+        if outcome.reason:
+            # "quiet hours: waits until ..." -> "quiet hours", so the summary groups them.
+            self.reasons[outcome.reason.split(":")[0]] += 1
+
+    def summary(self) -> str:
+        planned = ", ".join(f"{k} {v}" for k, v in sorted(self.planned.items()) if v) or "nothing"
+        lines = [
+            f"tick at {self.now.isoformat()}",
+            f"  planned:    {planned}",
+            f"  dispatched: {self.decided['send']} to send, {self.decided['wait']} waiting, "
+            f"{self.decided['suppress']} suppressed, {self.decided['fail']} failed",
+        ]
+        for reason, count in self.reasons.most_common():
+            lines.append(f"     {count:>6}  {reason}")
+        lines.append(f"  reminders:  {self.reminders}   expired: {self.expired}")
+        sent = ", ".join(f"{k} {v}" for k, v in sorted(self.drained.outcomes.items())) or "nothing"
+        lines.append(f"  messages:   {sent}")
+        return "\n".join(lines)
+
+
+def tick(
+    factory: sessionmaker[Session],
+    now: datetime,
+    transports: Transports,
+    settings: Settings,
+    *,
+    keep_outcomes: bool = False,
+) -> TickReport:
+    """Run one pass as if the time were `now`; everything it records carries `now`."""
+    report = TickReport(now)
+    with factory.begin() as session:
+        rules = load_rules(session)
+        report.planned = plan(session, now, rules, settings.default_tz)
+    for outcome in dispatch(factory, now, rules, settings, transports.name_for):
+        report.add(outcome)
+        if keep_outcomes:
+            report.outcomes.append(outcome)
+    with factory.begin() as session:
+        book = TemplateBook.load(session)
+        report.reminders = send_reminders(session, now, rules, settings, book, transports.name_for)
+        report.expired = expire_unanswered(session, now, rules)
+    report.drained = drain(factory, now, transports)
+    return report
+
+
+def preview(factory: sessionmaker[Session], at: datetime, transports: Transports, settings: Settings) -> TickReport:
+    """What a tick at `at` would do, computed inside a transaction that is rolled back."""
+    report = TickReport(at)
+    with factory() as session:
+        try:
+            rules = load_rules(session)
+            report.planned = plan(session, at, rules, settings.default_tz)
+            book = TemplateBook.load(session)
+            while batch := dispatch_batch(session, at, rules, settings, book, transports.name_for):
+                for outcome in batch:
+                    report.add(outcome)
+                    report.outcomes.append(outcome)
+            report.reminders = send_reminders(session, at, rules, settings, book, transports.name_for)
+            report.expired = expire_unanswered(session, at, rules)
+        finally:
+            session.rollback()
+    return report
