@@ -6,7 +6,6 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, text
@@ -17,7 +16,6 @@ POSTGRES_URL = os.environ.get("AFTERCARE_BENCH_POSTGRES_URL", "postgresql+psycop
 SCHEMA = "aftercare_bench"
 
 
-@contextmanager
 def fresh_databases(kinds: tuple[str, ...] = ("sqlite", "postgresql")) -> Iterator[tuple[str, Engine]]:
     """Yield (kind, migrated empty engine) for each kind that is available."""
     for kind in kinds:

@@ -179,11 +179,16 @@ def _send_batch(
         # Load the batch's rows once; recording then touches no row twice.
         rows = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_([c.id for c in claimed])))}
         checkin_ids = [c.checkin_id for c in claimed if c.checkin_id is not None]
-        if checkin_ids:
-            session.scalars(select(CheckIn).where(CheckIn.id.in_(checkin_ids))).all()
-        for message, outcome, values in outcomes:
-            report.outcomes[outcome] += 1
-            _record(session, now, rows[message.id], message, outcome, values)
+        checkins = (
+            {c.id: c for c in session.scalars(select(CheckIn).where(CheckIn.id.in_(checkin_ids)))}
+            if checkin_ids
+            else {}
+        )
+        # One flush at commit (batched UPDATEs) instead of one per row.
+        with session.no_autoflush:
+            for message, outcome, values in outcomes:
+                report.outcomes[outcome] += 1
+                _record(session, now, rows[message.id], message, outcome, values, checkins)
 
 
 def _send_one(transports: Transports, message: _Claimed, now: datetime) -> tuple[_Claimed, str, dict[str, Any]]:
@@ -208,7 +213,13 @@ def _send_one(transports: Transports, message: _Claimed, now: datetime) -> tuple
 
 
 def _record(
-    session: Session, now: datetime, row: Message, message: _Claimed, outcome: str, values: dict[str, Any]
+    session: Session,
+    now: datetime,
+    row: Message,
+    message: _Claimed,
+    outcome: str,
+    values: dict[str, Any],
+    checkins: dict[int, CheckIn],
 ) -> None:
     row.error = values.get("error")
     row.error_code = values.get("error_code")
@@ -222,7 +233,7 @@ def _record(
     else:
         row.status = outcome  # failed, uncertain, cancelled
     if message.checkin_id is not None and message.purpose in ("survey", "delay_notice"):
-        _update_checkin(session, now, message.checkin_id, row)
+        _update_checkin(now, checkins[message.checkin_id], row)
 
 
 def _reroute_unreachable(session: Session, now: datetime, row: Message) -> None:
@@ -245,8 +256,7 @@ def _reroute_unreachable(session: Session, now: datetime, row: Message) -> None:
         row.checkin_id = None  # the new message carries the check-in now
 
 
-def _update_checkin(session: Session, now: datetime, checkin_id: int, row: Message) -> None:
-    checkin = session.get_one(CheckIn, checkin_id)
+def _update_checkin(now: datetime, checkin: CheckIn, row: Message) -> None:
     if row.checkin_id is None or checkin.status != "queued":
         return
     if row.status in ("sent", "uncertain"):

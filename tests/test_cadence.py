@@ -33,7 +33,9 @@ def test_delay_notice_is_due_at_the_start_of_the_next_local_day() -> None:
 
 def test_delay_notice_respects_the_dst_change_in_the_customers_zone() -> None:
     # Poland moves to summer time on 2026-03-29: midnight of the 30th is 22:00 UTC.
-    assert cadence.delay_notice_due(date(2026, 3, 29), ZoneInfo("Europe/Warsaw")) == at("2026-03-29 22:00")
+    assert cadence.delay_notice_due(date(2026, 3, 29), ZoneInfo("Europe/Warsaw")) == at(
+        "2026-03-29 22:00"
+    )
 
 
 def test_start_of_day_in_a_zone_that_skips_midnight() -> None:
@@ -48,7 +50,9 @@ def test_periodic_comes_ninety_days_after_the_anchor() -> None:
 def test_service_checks_only_for_service_categories() -> None:
     delivered = at("2026-01-01 12:00")
     assert cadence.first_service_at(delivered, "car", RULES) == delivered + timedelta(days=182)
-    assert cadence.first_service_at(delivered, "Machinery", RULES) == delivered + timedelta(days=182)
+    assert cadence.first_service_at(delivered, "Machinery", RULES) == delivered + timedelta(
+        days=182
+    )
     assert cadence.first_service_at(delivered, "dental", RULES) is None
 
 
@@ -93,7 +97,9 @@ def test_quiet_hours_end_is_the_next_local_morning() -> None:
 
 def test_quiet_hours_end_across_the_spring_dst_change() -> None:
     # The night of 2026-03-28/29 Warsaw moves to UTC+2: 09:00 on the 29th is 07:00 UTC.
-    assert quiet_hours_end(at("2026-03-28 22:00"), ZoneInfo("Europe/Warsaw"), RULES) == at("2026-03-29 07:00")
+    assert quiet_hours_end(at("2026-03-28 22:00"), ZoneInfo("Europe/Warsaw"), RULES) == at(
+        "2026-03-29 07:00"
+    )
 
 
 def _facts(**overrides: object) -> Facts:
@@ -120,12 +126,21 @@ def test_it_suppresses_customers_who_opted_out() -> None:
 def test_it_suppresses_a_survey_inside_the_throttle_window_with_the_reason() -> None:
     decision = decide(_facts(last_survey_at=at("2026-02-25 12:00")), at("2026-03-02 12:00"), RULES)
     assert decision.action == "suppress"
-    assert decision.reason is not None and "throttled" in decision.reason and "2026-02-25" in decision.reason
+    assert (
+        decision.reason is not None
+        and "throttled" in decision.reason
+        and "2026-02-25" in decision.reason
+    )
 
 
 @pytest.mark.parametrize("kind", ["delay_notice", "recovery"])
 def test_delay_notices_and_recovery_are_exempt_from_the_throttle(kind: str) -> None:
-    assert decide(_facts(kind=kind, last_survey_at=at("2026-03-01 12:00")), at("2026-03-02 12:00"), RULES).action == "send"
+    assert (
+        decide(
+            _facts(kind=kind, last_survey_at=at("2026-03-01 12:00")), at("2026-03-02 12:00"), RULES
+        ).action
+        == "send"
+    )
 
 
 def test_it_holds_surveys_while_an_escalation_is_open() -> None:
@@ -136,18 +151,25 @@ def test_it_holds_surveys_while_an_escalation_is_open() -> None:
 def test_it_holds_surveys_while_a_delivery_is_overdue_but_not_the_delay_notice() -> None:
     now = at("2026-03-02 12:00")
     assert decide(_facts(overdue_product="Sofa Oslo"), now, RULES).action == "wait"
-    assert decide(_facts(kind="delay_notice", overdue_product="Sofa Oslo"), now, RULES).action == "send"
+    assert (
+        decide(_facts(kind="delay_notice", overdue_product="Sofa Oslo"), now, RULES).action
+        == "send"
+    )
 
 
 def test_night_work_waits_for_the_local_morning_with_the_reason() -> None:
-    decision = decide(_facts(zone=ZoneInfo("Asia/Bangkok")), at("2026-03-02 15:00"), RULES)  # 22:00 in Bangkok
+    decision = decide(
+        _facts(zone=ZoneInfo("Asia/Bangkok")), at("2026-03-02 15:00"), RULES
+    )  # 22:00 in Bangkok
     assert decision.action == "wait"
     assert decision.not_before == at("2026-03-03 02:00")
     assert decision.reason == "quiet hours: waits until 2026-03-03 09:00 Asia/Bangkok"
 
 
 def test_quiet_hours_are_configurable() -> None:
-    rules = CadenceRules(quiet_start=RULES.quiet_start.replace(hour=22), quiet_end=RULES.quiet_end.replace(hour=8))
+    rules = CadenceRules(
+        quiet_start=RULES.quiet_start.replace(hour=22), quiet_end=RULES.quiet_end.replace(hour=8)
+    )
     assert decide(_facts(), at("2026-03-02 21:00"), rules).action == "send"
 
 

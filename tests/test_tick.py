@@ -27,7 +27,15 @@ def transports(console: ConsoleChannel) -> Transports:
     return console_only(console)
 
 
-def deliver(session: Session, customer: Customer, *, product: str, category: str, delivered: str, **extra: object) -> Purchase:
+def deliver(
+    session: Session,
+    customer: Customer,
+    *,
+    product: str,
+    category: str,
+    delivered: str,
+    **extra: object,
+) -> Purchase:
     delivered_at = at(delivered)
     purchase = Purchase(
         external_id=f"ord-{customer.external_id}-{product}",
@@ -47,10 +55,16 @@ def deliver(session: Session, customer: Customer, *, product: str, category: str
 
 def checkins(session: Session, customer: Customer) -> list[CheckIn]:
     session.expire_all()
-    return list(session.scalars(select(CheckIn).where(CheckIn.customer_id == customer.id).order_by(CheckIn.id)))
+    return list(
+        session.scalars(
+            select(CheckIn).where(CheckIn.customer_id == customer.id).order_by(CheckIn.id)
+        )
+    )
 
 
-def test_a_car_buyer_is_asked_the_day_after_delivery_by_name(db, session, cast, transports, console) -> None:
+def test_a_car_buyer_is_asked_the_day_after_delivery_by_name(
+    db, session, cast, transports, console
+) -> None:
     john = cast["en"]
     deliver(session, john, product="Skoda Octavia", category="car", delivered="2026-03-01 14:00")
 
@@ -62,11 +76,17 @@ def test_a_car_buyer_is_asked_the_day_after_delivery_by_name(db, session, cast, 
     [text] = console.to("+14155550101")
     assert "John" in text
     [checkin] = checkins(session, john)
-    assert (checkin.kind, checkin.status, checkin.sent_at) == ("post_delivery", "sent", at("2026-03-02 14:00"))
+    assert (checkin.kind, checkin.status, checkin.sent_at) == (
+        "post_delivery",
+        "sent",
+        at("2026-03-02 14:00"),
+    )
 
 
 def test_the_same_pass_twice_sends_nothing_new(db, session, cast, transports, console) -> None:
-    deliver(session, cast["pl"], product="Sofa Oslo", category="furniture", delivered="2026-03-01 08:00")
+    deliver(
+        session, cast["pl"], product="Sofa Oslo", category="furniture", delivered="2026-03-01 08:00"
+    )
     now = at("2026-03-03 10:00")
     first = tick(db, now, transports, SETTINGS)
     second = tick(db, now, transports, SETTINGS)
@@ -75,7 +95,9 @@ def test_the_same_pass_twice_sends_nothing_new(db, session, cast, transports, co
     assert session.scalar(select(func.count(CheckIn.id))) == 1
 
 
-def test_a_survey_due_at_night_waits_for_the_morning_and_keeps_its_due_time(db, session, cast, transports, console) -> None:
+def test_a_survey_due_at_night_waits_for_the_morning_and_keeps_its_due_time(
+    db, session, cast, transports, console
+) -> None:
     somchai = cast["th"]  # Asia/Bangkok, UTC+7
     deliver(session, somchai, product="Honda City", category="car", delivered="2026-03-01 15:00")
     tick(db, at("2026-03-02 15:00"), transports, SETTINGS)  # 22:00 in Bangkok
@@ -93,14 +115,22 @@ def test_a_survey_due_at_night_waits_for_the_morning_and_keeps_its_due_time(db, 
 def test_it_never_messages_a_customer_who_opted_out(db, session, cast, transports, console) -> None:
     olena = cast["uk"]
     olena.opted_out_at = at("2026-02-01 00:00")
-    deliver(session, olena, product="Bosch Dishwasher", category="appliances", delivered="2026-03-01 08:00")
+    deliver(
+        session,
+        olena,
+        product="Bosch Dishwasher",
+        category="appliances",
+        delivered="2026-03-01 08:00",
+    )
     tick(db, at("2026-03-03 10:00"), transports, SETTINGS)
     assert console.sent == []
     [checkin] = checkins(session, olena)
     assert (checkin.status, checkin.reason) == ("suppressed", "customer opted out")
 
 
-def test_a_second_survey_within_fourteen_days_is_suppressed_with_the_reason(db, session, cast, transports, console) -> None:
+def test_a_second_survey_within_fourteen_days_is_suppressed_with_the_reason(
+    db, session, cast, transports, console
+) -> None:
     john = cast["en"]
     deliver(session, john, product="Skoda Octavia", category="car", delivered="2026-03-01 14:00")
     deliver(session, john, product="Roof box", category="accessories", delivered="2026-03-05 14:00")
@@ -113,10 +143,18 @@ def test_a_second_survey_within_fourteen_days_is_suppressed_with_the_reason(db, 
     assert second.status == "suppressed" and second.reason and second.reason.startswith("throttled")
 
 
-def test_an_overdue_delivery_gets_one_apology_naming_the_product(db, session, cast, transports, console) -> None:
+def test_an_overdue_delivery_gets_one_apology_naming_the_product(
+    db, session, cast, transports, console
+) -> None:
     agnieszka = cast["pl"]  # Europe/Warsaw
     session.add(
-        Purchase(external_id="ord-9", customer=agnieszka, product="Sofa Oslo", category="furniture", promised_delivery_date=date(2026, 3, 10))
+        Purchase(
+            external_id="ord-9",
+            customer=agnieszka,
+            product="Sofa Oslo",
+            category="furniture",
+            promised_delivery_date=date(2026, 3, 10),
+        )
     )
     session.commit()
     tick(db, at("2026-03-10 22:59"), transports, SETTINGS)  # still the 10th in Warsaw
@@ -131,9 +169,17 @@ def test_an_overdue_delivery_gets_one_apology_naming_the_product(db, session, ca
     assert checkin.kind == "delay_notice" and checkin.status == "sent"
 
 
-def test_a_new_promised_date_that_passes_gets_a_new_apology(db, session, cast, transports, console) -> None:
+def test_a_new_promised_date_that_passes_gets_a_new_apology(
+    db, session, cast, transports, console
+) -> None:
     agnieszka = cast["pl"]
-    purchase = Purchase(external_id="ord-9", customer=agnieszka, product="Sofa Oslo", category="furniture", promised_delivery_date=date(2026, 3, 10))
+    purchase = Purchase(
+        external_id="ord-9",
+        customer=agnieszka,
+        product="Sofa Oslo",
+        category="furniture",
+        promised_delivery_date=date(2026, 3, 10),
+    )
     session.add(purchase)
     session.commit()
     tick(db, at("2026-03-11 10:00"), transports, SETTINGS)
@@ -144,10 +190,20 @@ def test_a_new_promised_date_that_passes_gets_a_new_apology(db, session, cast, t
     assert len(console.to("+48601234567")) == 2
 
 
-def test_surveys_are_held_while_a_delivery_is_overdue(db, session, cast, transports, console) -> None:
+def test_surveys_are_held_while_a_delivery_is_overdue(
+    db, session, cast, transports, console
+) -> None:
     john = cast["en"]
     deliver(session, john, product="Skoda Octavia", category="car", delivered="2026-03-01 14:00")
-    session.add(Purchase(external_id="ord-late", customer=john, product="Winter tyres", category="parts", promised_delivery_date=date(2026, 2, 20)))
+    session.add(
+        Purchase(
+            external_id="ord-late",
+            customer=john,
+            product="Winter tyres",
+            category="parts",
+            promised_delivery_date=date(2026, 2, 20),
+        )
+    )
     session.commit()
     tick(db, at("2026-03-02 15:00"), transports, SETTINGS)
     survey = next(c for c in checkins(session, john) if c.kind == "post_delivery")
@@ -155,10 +211,14 @@ def test_surveys_are_held_while_a_delivery_is_overdue(db, session, cast, transpo
     assert survey.reason == "held: Winter tyres is overdue and not delivered yet"
 
 
-def test_surveys_are_held_while_an_escalation_is_open_and_go_when_it_closes(db, session, cast, transports, console) -> None:
+def test_surveys_are_held_while_an_escalation_is_open_and_go_when_it_closes(
+    db, session, cast, transports, console
+) -> None:
     john = cast["en"]
     deliver(session, john, product="Skoda Octavia", category="car", delivered="2026-03-01 14:00")
-    escalation = Escalation(customer=john, rep=cast["rep"], sla_due_at=at("2026-03-01 16:00"), kind="needs_answer")
+    escalation = Escalation(
+        customer=john, rep=cast["rep"], sla_due_at=at("2026-03-01 16:00"), kind="needs_answer"
+    )
     session.add(escalation)
     session.commit()
     tick(db, at("2026-03-02 15:00"), transports, SETTINGS)
@@ -171,7 +231,9 @@ def test_surveys_are_held_while_an_escalation_is_open_and_go_when_it_closes(db, 
     assert len(console.to("+14155550101")) == 1
 
 
-def test_periodic_check_in_ninety_days_after_the_last_survey(db, session, cast, transports, console) -> None:
+def test_periodic_check_in_ninety_days_after_the_last_survey(
+    db, session, cast, transports, console
+) -> None:
     john = cast["en"]
     deliver(session, john, product="Skoda Octavia", category="car", delivered="2026-03-01 14:00")
     tick(db, at("2026-03-02 15:00"), transports, SETTINGS)
@@ -184,7 +246,9 @@ def test_periodic_check_in_ninety_days_after_the_last_survey(db, session, cast, 
 
 def test_service_checks_every_182_days_for_cars(db, session, cast, transports, console) -> None:
     john = cast["en"]
-    purchase = deliver(session, john, product="Skoda Octavia", category="car", delivered="2026-01-01 15:00")
+    purchase = deliver(
+        session, john, product="Skoda Octavia", category="car", delivered="2026-01-01 15:00"
+    )
     john.periodic_anchor_at = None  # isolate the service rule
     session.commit()
     tick(db, at("2026-07-02 15:00"), transports, SETTINGS)
@@ -194,7 +258,9 @@ def test_service_checks_every_182_days_for_cars(db, session, cast, transports, c
     assert services[0].due_at == at("2026-07-02 15:00")
 
 
-def test_one_reminder_after_three_days_then_expiry_after_seven(db, session, cast, transports, console) -> None:
+def test_one_reminder_after_three_days_then_expiry_after_seven(
+    db, session, cast, transports, console
+) -> None:
     john = cast["en"]
     deliver(session, john, product="Skoda Octavia", category="car", delivered="2026-03-01 14:00")
     tick(db, at("2026-03-02 15:00"), transports, SETTINGS)
@@ -208,8 +274,12 @@ def test_one_reminder_after_three_days_then_expiry_after_seven(db, session, cast
     assert (checkin.status, checkin.closed_at) == ("expired", at("2026-03-09 15:00"))
 
 
-def test_plan_preview_shows_what_would_happen_and_changes_nothing(db, session, cast, transports, console) -> None:
-    deliver(session, cast["en"], product="Skoda Octavia", category="car", delivered="2026-03-01 14:00")
+def test_plan_preview_shows_what_would_happen_and_changes_nothing(
+    db, session, cast, transports, console
+) -> None:
+    deliver(
+        session, cast["en"], product="Skoda Octavia", category="car", delivered="2026-03-01 14:00"
+    )
     deliver(session, cast["th"], product="Honda City", category="car", delivered="2026-03-01 14:00")
     report = preview(db, at("2026-03-02 15:00"), transports, SETTINGS)
     assert console.sent == []
@@ -220,7 +290,9 @@ def test_plan_preview_shows_what_would_happen_and_changes_nothing(db, session, c
     assert actions["cust-th"] == ("wait", "quiet hours: waits until 2026-03-03 09:00 Asia/Bangkok")
 
 
-def test_a_customer_without_any_contact_is_suppressed_with_the_reason(db, session, cast, transports, console) -> None:
+def test_a_customer_without_any_contact_is_suppressed_with_the_reason(
+    db, session, cast, transports, console
+) -> None:
     ghost = Customer(external_id="ghost", name="Ghost", language="en", channel="sms")
     session.add(ghost)
     session.commit()
@@ -230,7 +302,9 @@ def test_a_customer_without_any_contact_is_suppressed_with_the_reason(db, sessio
     assert checkin.status == "suppressed" and "no way to reach" in (checkin.reason or "")
 
 
-def test_old_deliveries_do_not_start_a_wave_of_surveys(db, session, cast, transports, console) -> None:
+def test_old_deliveries_do_not_start_a_wave_of_surveys(
+    db, session, cast, transports, console
+) -> None:
     deliver(session, cast["en"], product="Old car", category="car", delivered="2025-01-01 14:00")
     report = tick(db, at("2026-03-02 15:00"), transports, SETTINGS)
     assert report.planned["post_delivery"] == 0
@@ -238,7 +312,13 @@ def test_old_deliveries_do_not_start_a_wave_of_surveys(db, session, cast, transp
 
 def test_every_language_gets_its_own_words(db, session, cast, transports, console) -> None:
     for language in ("en", "pl", "uk", "ru", "th"):
-        deliver(session, cast[language], product="Skoda Octavia", category="car", delivered="2026-03-01 00:00")
+        deliver(
+            session,
+            cast[language],
+            product="Skoda Octavia",
+            category="car",
+            delivered="2026-03-01 00:00",
+        )
     tick(db, at("2026-03-02 12:00"), transports, SETTINGS)
     tick(db, at("2026-03-02 14:00"), transports, SETTINGS)  # 09:00 in New York
     bodies = {m.to: m.text for m in console.sent}
