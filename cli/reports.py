@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import click
@@ -40,6 +41,9 @@ def nps_command(since: Bound | None, until: Bound | None, by: str | None, as_jso
 
     Promoters score 9–10, passives 7–8, detractors 0–6; NPS = % promoters −
     % detractors (−100..+100). The JSON is the same as GET /api/nps.
+
+    A DATE is a day in UTC (YYYY-MM-DD), both ends counted; an ISO 8601 time
+    (2026-03-01T09:00:00+01:00) is also accepted, as an exact instant.
     """
     _engine, factory = open_database(settings.get_settings().database_url)
     with factory() as session:
@@ -67,14 +71,28 @@ def render_table(report: NpsReport) -> str:
 
 
 def _title(report: NpsReport) -> str:
-    since = report.since.isoformat() if report.since else "the beginning"
-    until = report.until.isoformat() if report.until else "now"
-    window = "all time" if not (report.since or report.until) else f"{since} to {until} (exclusive)"
-    return f"NPS, {window}" + (f", by {report.by}" if report.by else "")
+    by = f", by {report.by}" if report.by else ""
+    if report.since is None and report.until is None:
+        return f"NPS, all time{by}"
+    return f"NPS, {_start(report.since)} to {_end(report.until)}{by}"
+
+
+def _start(since: datetime | None) -> str:
+    if since is None:
+        return "the beginning"
+    return since.date().isoformat() if since.time() == time() else since.isoformat()
+
+
+def _end(until: datetime | None) -> str:
+    if until is None:
+        return "now"
+    if until.time() == time():  # a whole day: name the last day counted
+        return f"{(until - timedelta(days=1)).date().isoformat()} (inclusive)"
+    return f"{until.isoformat()} (exclusive)"
 
 
 def _row(figures: NpsFigures) -> str:
-    nps = "-" if figures.nps is None else f"{figures.nps:+.1f}"
+    nps = "-" if figures.nps is None else f"{figures.nps:+.1f}" if figures.nps else "0.0"
     moe = "-" if figures.margin_of_error is None else f"±{figures.margin_of_error:.1f}"
     rate = "-" if figures.response_rate is None else f"{figures.response_rate:.1f}%"
     small = " *" if 0 < figures.responses < SMALL_SAMPLE else ""

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from messaging.channels import ConsoleChannel, Transports, console_only
 from models import CheckIn, Customer, Escalation, Message, Purchase

@@ -1,0 +1,169 @@
+"""The JSON API under /api/: thin handlers that look things up and translate them."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import APIRouter, HTTPException, Query, Request, Security, status
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+
+from models import CheckIn, Customer
+from reports.nps import Bound, nps_report, parse_bound
+from web import queries
+from web.auth import require_api_token
+from web.deps import SessionDep
+from web.schemas import (
+    CheckInOut,
+    CheckInStatus,
+    CustomerOut,
+    EscalationOut,
+    EscalationStatus,
+    GroupField,
+    MessageOut,
+    NpsReportOut,
+    problem_responses,
+)
+
+router = APIRouter(
+    prefix="/api",
+    tags=["api"],
+    dependencies=[Security(require_api_token)],
+    responses=problem_responses(401),
+)
+
+CustomerParam = Annotated[str, Query(description="The customer's external_id.")]
+BOUND_HELP = "A UTC date YYYY-MM-DD (the whole day) or an ISO 8601 instant."
+
+
+@router.get(
+    "/customers/{external_id}", response_model=CustomerOut, responses=problem_responses(404)
+)
+def get_customer(external_id: str, session: SessionDep, request: Request) -> CustomerOut:
+    """One customer, with opt-out and Telegram link state."""
+    customer = _customer_or_404(session, external_id)
+    return customer_out(customer, queries.rep_external_id(session, customer.rep_id), request)
+
+
+@router.get("/messages", response_model=list[MessageOut], responses=problem_responses(404))
+def list_messages(customer: CustomerParam, session: SessionDep) -> list[MessageOut]:
+    """The customer's messages in and out, oldest first."""
+    found = _customer_or_404(session, customer)
+    return [MessageOut.model_validate(m) for m in queries.customer_messages(session, found.id)]
+
+
+@router.get("/checkins", response_model=list[CheckInOut], responses=problem_responses(404))
+def list_checkins(customer: CustomerParam, session: SessionDep) -> list[CheckInOut]:
+    """The customer's check-ins by due time, with the score each got."""
+    found = _customer_or_404(session, customer)
+    return [
+        checkin_out(checkin, score, product)
+        for checkin, score, product in queries.customer_checkins(session, found.id)
+    ]
+
+
+@router.get("/escalations", response_model=list[EscalationOut])
+def list_escalations(
+    session: SessionDep, status: EscalationStatus | None = None
+) -> list[EscalationOut]:
+    """Escalations, oldest first, optionally only those in one status."""
+    return [escalation_out(row) for row in queries.escalations(session, status)]
+
+
+def escalation_out(row: queries.EscalationRow) -> EscalationOut:
+    escalation = row.escalation
+    return EscalationOut(
+        id=escalation.id,
+        kind=escalation.kind,
+        customer_external_id=row.customer_external_id,
+        rep_external_id=row.rep_external_id,
+        score=row.score,
+        comment=row.comment,
+        status=cast(EscalationStatus, escalation.status),
+        escalated_to_manager=escalation.escalated_to_manager_at is not None,
+        resolution_note=escalation.resolution_note,
+        created_at=escalation.created_at,
+        sla_due_at=escalation.sla_due_at,
+        acknowledged_at=escalation.acknowledged_at,
+        resolved_at=escalation.resolved_at,
+    )
+
+
+@router.get("/nps", response_model=NpsReportOut)
+def get_nps(
+    session: SessionDep,
+    since: Annotated[str | None, Query(description=f"Start (inclusive). {BOUND_HELP}")] = None,
+    until: Annotated[
+        str | None, Query(description=f"End (a date: inclusive). {BOUND_HELP}")
+    ] = None,
+    by: GroupField | None = None,
+) -> NpsReportOut:
+    """The same document as `bot.py nps --json`."""
+    start, end = _bound("since", since), _bound("until", until)
+    try:
+        report = nps_report(session, start, end, by)
+    except ValueError as exc:
+        raise _invalid_query("until", until, str(exc)) from exc
+    return NpsReportOut.model_validate(report.as_dict())
+
+
+def customer_out(customer: Customer, rep_external_id: str | None, request: Request) -> CustomerOut:
+    # Whoever starts the Telegram bot may learn its username (getMe) and store it on app.state.
+    username = request.app.state.telegram_bot_username or None
+    link = f"https://t.me/{username}?start={customer.telegram_link_token}" if username else None
+    return CustomerOut(
+        external_id=customer.external_id,
+        name=customer.name,
+        phone=customer.phone,
+        language=customer.language,
+        timezone=customer.timezone,
+        channel=customer.channel,
+        rep_external_id=rep_external_id,
+        tags=list(customer.tags or []),
+        opted_out=customer.opted_out_at is not None,
+        opted_out_at=customer.opted_out_at,
+        telegram_linked=customer.telegram_chat_id is not None,
+        telegram_link_token=customer.telegram_link_token,
+        telegram_start_link=link,
+    )
+
+
+def checkin_out(checkin: CheckIn, score: int | None, product: str | None) -> CheckInOut:
+    shown = "scheduled" if checkin.status == "queued" else checkin.status
+    waiting = shown == "scheduled"
+    return CheckInOut(
+        id=checkin.id,
+        kind=checkin.kind,
+        status=cast(CheckInStatus, shown),  # STATUSES minus `queued`; pydantic checks it
+        due_at=checkin.due_at,
+        not_before=checkin.not_before if waiting else None,
+        sent_at=checkin.sent_at,
+        score=score,
+        reason=checkin.reason if waiting or shown == "suppressed" else None,
+        error=checkin.error if shown == "failed" else None,
+        channel=checkin.channel,
+        product=product,
+    )
+
+
+def _customer_or_404(session: Session, external_id: str) -> Customer:
+    customer = queries.customer_by_external_id(session, external_id)
+    if customer is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
+    return customer
+
+
+def _bound(name: str, text: str | None) -> Bound | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return parse_bound(text)
+    except ValueError as exc:
+        raise _invalid_query(name, text, f"{BOUND_HELP} ({exc})") from exc
+
+
+def _invalid_query(name: str, value: str | None, message: str) -> RequestValidationError:
+    # The same shape FastAPI gives its own 422s, so clients parse one kind of error.
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", name), "msg": message, "input": value}]
+    )

@@ -1,0 +1,77 @@
+"""The HTTP application: built by a factory, never at import, so tests and `run` choose the database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from settings import Settings
+from web import api
+from web.schemas import Health
+
+LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
+
+
+def create_app(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    extra_routers: Sequence[APIRouter] = (),
+    lifespan_hooks: Sequence[LifespanHook] = (),
+) -> FastAPI:
+    """Build the app around a session factory and settings.
+
+    `extra_routers` (webhooks, the admin UI) are included after the core routes;
+    `lifespan_hooks` are async context managers entered in order at start-up
+    and left in reverse at shutdown (the Telegram bot, the scheduler thread).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for hook in lifespan_hooks:
+                await stack.enter_async_context(hook(app))
+            yield
+
+    app = FastAPI(
+        title=f"{settings.business_name} — Aftercare",
+        summary="After-sale check-ins, NPS and escalations.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.session_factory = session_factory
+    app.state.settings = settings
+    # Set from TELEGRAM_BOT_USERNAME, or later by whoever starts the bot and asks getMe.
+    app.state.telegram_bot_username = settings.telegram_bot_username
+
+    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["ops"])
+    async def healthz() -> Any:
+        """Up, and the database answers."""
+        if await run_in_threadpool(database_answers, session_factory):
+            return Health(status="ok", database="ok")
+        return JSONResponse(
+            Health(status="error", database="unavailable").model_dump(), status_code=503
+        )
+
+    app.include_router(api.router)
+    for router in extra_routers:
+        app.include_router(router)
+    return app
+
+
+def database_answers(session_factory: sessionmaker[Session]) -> bool:
+    """True when a trivial query succeeds."""
+    try:
+        with session_factory() as session:
+            session.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        return False
+    return True

@@ -1,0 +1,85 @@
+"""The reads behind the JSON API: plain functions of a session, no HTTP in sight."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from models import CheckIn, Customer, Escalation, Message, Purchase, Rep, Response
+
+
+def customer_by_external_id(session: Session, external_id: str) -> Customer | None:
+    return session.scalars(select(Customer).where(Customer.external_id == external_id)).first()
+
+
+def rep_external_id(session: Session, rep_id: int | None) -> str | None:
+    if rep_id is None:
+        return None
+    return session.scalar(select(Rep.external_id).where(Rep.id == rep_id))
+
+
+def customer_messages(session: Session, customer_id: int) -> Sequence[Message]:
+    """Every message to and from the customer, oldest first."""
+    return session.scalars(
+        select(Message)
+        .where(Message.customer_id == customer_id)
+        .order_by(Message.created_at, Message.id)
+    ).all()
+
+
+class CheckInRow(NamedTuple):
+    checkin: CheckIn
+    score: int | None
+    product: str | None
+
+
+class EscalationRow(NamedTuple):
+    escalation: Escalation
+    customer_external_id: str
+    rep_external_id: str | None
+    score: int | None
+    comment: str | None
+
+
+def customer_checkins(session: Session, customer_id: int) -> list[CheckInRow]:
+    """Each of the customer's check-ins with its score and product, by due time."""
+    rows = session.execute(
+        select(CheckIn, Response.score, Purchase.product)
+        .outerjoin(Response, Response.checkin_id == CheckIn.id)
+        .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
+        .where(CheckIn.customer_id == customer_id)
+        .order_by(CheckIn.due_at, CheckIn.id)
+    )
+    return [CheckInRow(checkin, score, product) for checkin, score, product in rows]
+
+
+def escalations(session: Session, status: str | None = None) -> list[EscalationRow]:
+    """Escalations, oldest first, with who they concern and what the customer said.
+
+    The comment is the response's comment or, for a forwarded message, its text.
+    """
+    owner = aliased(Rep)
+    query = (
+        select(
+            Escalation,
+            Customer.external_id,
+            owner.external_id,
+            Response.score,
+            Response.comment,
+            Message.body,
+        )
+        .join(Customer, Customer.id == Escalation.customer_id)
+        .outerjoin(owner, owner.id == Escalation.rep_id)
+        .outerjoin(Response, Response.id == Escalation.response_id)
+        .outerjoin(Message, Message.id == Escalation.message_id)
+        .order_by(Escalation.created_at, Escalation.id)
+    )
+    if status is not None:
+        query = query.where(Escalation.status == status)
+    return [
+        EscalationRow(escalation, customer, rep, score, comment or body or None)
+        for escalation, customer, rep, score, comment, body in session.execute(query)
+    ]

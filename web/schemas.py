@@ -1,0 +1,151 @@
+"""The JSON API's documents: what each endpoint returns, field by field.
+
+Every datetime is ISO 8601 in UTC with an explicit offset (`+00:00`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+
+def _iso_utc(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+UtcDatetime = Annotated[
+    datetime,
+    PlainSerializer(_iso_utc, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
+
+CheckInStatus = Literal["scheduled", "sent", "answered", "expired", "suppressed", "failed"]
+EscalationStatus = Literal["open", "acknowledged", "resolved"]
+# Spelled out for type checkers; a test keeps it equal to reports.nps.GROUP_FIELDS.
+GroupField = Literal["rep", "product", "category", "kind", "channel", "language", "month"]
+
+
+class Problem(BaseModel):
+    """What an error answer carries (401, 404, 503)."""
+
+    detail: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "error"]
+    database: Literal["ok", "unavailable"]
+
+
+class CustomerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    external_id: str
+    name: str
+    phone: str | None
+    language: str
+    timezone: str | None
+    channel: str = Field(description="The channel the customer prefers: sms or telegram.")
+    rep_external_id: str | None = Field(description="The rep who owns the customer, if any.")
+    tags: list[str]
+    opted_out: bool = Field(description="True while the customer has opted out (STOP).")
+    opted_out_at: UtcDatetime | None
+    telegram_linked: bool = Field(description="True once the customer's Telegram chat is known.")
+    telegram_link_token: str = Field(
+        description="The token a `/start <token>` Telegram message links to this customer."
+    )
+    telegram_start_link: str | None = Field(
+        description=(
+            "https://t.me/<bot>?start=<token>, the deep link that links the customer's chat. "
+            "null while the bot's username is unknown (TELEGRAM_BOT_USERNAME not set and the "
+            "bot not started), since a link to a guessed bot would be a broken link."
+        )
+    )
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    direction: Literal["in", "out"]
+    channel: str
+    body: str
+    status: str
+    purpose: str
+    created_at: UtcDatetime
+    sent_at: UtcDatetime | None
+
+
+class CheckInOut(BaseModel):
+    id: int
+    kind: str
+    status: CheckInStatus = Field(
+        description="Internal `queued` (handed to the outbox, not yet sent) shows as `scheduled`."
+    )
+    due_at: UtcDatetime = Field(description="When the cadence made it due.")
+    not_before: UtcDatetime | None = Field(
+        description="When a wait (quiet hours, a hold) lets it go out, while still waiting."
+    )
+    sent_at: UtcDatetime | None
+    score: int | None = Field(description="The 0–10 answer, or null.")
+    reason: str | None = Field(
+        description="Why it was suppressed, or why it is waiting; null otherwise."
+    )
+    error: str | None = Field(description="The channel's error, when it failed.")
+    channel: str | None
+    product: str | None = Field(description="The purchase's product, or null.")
+
+
+class EscalationOut(BaseModel):
+    id: int
+    kind: str = Field(description="detractor (a low score) or needs_answer (a forwarded message).")
+    customer_external_id: str
+    rep_external_id: str | None
+    score: int | None = Field(description="The detractor's score; null for needs_answer.")
+    comment: str | None = Field(
+        description="The customer's comment (or forwarded message text), if any."
+    )
+    status: EscalationStatus
+    escalated_to_manager: bool
+    resolution_note: str | None
+    created_at: UtcDatetime
+    sla_due_at: UtcDatetime
+    acknowledged_at: UtcDatetime | None
+    resolved_at: UtcDatetime | None
+
+
+class NpsFiguresOut(BaseModel):
+    nps: float | None = Field(
+        description="% promoters − % detractors, −100..+100, one decimal; null without responses."
+    )
+    responses: int
+    promoters: int = Field(description="Scores 9–10.")
+    passives: int = Field(description="Scores 7–8.")
+    detractors: int = Field(description="Scores 0–6.")
+    surveys_sent: int = Field(description="Survey check-ins sent inside the window.")
+    response_rate: float | None = Field(
+        description="responses / surveys_sent × 100, one decimal; null when none were sent."
+    )
+    margin_of_error: float | None = Field(
+        description="95% confidence half-width of the NPS, in points; null without responses."
+    )
+
+
+class NpsGroupOut(NpsFiguresOut):
+    key: str = Field(
+        description="The group: a rep's external id or 'unassigned', a product or category "
+        "or 'none', a kind, a channel, a language, or a UTC month YYYY-MM."
+    )
+
+
+class NpsReportOut(NpsFiguresOut):
+    since: UtcDatetime | None = Field(description="First instant in the window (inclusive).")
+    until: UtcDatetime | None = Field(description="First instant after the window (exclusive).")
+    by: GroupField | None
+    groups: list[NpsGroupOut]
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for error answers that carry a `Problem`."""
+    return {code: {"model": Problem} for code in codes}
