@@ -7,16 +7,21 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, text
 
 from models.db import make_engine, migrate
 
-POSTGRES_URL = os.environ.get("AFTERCARE_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "AFTERCARE_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 SCHEMA = "aftercare_bench"
 
 
-def fresh_databases(kinds: tuple[str, ...] = ("sqlite", "postgresql")) -> Iterator[tuple[str, Engine]]:
+def fresh_databases(
+    kinds: tuple[str, ...] = ("sqlite", "postgresql"),
+) -> Iterator[tuple[str, Engine]]:
     """Yield (kind, migrated empty engine) for each kind that is available."""
     for kind in kinds:
         if kind == "sqlite":
@@ -29,9 +34,13 @@ def fresh_databases(kinds: tuple[str, ...] = ("sqlite", "postgresql")) -> Iterat
             admin = make_engine(POSTGRES_URL)
             try:
                 with admin.begin() as connection:
-                    connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}"))
+                    connection.execute(
+                        text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}")
+                    )
             except Exception as exc:  # noqa: BLE001
-                print(f"postgresql: skipped ({exc.__class__.__name__}: not reachable at {POSTGRES_URL})")
+                print(
+                    f"postgresql: skipped ({exc.__class__.__name__}: not reachable at {POSTGRES_URL})"
+                )
                 continue
             engine = make_engine(f"{POSTGRES_URL}?options=-csearch_path%3D{SCHEMA}")
             migrate(engine)
@@ -49,9 +58,10 @@ def numbers(engine: Engine, count: int) -> str:
     return f"(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) SELECT n FROM s)"
 
 
-def timed(function: Callable[[], object]) -> tuple[float, object]:
+def timed(function: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    """(seconds, result) of `function(*args)`."""
     start = time.perf_counter()
-    result = function()
+    result = function(*args)
     return time.perf_counter() - start, result
 
 

@@ -54,13 +54,17 @@ def main() -> None:
         seed(engine, args.count)
         factory = session_factory(engine)
         console = ConsoleChannel(stream=None)
-        seconds, report = timed(lambda: tick(factory, at(NOW), console_only(console), settings))
+        seconds, report = timed(tick, factory, at(NOW), console_only(console), settings)
         with factory() as session:
             sent = session.scalar(select(func.count(CheckIn.id)).where(CheckIn.status == "sent"))
         assert sent == args.count == len(console.sent), (sent, len(console.sent))
-        print(f"{kind:10} {args.count:>7} check-ins planned, rendered, sent in {seconds:6.1f} s = {args.count / seconds:8.0f} check-ins/s")
-        again, _ = timed(lambda: tick(factory, at(NOW), console_only(console), settings))
-        print(f"{kind:10} the same pass again: {again * 1000:6.0f} ms, {len(console.sent) - args.count} new messages")
+        print(
+            f"{kind:10} {args.count:>7} check-ins planned, rendered, sent in {seconds:6.1f} s = {args.count / seconds:8.0f} check-ins/s"
+        )
+        again, _ = timed(tick, factory, at(NOW), console_only(console), settings)
+        print(
+            f"{kind:10} the same pass again: {again * 1000:6.0f} ms, {len(console.sent) - args.count} new messages"
+        )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
 from importing import import_csv
@@ -53,7 +54,7 @@ def write_files(folder: Path, rows: int) -> tuple[Path, Path]:
     return customers, purchases
 
 
-def timed(factory, kind: str, path: Path) -> None:  # type: ignore[no-untyped-def]
+def timed(factory: sessionmaker[Session], kind: str, path: Path) -> None:
     started = time.perf_counter()
     with transaction(factory) as session:
         report = import_csv(session, kind, path, now=utcnow(), default_tz="UTC")

@@ -21,13 +21,19 @@ class Instant(click.ParamType):
 
     name = "ISO-8601"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
         if isinstance(value, datetime):
             return value
         try:
             return parse_instant(str(value))
         except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 date or time (e.g. 2026-03-01T09:30:00+01:00)", param, ctx)
+            self.fail(
+                f"{value!r} is not an ISO 8601 date or time (e.g. 2026-03-01T09:30:00+01:00)",
+                param,
+                ctx,
+            )
 
 
 def instant_option(name: str, help_text: str) -> Any:
@@ -44,7 +50,9 @@ def load_settings() -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # Bot API URLs carry the token: never log them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

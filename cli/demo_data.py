@@ -58,7 +58,14 @@ def seed(session: Session, now: datetime) -> dict[str, int]:
         ("o-5", "c-th-1", "Honda City", "car", now - timedelta(days=1, hours=1), None),
         # Promised three days ago, still not delivered: an apology is due.
         ("o-6", "c-en-2", "Oak dining table", "furniture", None, (now - timedelta(days=3)).date()),
-        ("o-7", "c-uk-2", "Пральна машина Bosch", "appliances", None, (now - timedelta(days=2)).date()),
+        (
+            "o-7",
+            "c-uk-2",
+            "Пральна машина Bosch",
+            "appliances",
+            None,
+            (now - timedelta(days=2)).date(),
+        ),
         # Delivered half a year ago: a service check is due.
         ("o-8", "c-pl-2", "Volkswagen Golf", "car", now - timedelta(days=183), None),
         # Delivered long ago: a periodic check-in is due (nothing to sell).

@@ -17,7 +17,13 @@ from messaging.channels import Transports
 from settings import Settings
 
 
-def build_app(factory: sessionmaker[Session], transports: Transports, settings: Settings, *, scheduler: bool = True) -> FastAPI:
+def build_app(
+    factory: sessionmaker[Session],
+    transports: Transports,
+    settings: Settings,
+    *,
+    scheduler: bool = True,
+) -> FastAPI:
     """The one process: web app, and (in its lifespan) the scheduler thread."""
     from scheduler.loop import SchedulerThread
     from web.app import create_app
@@ -92,7 +98,8 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
         AFTERCARE_ADMIN_PASSWORD=password,
         AFTERCARE_PUBLIC_URL=f"http://{host}:{port}",
         AFTERCARE_BUSINESS_NAME=os.environ.get("AFTERCARE_BUSINESS_NAME") or "Kowalski Motors",
-        AFTERCARE_REVIEW_URL=os.environ.get("AFTERCARE_REVIEW_URL") or "https://g.page/r/kowalski-motors/review",
+        AFTERCARE_REVIEW_URL=os.environ.get("AFTERCARE_REVIEW_URL")
+        or "https://g.page/r/kowalski-motors/review",
     )
     reset_settings()
     settings = load_settings()
@@ -101,7 +108,9 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     now = utcnow()
     with factory.begin() as session:
         counts = seed(session, now)
-    click.echo(f"Seeded {counts['customers']} customers in 5 languages, {counts['purchases']} purchases, {counts['reps']} reps.")
+    click.echo(
+        f"Seeded {counts['customers']} customers in 5 languages, {counts['purchases']} purchases, {counts['reps']} reps."
+    )
     transports = transports_for(settings)
     click.echo("First scheduler pass; the console channel prints every message:\n")
     report = tick(factory, now, transports, settings)

@@ -12,7 +12,9 @@ from models.db import open_database
 
 
 @click.command("tick")
-@instant_option("--now", "Run the pass as if it were this instant (ISO 8601; default: the real clock).")
+@instant_option(
+    "--now", "Run the pass as if it were this instant (ISO 8601; default: the real clock)."
+)
 def tick_command(now: datetime | None) -> None:
     """Run one scheduler pass (plan, send, remind, expire), print a summary, exit."""
     from scheduler.tick import tick
@@ -35,7 +37,9 @@ def plan_command(at: datetime | None, limit: int) -> None:
     click.echo(report.summary().replace("tick at", "plan for a tick at", 1))
     for outcome in report.outcomes[:limit]:
         what = {"send": "SEND", "wait": "WAIT", "suppress": "SKIP", "fail": "FAIL"}[outcome.action]
-        click.echo(f"\n{what:4} #{outcome.checkin_id} {outcome.kind} -> {outcome.customer} via {outcome.channel or '-'}")
+        click.echo(
+            f"\n{what:4} #{outcome.checkin_id} {outcome.kind} -> {outcome.customer} via {outcome.channel or '-'}"
+        )
         if outcome.reason:
             click.echo(f"     why: {outcome.reason}")
         if outcome.body:

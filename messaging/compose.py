@@ -35,12 +35,21 @@ class TemplateBook:
     @classmethod
     def load(cls, session: Session) -> TemplateBook:
         newest = (
-            select(TemplateVersion.key, TemplateVersion.language, func.max(TemplateVersion.version).label("v"))
+            select(
+                TemplateVersion.key,
+                TemplateVersion.language,
+                func.max(TemplateVersion.version).label("v"),
+            )
             .group_by(TemplateVersion.key, TemplateVersion.language)
             .subquery()
         )
         rows = session.execute(
-            select(TemplateVersion.key, TemplateVersion.language, TemplateVersion.body, TemplateVersion.version).join(
+            select(
+                TemplateVersion.key,
+                TemplateVersion.language,
+                TemplateVersion.body,
+                TemplateVersion.version,
+            ).join(
                 newest,
                 (TemplateVersion.key == newest.c.key)
                 & (TemplateVersion.language == newest.c.language)
@@ -57,7 +66,9 @@ class TemplateBook:
         return Composed(key, render(key, language, context, source=body), version)
 
 
-def customer_context(customer: Customer, settings: Settings, channel: str, **extra: Any) -> dict[str, Any]:
+def customer_context(
+    customer: Customer, settings: Settings, channel: str, **extra: Any
+) -> dict[str, Any]:
     """The variables every customer-facing template may use."""
     context: dict[str, Any] = {
         "first_name": customer.first_name,

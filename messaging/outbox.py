@@ -122,11 +122,15 @@ def _mark_stale_claims(session: Session, now: datetime) -> None:
     session.execute(
         update(Message)
         .where(Message.status == "sending", Message.next_attempt_at < now - STALE_CLAIM)
-        .values(status="uncertain", error="the sending process stopped before the provider answered")
+        .values(
+            status="uncertain", error="the sending process stopped before the provider answered"
+        )
     )
 
 
-def _claim(factory: sessionmaker[Session], now: datetime, worker: str, limit: int) -> list[_Claimed]:
+def _claim(
+    factory: sessionmaker[Session], now: datetime, worker: str, limit: int
+) -> list[_Claimed]:
     due = (
         select(Message.id)
         .where(Message.status == "queued", Message.next_attempt_at <= now)
@@ -137,7 +141,9 @@ def _claim(factory: sessionmaker[Session], now: datetime, worker: str, limit: in
     claim = (
         update(Message)
         .where(Message.id.in_(due.scalar_subquery()), Message.status == "queued")
-        .values(status="sending", claimed_by=worker, attempts=Message.attempts + 1, next_attempt_at=now)
+        .values(
+            status="sending", claimed_by=worker, attempts=Message.attempts + 1, next_attempt_at=now
+        )
         .returning(
             Message.id,
             Message.channel,
@@ -164,11 +170,17 @@ def _send_batch(
 ) -> None:
     with factory() as session:
         customer_ids = {m.customer_id for m in claimed if m.customer_id is not None}
-        opted_out = set(
-            session.scalars(
-                select(Customer.id).where(Customer.id.in_(customer_ids), Customer.opted_out_at.is_not(None))
+        opted_out = (
+            set(
+                session.scalars(
+                    select(Customer.id).where(
+                        Customer.id.in_(customer_ids), Customer.opted_out_at.is_not(None)
+                    )
+                )
             )
-        ) if customer_ids else set()
+            if customer_ids
+            else set()
+        )
     outcomes: list[tuple[_Claimed, str, dict[str, Any]]] = []
     for message in claimed:
         if message.customer_id in opted_out and message.purpose not in ALLOWED_AFTER_OPT_OUT:
@@ -177,7 +189,10 @@ def _send_batch(
         outcomes.append(_send_one(transports, message, now))
     with factory.begin() as session:
         # Load the batch's rows once; recording then touches no row twice.
-        rows = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_([c.id for c in claimed])))}
+        rows = {
+            m.id: m
+            for m in session.scalars(select(Message).where(Message.id.in_([c.id for c in claimed])))
+        }
         checkin_ids = [c.checkin_id for c in claimed if c.checkin_id is not None]
         checkins = (
             {c.id: c for c in session.scalars(select(CheckIn).where(CheckIn.id.in_(checkin_ids)))}
@@ -191,7 +206,9 @@ def _send_batch(
                 _record(session, now, rows[message.id], message, outcome, values, checkins)
 
 
-def _send_one(transports: Transports, message: _Claimed, now: datetime) -> tuple[_Claimed, str, dict[str, Any]]:
+def _send_one(
+    transports: Transports, message: _Claimed, now: datetime
+) -> tuple[_Claimed, str, dict[str, Any]]:
     transport = transports.get(message.channel)
     try:
         result = transport.send(message.address, message.body, buttons_from_json(message.buttons))
@@ -203,12 +220,18 @@ def _send_one(transports: Transports, message: _Claimed, now: datetime) -> tuple
             return message, "unreachable", values
         if error.permanent or message.attempts >= MAX_ATTEMPTS:
             return message, "failed", values
-        pause = timedelta(seconds=error.retry_after) if error.retry_after else backoff(message.attempts)
+        pause = (
+            timedelta(seconds=error.retry_after) if error.retry_after else backoff(message.attempts)
+        )
         values["next_attempt_at"] = now + pause
         return message, "retry", values
     except Exception as error:  # a bug in a transport must not lose the message
         log.exception("transport %s crashed sending message %s", message.channel, message.id)
-        return message, "retry", {"error": repr(error), "next_attempt_at": now + backoff(message.attempts)}
+        return (
+            message,
+            "retry",
+            {"error": repr(error), "next_attempt_at": now + backoff(message.attempts)},
+        )
     return message, "sent", {"provider_id": result.provider_id}
 
 
@@ -224,7 +247,12 @@ def _record(
     row.error = values.get("error")
     row.error_code = values.get("error_code")
     if outcome == "sent":
-        row.status, row.provider_id, row.sent_at, row.error = "sent", values["provider_id"], now, None
+        row.status, row.provider_id, row.sent_at, row.error = (
+            "sent",
+            values["provider_id"],
+            now,
+            None,
+        )
     elif outcome == "retry":
         row.status, row.next_attempt_at = "queued", values["next_attempt_at"]
     elif outcome == "unreachable":

@@ -43,7 +43,9 @@ def decide(facts: Facts, now: datetime, rules: CadenceRules) -> Decision:
     if facts.opted_out:
         return Decision("suppress", "customer opted out")
     if facts.channel is None:
-        return Decision("suppress", "no way to reach the customer: no phone and no linked Telegram chat")
+        return Decision(
+            "suppress", "no way to reach the customer: no phone and no linked Telegram chat"
+        )
     if facts.kind in THROTTLED_KINDS and is_throttled(facts.last_survey_at, now, rules):
         assert facts.last_survey_at is not None
         return Decision(
@@ -54,13 +56,19 @@ def decide(facts: Facts, now: datetime, rules: CadenceRules) -> Decision:
     if facts.kind in SURVEY_KINDS:
         recheck = now + timedelta(minutes=rules.hold_recheck_minutes)
         if facts.open_escalation_id is not None:
-            return Decision("wait", f"held: escalation #{facts.open_escalation_id} is still open", recheck)
+            return Decision(
+                "wait", f"held: escalation #{facts.open_escalation_id} is still open", recheck
+            )
         if facts.overdue_product is not None:
-            return Decision("wait", f"held: {facts.overdue_product} is overdue and not delivered yet", recheck)
+            return Decision(
+                "wait", f"held: {facts.overdue_product} is overdue and not delivered yet", recheck
+            )
     if is_quiet(now, facts.zone, rules):
         wake = quiet_hours_end(now, facts.zone, rules)
         local = wake.astimezone(facts.zone)
-        return Decision("wait", f"quiet hours: waits until {local:%Y-%m-%d %H:%M} {facts.zone.key}", wake)
+        return Decision(
+            "wait", f"quiet hours: waits until {local:%Y-%m-%d %H:%M} {facts.zone.key}", wake
+        )
     return Decision("send")
 
 

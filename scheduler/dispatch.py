@@ -68,18 +68,29 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[CheckIn]:
     ).all()
     if not claimed_ids:
         return []
-    return list(session.scalars(select(CheckIn).where(CheckIn.id.in_(claimed_ids)).order_by(CheckIn.due_at, CheckIn.id)))
+    return list(
+        session.scalars(
+            select(CheckIn).where(CheckIn.id.in_(claimed_ids)).order_by(CheckIn.due_at, CheckIn.id)
+        )
+    )
 
 
 class _Neighbourhood:
     """Everything about the batch's customers that the decisions read, in four queries."""
 
-    def __init__(self, session: Session, checkins: list[CheckIn], now: datetime, default_tz: str) -> None:
+    def __init__(
+        self, session: Session, checkins: list[CheckIn], now: datetime, default_tz: str
+    ) -> None:
         customer_ids = {c.customer_id for c in checkins}
-        self.customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
+        self.customers = {
+            c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
+        }
         purchase_ids = {c.purchase_id for c in checkins if c.purchase_id is not None}
         self.purchases = (
-            {p.id: p for p in session.scalars(select(Purchase).where(Purchase.id.in_(purchase_ids)))}
+            {
+                p.id: p
+                for p in session.scalars(select(Purchase).where(Purchase.id.in_(purchase_ids)))
+            }
             if purchase_ids
             else {}
         )
@@ -101,7 +112,9 @@ class _Neighbourhood:
         ).all()
         for customer_id, product, promised in undelivered:
             customer = self.customers[customer_id]
-            if promised < local_today(now, zone_for(customer.timezone, default_tz)):
+            if promised is not None and promised < local_today(
+                now, zone_for(customer.timezone, default_tz)
+            ):
                 self.overdue.setdefault(customer_id, product)
 
     def facts(self, checkin: CheckIn, default_tz: str) -> Facts:
@@ -111,7 +124,10 @@ class _Neighbourhood:
             zone=zone_for(customer.timezone, default_tz),
             opted_out=customer.opted_out_at is not None,
             channel=reachable_channel(
-                customer.channel, customer.phone, customer.telegram_chat_id, customer.telegram_unreachable_at is not None
+                customer.channel,
+                customer.phone,
+                customer.telegram_chat_id,
+                customer.telegram_unreachable_at is not None,
             ),
             last_survey_at=customer.last_survey_at,
             open_escalation_id=self.open_escalation.get(customer.id),
@@ -138,7 +154,9 @@ def dispatch_batch(
     for checkin in checkins:
         facts = around.facts(checkin, settings.default_tz)
         decision = decide(facts, now, rules)
-        outcomes.append(_apply(session, now, checkin, around, facts, decision, settings, book, transport_name))
+        outcomes.append(
+            _apply(session, now, checkin, around, facts, decision, settings, book, transport_name)
+        )
     return outcomes
 
 
@@ -156,7 +174,11 @@ def _apply(
     customer = around.customers[checkin.customer_id]
     label = f"{customer.external_id} ({customer.name})"
     if decision.action == "wait":
-        checkin.status, checkin.reason, checkin.not_before = "scheduled", decision.reason, decision.not_before
+        checkin.status, checkin.reason, checkin.not_before = (
+            "scheduled",
+            decision.reason,
+            decision.not_before,
+        )
         return Outcome(checkin.id, label, checkin.kind, "wait", facts.channel, decision.reason)
     if decision.action == "suppress":
         _close(checkin, customer, now, "suppressed", decision.reason)
@@ -165,7 +187,9 @@ def _apply(
     channel = transport_name(facts.channel)
     try:
         composed = book.compose(
-            TEMPLATE_FOR_KIND[checkin.kind], customer.language, _context(checkin, customer, around, settings, channel)
+            TEMPLATE_FOR_KIND[checkin.kind],
+            customer.language,
+            _context(checkin, customer, around, settings, channel),
         )
     except TemplateError as error:
         _close(checkin, customer, now, "failed", f"template error: {error}")
@@ -191,8 +215,15 @@ def _apply(
     return Outcome(checkin.id, label, checkin.kind, "send", channel, None, composed.body)
 
 
-def _close(checkin: CheckIn, customer: Customer, now: datetime, status: str, reason: str | None) -> None:
-    checkin.status, checkin.reason, checkin.closed_at, checkin.not_before = status, reason, now, None
+def _close(
+    checkin: CheckIn, customer: Customer, now: datetime, status: str, reason: str | None
+) -> None:
+    checkin.status, checkin.reason, checkin.closed_at, checkin.not_before = (
+        status,
+        reason,
+        now,
+        None,
+    )
     if checkin.kind == "periodic":
         # Otherwise the same periodic would be due again at once, forever.
         customer.periodic_anchor_at = now
@@ -204,7 +235,9 @@ def _context(
     purchase = around.purchases.get(checkin.purchase_id) if checkin.purchase_id else None
     extra: dict[str, Any] = {"product": purchase.product if purchase else None}
     if checkin.kind == "delay_notice" and purchase and purchase.promised_delivery_date:
-        extra["promised_date"] = format_date(purchase.promised_delivery_date, "long", locale=customer.language)
+        extra["promised_date"] = format_date(
+            purchase.promised_delivery_date, "long", locale=customer.language
+        )
     return customer_context(customer, settings, channel, **extra)
 
 
@@ -222,7 +255,9 @@ def dispatch(
         book = TemplateBook.load(session)
     while True:
         with factory.begin() as session:
-            outcomes = dispatch_batch(session, now, rules, settings, book, transport_name, limit=batch_size)
+            outcomes = dispatch_batch(
+                session, now, rules, settings, book, transport_name, limit=batch_size
+            )
         if not outcomes:
             return
         yield from outcomes

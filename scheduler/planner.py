@@ -34,7 +34,9 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
     return len(result.all())
 
 
-def _row(customer_id: int, kind: str, key: str, due_at: datetime, now: datetime, **extra: Any) -> dict[str, Any]:
+def _row(
+    customer_id: int, kind: str, key: str, due_at: datetime, now: datetime, **extra: Any
+) -> dict[str, Any]:
     return {
         "customer_id": customer_id,
         "kind": kind,
@@ -51,7 +53,9 @@ def _no_checkin(kind: str, key: Any) -> Any:
 
 
 def plan_post_delivery(session: Session, now: datetime, rules: CadenceRules) -> int:
-    oldest = now - rules.max_post_delivery_delay - timedelta(days=rules.post_delivery_max_lateness_days)
+    oldest = (
+        now - rules.max_post_delivery_delay - timedelta(days=rules.post_delivery_max_lateness_days)
+    )
     newest = now - rules.min_post_delivery_delay
     key = "p" + Purchase.id.cast(type_=CheckIn.dedupe_key.type)
     candidates = session.execute(
@@ -67,16 +71,30 @@ def plan_post_delivery(session: Session, now: datetime, rules: CadenceRules) -> 
     ).all()
     rows = []
     for purchase_id, customer_id, category, delivered_at in candidates:
+        assert delivered_at is not None  # the WHERE clause guarantees it
         due = cadence.post_delivery_due(delivered_at, category, rules)
         if due <= now and not cadence.post_delivery_too_late(due, now, rules):
-            rows.append(_row(customer_id, "post_delivery", f"p{purchase_id}", due, now, purchase_id=purchase_id))
+            rows.append(
+                _row(
+                    customer_id,
+                    "post_delivery",
+                    f"p{purchase_id}",
+                    due,
+                    now,
+                    purchase_id=purchase_id,
+                )
+            )
     return _insert_ignoring_duplicates(session, rows)
 
 
-def plan_delay_notices(session: Session, now: datetime, rules: CadenceRules, default_tz: str) -> int:
+def plan_delay_notices(
+    session: Session, now: datetime, rules: CadenceRules, default_tz: str
+) -> int:
     earliest = (now - timedelta(days=rules.delay_notice_max_age_days + 2)).date()
     candidates = session.execute(
-        select(Purchase.id, Purchase.customer_id, Purchase.promised_delivery_date, Customer.timezone)
+        select(
+            Purchase.id, Purchase.customer_id, Purchase.promised_delivery_date, Customer.timezone
+        )
         .join(Customer, Customer.id == Purchase.customer_id)
         .where(
             Purchase.promised_delivery_date >= earliest,
@@ -86,6 +104,7 @@ def plan_delay_notices(session: Session, now: datetime, rules: CadenceRules, def
     ).all()
     rows = []
     for purchase_id, customer_id, promised, zone_name in candidates:
+        assert promised is not None
         due = cadence.delay_notice_due(promised, zone_for(zone_name, default_tz))
         if due <= now:
             key = f"p{purchase_id}:{promised.isoformat()}"
@@ -102,6 +121,7 @@ def plan_periodic(session: Session, now: datetime, rules: CadenceRules) -> int:
     ).all()
     rows = []
     for customer_id, anchor in candidates:
+        assert anchor is not None
         due = cadence.periodic_due(anchor, rules)
         rows.append(_row(customer_id, "periodic", due.date().isoformat(), due, now))
     return _insert_ignoring_duplicates(session, rows)
@@ -109,14 +129,24 @@ def plan_periodic(session: Session, now: datetime, rules: CadenceRules) -> int:
 
 def plan_service(session: Session, now: datetime, rules: CadenceRules) -> int:
     candidates = session.execute(
-        select(Purchase.id, Purchase.customer_id, Purchase.delivered_at, Purchase.next_service_at).where(
-            Purchase.next_service_at <= now
-        )
+        select(
+            Purchase.id, Purchase.customer_id, Purchase.delivered_at, Purchase.next_service_at
+        ).where(Purchase.next_service_at <= now)
     ).all()
     rows = []
     for purchase_id, customer_id, delivered_at, due in candidates:
+        assert due is not None
         number = cadence.service_number(delivered_at or due, due, rules)
-        rows.append(_row(customer_id, "service", f"p{purchase_id}:s{number}", due, now, purchase_id=purchase_id))
+        rows.append(
+            _row(
+                customer_id,
+                "service",
+                f"p{purchase_id}:s{number}",
+                due,
+                now,
+                purchase_id=purchase_id,
+            )
+        )
         # Advance only if nobody else did: a conditional update, safe under concurrency.
         session.execute(
             update(Purchase)
@@ -137,14 +167,24 @@ def plan_recovery(session: Session, now: datetime, rules: CadenceRules) -> int:
         )
     ).all()
     rows = [
-        _row(customer_id, "recovery", f"e{escalation_id}", cadence.recovery_due(resolved_at, rules), now)
+        _row(
+            customer_id,
+            "recovery",
+            f"e{escalation_id}",
+            cadence.recovery_due(resolved_at, rules),
+            now,
+        )
         for escalation_id, customer_id, resolved_at in candidates
     ]
     created = _insert_ignoring_duplicates(session, rows)
     for escalation_id, customer_id, _ in candidates:
         checkin_id = session.scalar(
             select(CheckIn.id).where(
-                and_(CheckIn.customer_id == customer_id, CheckIn.kind == "recovery", CheckIn.dedupe_key == f"e{escalation_id}")
+                and_(
+                    CheckIn.customer_id == customer_id,
+                    CheckIn.kind == "recovery",
+                    CheckIn.dedupe_key == f"e{escalation_id}",
+                )
             )
         )
         session.execute(

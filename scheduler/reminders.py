@@ -52,13 +52,21 @@ def send_reminders(
         zone = zone_for(customer.timezone, settings.default_tz)
         if is_quiet(now, zone, rules):
             wake = quiet_hours_end(now, zone, rules).astimezone(zone)
-            checkin.reason = f"reminder waits for quiet hours to end ({wake:%Y-%m-%d %H:%M} {zone.key})"
+            checkin.reason = (
+                f"reminder waits for quiet hours to end ({wake:%Y-%m-%d %H:%M} {zone.key})"
+            )
             continue
-        address = customer.phone if checkin.channel in ("sms", "console") and customer.phone else None
+        address = (
+            customer.phone if checkin.channel in ("sms", "console") and customer.phone else None
+        )
         if checkin.channel == "telegram" or (address is None and customer.telegram_chat_id):
             address = str(customer.telegram_chat_id)
         try:
-            composed = book.compose("reminder", customer.language, customer_context(customer, settings, checkin.channel or "sms"))
+            composed = book.compose(
+                "reminder",
+                customer.language,
+                customer_context(customer, settings, checkin.channel or "sms"),
+            )
         except TemplateError as error:
             checkin.reason = f"reminder not sent: template error: {error}"
             checkin.reminder_sent_at = now

@@ -47,11 +47,15 @@ class CadenceRules:
 
     @property
     def min_post_delivery_delay(self) -> timedelta:
-        return timedelta(days=min([self.post_delivery_default_days, *self.post_delivery_days.values()]))
+        return timedelta(
+            days=min([self.post_delivery_default_days, *self.post_delivery_days.values()])
+        )
 
     @property
     def max_post_delivery_delay(self) -> timedelta:
-        return timedelta(days=max([self.post_delivery_default_days, *self.post_delivery_days.values()]))
+        return timedelta(
+            days=max([self.post_delivery_default_days, *self.post_delivery_days.values()])
+        )
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

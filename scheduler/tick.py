@@ -76,7 +76,9 @@ def tick(
     return report
 
 
-def preview(factory: sessionmaker[Session], at: datetime, transports: Transports, settings: Settings) -> TickReport:
+def preview(
+    factory: sessionmaker[Session], at: datetime, transports: Transports, settings: Settings
+) -> TickReport:
     """What a tick at `at` would do, computed inside a transaction that is rolled back."""
     report = TickReport(at)
     with factory() as session:
@@ -88,7 +90,9 @@ def preview(factory: sessionmaker[Session], at: datetime, transports: Transports
                 for outcome in batch:
                     report.add(outcome)
                     report.outcomes.append(outcome)
-            report.reminders = send_reminders(session, at, rules, settings, book, transports.name_for)
+            report.reminders = send_reminders(
+                session, at, rules, settings, book, transports.name_for
+            )
             report.expired = expire_unanswered(session, at, rules)
         finally:
             session.rollback()

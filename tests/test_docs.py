@@ -26,7 +26,9 @@ def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Com
     return found
 
 
-@pytest.mark.parametrize(("name", "command"), _commands(bot.main), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("name", "command"), _commands(bot.main), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_every_command_is_in_the_readme_and_has_help(name: str, command: click.Command) -> None:
     top = name.split()[0]
     assert f"python bot.py {top}" in README, f"README does not mention `python bot.py {top}`"
