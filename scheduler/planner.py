@@ -166,16 +166,11 @@ def plan_recovery(session: Session, now: datetime, rules: CadenceRules) -> int:
             Escalation.kind == "detractor",
         )
     ).all()
-    rows = [
-        _row(
-            customer_id,
-            "recovery",
-            f"e{escalation_id}",
-            cadence.recovery_due(resolved_at, rules),
-            now,
-        )
-        for escalation_id, customer_id, resolved_at in candidates
-    ]
+    rows = []
+    for escalation_id, customer_id, resolved_at in candidates:
+        assert resolved_at is not None
+        due = cadence.recovery_due(resolved_at, rules)
+        rows.append(_row(customer_id, "recovery", f"e{escalation_id}", due, now))
     created = _insert_ignoring_duplicates(session, rows)
     for escalation_id, customer_id, _ in candidates:
         checkin_id = session.scalar(
