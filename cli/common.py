@@ -56,6 +56,7 @@ def configure_logging(settings: Settings) -> None:
     # Bot API URLs carry the token: never log them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def database(settings: Settings) -> sessionmaker[Session]:

@@ -37,14 +37,20 @@ def build_app(
         finally:
             thread.stop()
 
-    hooks: list[Any] = [scheduler_running] if scheduler else []
+    from messaging.telegram_bot import lifespan_hook as telegram_running
+
+    # The bot first: it starts before the scheduler sends and stops after it.
+    hooks: list[Any] = [telegram_running(transports, factory, settings)]
+    hooks += [scheduler_running] if scheduler else []
     app = create_app(factory, settings, extra_routers=_extra_routers(), lifespan_hooks=hooks)
     app.state.transports = transports
     return app
 
 
 def _extra_routers() -> list[Any]:
-    routers: list[Any] = []
+    from web.webhooks import router as webhooks_router
+
+    routers: list[Any] = [webhooks_router]
     try:
         from web.admin import router as admin_router
 
