@@ -13,11 +13,11 @@ import click
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
-import settings
+from cli.common import database, load_settings
 from clock import utcnow
 from importing import ImportErrors, import_csv
 from importing.report import RowError
-from models.db import open_database, transaction
+from models.db import transaction
 
 # Below this a bar only flickers.
 PROGRESS_MIN_ROWS = 1000
@@ -30,7 +30,7 @@ DRY_RUN = click.option(
 )
 
 
-@click.group("import")
+@click.group("import", short_help="Import reps, customers or purchases from CSV (all or nothing).")
 def import_group() -> None:
     """Import reps, customers or purchases from a CSV file (UTF-8, header row).
 
@@ -98,8 +98,8 @@ def import_purchases(file: Path, dry_run: bool) -> None:
 
 
 def _run(kind: str, file: Path, dry_run: bool) -> None:
-    config = settings.get_settings()
-    _, factory = open_database(config.database_url)
+    config = load_settings()
+    factory = database(config)
     bar = ProgressBar(f"checking {kind}")
     try:
         with transaction(factory) as session:
@@ -119,7 +119,8 @@ def _run(kind: str, file: Path, dry_run: bool) -> None:
         click.echo(exc.summary(), err=True)
         sys.exit(1)
     except DBAPIError as exc:
-        # Only a change made by someone else since the checks can get here.
+        # A change by someone else between the checks and the writes (a customer
+        # linking that chat id just now), or a lost connection: all rolled back.
         bar.close()
         click.echo(f"{file}: the database refused the import: {exc.orig}", err=True)
         click.echo("nothing was imported; run the import again", err=True)

@@ -41,6 +41,20 @@ def service_number(delivered_at: datetime, due_at: datetime, rules: CadenceRules
     return max(1, round((due_at - delivered_at) / timedelta(days=rules.service_days)))
 
 
+def service_catch_up(
+    due_at: datetime, now: datetime, rules: CadenceRules
+) -> tuple[datetime | None, datetime]:
+    """(the service check to plan now or None when it is stale, the next one after `now`).
+
+    An old purchase may have missed several checks; only the latest counts,
+    and only if it is recent enough to still make sense.
+    """
+    interval = timedelta(days=rules.service_days)
+    latest = due_at + ((now - due_at) // interval) * interval
+    fresh = now - latest <= timedelta(days=rules.service_max_lateness_days)
+    return (latest if fresh else None), latest + interval
+
+
 def recovery_due(resolved_at: datetime, rules: CadenceRules) -> datetime:
     return resolved_at + timedelta(days=rules.recovery_days)
 

@@ -136,22 +136,16 @@ def plan_service(session: Session, now: datetime, rules: CadenceRules) -> int:
     rows = []
     for purchase_id, customer_id, delivered_at, due in candidates:
         assert due is not None
-        number = cadence.service_number(delivered_at or due, due, rules)
-        rows.append(
-            _row(
-                customer_id,
-                "service",
-                f"p{purchase_id}:s{number}",
-                due,
-                now,
-                purchase_id=purchase_id,
-            )
-        )
+        current, following = cadence.service_catch_up(due, now, rules)
+        if current is not None:
+            number = cadence.service_number(delivered_at or current, current, rules)
+            key = f"p{purchase_id}:s{number}"
+            rows.append(_row(customer_id, "service", key, current, now, purchase_id=purchase_id))
         # Advance only if nobody else did: a conditional update, safe under concurrency.
         session.execute(
             update(Purchase)
             .where(Purchase.id == purchase_id, Purchase.next_service_at == due)
-            .values(next_service_at=due + timedelta(days=rules.service_days))
+            .values(next_service_at=following)
         )
     return _insert_ignoring_duplicates(session, rows)
 

@@ -29,6 +29,9 @@ class CadenceRules:
     periodic_days: float = 90
     service_days: float = 182
     service_categories: tuple[str, ...] = ("car", "garage", "machinery")
+    # Service checks missed by longer than this (old purchases just imported) are
+    # skipped: the customer gets the next one on time, not a backlog.
+    service_max_lateness_days: float = 30
     recovery_days: float = 3
     throttle_days: float = 14
     quiet_start: time = time(20, 0)

@@ -326,3 +326,36 @@ def test_every_language_gets_its_own_words(db, session, cast, transports, consol
     assert len(set(bodies.values())) == 5
     assert "Олена" in bodies["+380501234567"]
     assert "Дмитрий" in bodies["+79161234567"]
+
+
+def test_an_old_car_gets_one_current_service_check_not_a_backlog(
+    db, session, cast, transports, console
+) -> None:
+    john = cast["en"]
+    purchase = deliver(
+        session, john, product="Old Skoda", category="car", delivered="2024-01-01 15:00"
+    )
+    john.periodic_anchor_at = None
+    session.commit()
+    # Occurrences fell on 2024-07-01, 2024-12-30, 2025-06-30, 2025-12-29, 2026-06-29.
+    tick(db, at("2026-07-01 15:00"), transports, SETTINGS)
+    tick(db, at("2026-07-01 15:01"), transports, SETTINGS)
+    services = [c for c in checkins(session, john) if c.kind == "service"]
+    assert [c.dedupe_key for c in services] == [f"p{purchase.id}:s5"]
+    session.refresh(purchase)
+    assert purchase.next_service_at == at("2026-12-28 15:00")
+
+
+def test_a_long_missed_service_check_is_skipped_and_the_next_one_kept(
+    db, session, cast, transports, console
+) -> None:
+    john = cast["en"]
+    purchase = deliver(
+        session, john, product="Old Skoda", category="car", delivered="2024-01-01 15:00"
+    )
+    john.periodic_anchor_at = None
+    session.commit()
+    tick(db, at("2026-05-01 15:00"), transports, SETTINGS)  # the latest check was 2025-12-29: stale
+    assert [c for c in checkins(session, john) if c.kind == "service"] == []
+    session.refresh(purchase)
+    assert purchase.next_service_at == at("2026-06-29 15:00")
