@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.dispatch
 	$(BIN)/python -m bench.idle_tick
 	$(BIN)/python -m bench.replies
+	$(BIN)/python -m bench.import_customers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
