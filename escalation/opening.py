@@ -1,0 +1,83 @@
+"""Open an escalation: one per response or forwarded message, assigned to a human at once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from messaging.once import insert_once
+from models import Customer, Escalation, EscalationEvent, Message, Purchase, Rep, Response
+from scheduler.rules import CadenceRules
+
+log = logging.getLogger(__name__)
+
+ACTOR = "aftercare"
+
+
+def open_escalation(
+    session: Session,
+    now: datetime,
+    *,
+    customer: Customer,
+    kind: str,
+    response: Response | None = None,
+    message: Message | None = None,
+    rules: CadenceRules,
+) -> Escalation:
+    """The escalation for `response` (or `message`): created once, or the one that exists.
+
+    It goes to the customer's own rep, else the purchase's rep, else a manager,
+    with an SLA of `rules.escalation_sla_hours`, and an "opened" event.
+    """
+    if (response is None) == (message is None):
+        raise ValueError("an escalation is about one response or one message")
+    unique = {"response_id": response.id} if response is not None else {"message_id": message.id}  # type: ignore[union-attr]
+    rep_id = assignee(session, customer, response)
+    escalation, created = insert_once(
+        session,
+        Escalation,
+        {
+            **unique,
+            "kind": kind,
+            "customer_id": customer.id,
+            "rep_id": rep_id,
+            "status": "open",
+            "sla_due_at": now + timedelta(hours=rules.escalation_sla_hours),
+            "created_at": now,
+        },
+        unique=unique,
+    )
+    if created:
+        detail = f"{kind}, score {response.score}" if response is not None else kind
+        session.add(
+            EscalationEvent(
+                escalation_id=escalation.id, at=now, actor=ACTOR, action="opened", detail=detail
+            )
+        )
+        if rep_id is None:
+            log.warning(
+                "escalation %s for customer %s has nobody to go to", escalation.id, customer.id
+            )
+    return escalation
+
+
+def assignee(session: Session, customer: Customer, response: Response | None) -> int | None:
+    """Who owns it: the customer's rep, else the purchase's rep, else the first manager."""
+    if customer.rep_id is not None:
+        return customer.rep_id
+    purchase_rep = None
+    if response is not None and response.checkin.purchase is not None:
+        purchase_rep = response.checkin.purchase.rep_id
+    if purchase_rep is None:
+        purchase_rep = session.scalar(
+            select(Purchase.rep_id)
+            .where(Purchase.customer_id == customer.id, Purchase.rep_id.is_not(None))
+            .order_by(Purchase.delivered_at.desc().nulls_last(), Purchase.id.desc())
+            .limit(1)
+        )
+    if purchase_rep is not None:
+        return purchase_rep
+    return session.scalar(select(Rep.id).where(Rep.role == "manager").order_by(Rep.id).limit(1))

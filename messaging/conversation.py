@@ -1,0 +1,236 @@
+"""The survey conversation: what a customer's message means, and what we do about it.
+
+survey sent --score--> answered --follow-up question--> awaiting comment --text--> comment stored
+    |                     (promoters: thanks + review ask, no question)
+    +--unreadable text--> one clarification --still unreadable--> forwarded to the rep
+no survey open, or expired ---------------------------------------> forwarded to the rep
+STOP / START / HELP (any time) -----> opt out / opt back in / help, one confirmation each
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from escalation.opening import open_escalation
+from messaging.forwarding import forward_to_rep, unresolved_escalation
+from messaging.once import insert_once
+from messaging.optout import opt_in, opt_out, send_help, welcome_again
+from messaging.replies import Reply, parse_reply
+from messaging.turn import Turn
+from models import SURVEY_KINDS, CheckIn, Escalation, EscalationEvent, Message, Response
+
+# How long after the follow-up question a text still counts as the answer to it.
+COMMENT_WINDOW = timedelta(days=2)
+KEYWORDS = {"stop": opt_out, "start": opt_in, "help": send_help}
+
+
+def category_for(score: int) -> str:
+    """NPS category: promoter 9-10, passive 7-8, detractor 0-6."""
+    if score >= 9:
+        return "promoter"
+    return "passive" if score >= 7 else "detractor"
+
+
+def carries_comment(text: str) -> bool:
+    """Whether the words beside a score say something ("3, the courier was rude"), not just "!!" or "ok"."""
+    return sum(ch.isalpha() for ch in text) >= 3
+
+
+def handle_customer_message(turn: Turn) -> str:
+    """Decide what the customer's message is, act on it, and return what was done."""
+    if turn.inbound.button_score is not None:
+        return _button(turn, *turn.inbound.button_score)
+    reply = parse_reply(turn.inbound.text)
+    opted_out = turn.customer.opted_out_at is not None
+    if reply.keyword == "start" and not opted_out:
+        # Nothing to opt back into, and "yes" is a START word: it may well answer us.
+        return _converse(turn, reply, otherwise=welcome_again)
+    if reply.keyword is not None:
+        return KEYWORDS[reply.keyword](turn)
+    if opted_out:
+        # A human reads it; the bot stays silent as promised.
+        forward_to_rep(turn, answer=False)
+        return "forwarded"
+    return _converse(turn, reply, otherwise=_forward)
+
+
+def _converse(turn: Turn, reply: Reply, *, otherwise: Callable[[Turn], str]) -> str:
+    survey = open_survey(turn)
+    pending = awaiting_comment(turn)
+    if pending is not None and (
+        survey is None or survey.sent_at is None or pending.received_at >= survey.sent_at
+    ):
+        # Even "a 10 would need faster delivery" answers the question; it is not a new score.
+        return take_comment(turn, pending)
+    if survey is not None and reply.score is not None:
+        return record_score(turn, survey, reply.score, reply.comment)
+    if survey is not None:
+        return clarify_or_forward(turn, survey)
+    return otherwise(turn)
+
+
+def _forward(turn: Turn) -> str:
+    forward_to_rep(turn, answer=True)
+    return "forwarded"
+
+
+def _button(turn: Turn, checkin_id: int, score: int) -> str:
+    if turn.customer.opted_out_at is None:
+        checkin = turn.session.get(CheckIn, checkin_id)
+        if (
+            checkin is not None
+            and checkin.customer_id == turn.customer.id
+            and checkin.kind in SURVEY_KINDS
+        ):
+            if checkin.status == "sent":
+                return record_score(turn, checkin, score, "")
+            if checkin.status == "answered":
+                return "already_answered"  # a second tap on the same keyboard
+    forward_to_rep(turn, answer=turn.customer.opted_out_at is None)
+    return "forwarded"
+
+
+def open_survey(turn: Turn) -> CheckIn | None:
+    """The customer's newest survey that went out and is still waiting for a score."""
+    return turn.session.scalar(
+        select(CheckIn)
+        .where(
+            CheckIn.customer_id == turn.customer.id,
+            CheckIn.status == "sent",
+            CheckIn.kind.in_(SURVEY_KINDS),
+            CheckIn.sent_at > turn.now - timedelta(days=turn.rules.expire_days),
+        )
+        .order_by(CheckIn.sent_at.desc(), CheckIn.id.desc())
+        .limit(1)
+    )
+
+
+def awaiting_comment(turn: Turn) -> Response | None:
+    """The customer's newest response whose follow-up question is still unanswered."""
+    return turn.session.scalar(
+        select(Response)
+        .where(
+            Response.customer_id == turn.customer.id,
+            Response.awaiting_comment.is_(True),
+            Response.received_at >= turn.now - COMMENT_WINDOW,
+        )
+        .order_by(Response.received_at.desc(), Response.id.desc())
+        .limit(1)
+    )
+
+
+def record_score(turn: Turn, checkin: CheckIn, score: int, comment: str) -> str:
+    """Store the response (once per check-in) and answer it by category."""
+    comment = comment.strip()
+    category = category_for(score)
+    response, created = insert_once(
+        turn.session,
+        Response,
+        {
+            "checkin_id": checkin.id,
+            "customer_id": turn.customer.id,
+            "score": score,
+            "category": category,
+            "comment": comment,
+            "channel": turn.inbound.channel,
+            "received_at": turn.now,
+            "awaiting_comment": False,
+        },
+        unique={"checkin_id": checkin.id},
+    )
+    turn.message.checkin_id = checkin.id
+    if not created:
+        return "already_answered"  # another delivery or process scored it first
+    checkin.status, checkin.closed_at = "answered", turn.now
+    if category == "detractor":
+        open_escalation(
+            turn.session,
+            turn.now,
+            customer=turn.customer,
+            kind="detractor",
+            response=response,
+            rules=turn.rules,
+        )
+    if category == "promoter":
+        sent = turn.reply(
+            "followup_promoter",
+            purpose="followup",
+            checkin_id=checkin.id,
+            score=score,
+            review_url=turn.settings.review_url,
+            referral_url=turn.settings.referral_url,
+        )
+    elif carries_comment(comment):
+        sent = close_conversation(turn, response)
+    else:
+        sent = turn.reply(
+            f"followup_{category}", purpose="followup", checkin_id=checkin.id, score=score
+        )
+        response.awaiting_comment = sent is not None
+    if sent is not None:
+        response.followup_sent_at = turn.now
+    return "scored"
+
+
+def take_comment(turn: Turn, response: Response) -> str:
+    """The answer to our follow-up question becomes the response's comment."""
+    text = turn.message.body.strip()
+    response.comment = f"{response.comment}\n{text}" if response.comment else text
+    response.awaiting_comment = False
+    turn.message.checkin_id = response.checkin_id
+    escalation = turn.session.scalar(
+        select(Escalation).where(Escalation.response_id == response.id)
+    )
+    if escalation is not None:
+        turn.session.add(
+            EscalationEvent(
+                escalation_id=escalation.id,
+                at=turn.now,
+                actor=turn.customer.name,
+                action="comment",
+                detail=text,
+            )
+        )
+    close_conversation(turn, response)
+    return "comment"
+
+
+def close_conversation(turn: Turn, response: Response) -> Message | None:
+    """The last word: thanks, or the review invitation when admins ask every respondent for one.
+
+    Review sites forbid asking only happy customers, hence `review_invite_all`; but
+    nobody is invited to review while a human is still sorting out their problem.
+    """
+    if (
+        turn.rules.review_invite_all
+        and response.category != "promoter"
+        and unresolved_escalation(turn) is None
+    ):
+        return turn.reply(
+            "review_invite",
+            purpose="review_invite",
+            checkin_id=response.checkin_id,
+            review_url=turn.settings.review_url,
+            referral_url=turn.settings.referral_url,
+        )
+    return turn.reply("thanks_comment", purpose="thanks", checkin_id=response.checkin_id)
+
+
+def clarify_or_forward(turn: Turn, survey: CheckIn) -> str:
+    """One friendly "reply with a number" per survey; after that a human reads it."""
+    turn.message.checkin_id = survey.id
+    turn.session.flush()
+    asked = turn.session.scalar(
+        select(func.count(Message.id)).where(
+            Message.direction == "out",
+            Message.purpose == "clarify",
+            Message.checkin_id == survey.id,
+        )
+    )
+    if not asked and turn.reply("clarify", purpose="clarify", checkin_id=survey.id) is not None:
+        return "clarify"
+    forward_to_rep(turn, answer=True)
+    return "forwarded"

@@ -1,0 +1,216 @@
+"""The one door every inbound message comes through, whatever the channel.
+
+Webhook handlers (Twilio, Telegram), the Telegram poller and the demo's phone
+simulator translate what they received into an `Inbound` and call `receive`.
+It stores the message (once: the provider id is unique), works out who sent
+it, and hands it to the conversation (customers) or to the escalation
+commands (reps). Replies are queued in the outbox, never sent from here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from clock import as_utc
+from escalation.commands import handle_rep_message, looks_like_rep_command
+from messaging.compose import TemplateBook
+from messaging.conversation import handle_customer_message
+from messaging.once import insert_once
+from messaging.outbox import queue_message
+from messaging.render import TemplateError
+from messaging.replies import parse_reply
+from messaging.turn import Turn
+from models import LANGUAGES, CheckIn, Customer, Message, Rep
+from scheduler.rules import load_rules
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+# A stranger gets the polite "we couldn't match you" note at most this often.
+UNKNOWN_SENDER_NOTE_EVERY = timedelta(days=1)
+_CHAT_ID = re.compile(r"-?\d{1,20}")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message as it arrived."""
+
+    channel: str  # "sms", "telegram" or "console"
+    address: str  # the sender: E.164 phone, or the Telegram chat id as a string
+    text: str
+    provider_id: str  # unique per channel: Twilio MessageSid, "tg:<update_id>", console id
+    received_at: datetime
+    # A Telegram button press on a survey: (check-in id, score).
+    button_score: tuple[int, int] | None = None
+    sender_name: str = ""
+    # The sender's own language when the channel tells us (Telegram's language_code);
+    # only used to answer someone we do not know.
+    sender_language: str = ""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What `receive` did with a message."""
+
+    duplicate: bool  # already processed: nothing changed
+    # "duplicate", "scored", "comment", "already_answered", "stop", "start", "help",
+    # "clarify", "forwarded", "unknown_sender" or "rep_command"
+    action: str
+    customer_id: int | None = None
+    message_id: int | None = None
+    detail: str = ""  # for "rep_command": what the escalation commands made of it
+
+
+def receive(session: Session, now: datetime, inbound: Inbound, settings: Settings) -> Receipt:
+    """Store and act on one inbound message, inside the caller's transaction.
+
+    The same (channel, provider_id) twice is stored once and acted on once.
+    """
+    now = as_utc(now)
+    # The columns' limits; a provider never sends more, a buggy caller must not crash us.
+    inbound = replace(inbound, address=inbound.address[:64], provider_id=inbound.provider_id[:100])
+    customer = find_customer(session, inbound)
+    rep = None
+    if customer is None or looks_like_rep_command(inbound.text):
+        rep = find_rep(session, inbound)
+    if rep is not None:
+        customer = None  # a rep who is also a customer speaks as a rep when commanding
+    message, created = insert_once(
+        session,
+        Message,
+        {
+            "direction": "in",
+            "channel": inbound.channel,
+            "address": inbound.address,
+            "body": _body(inbound),
+            "provider_id": inbound.provider_id,
+            "status": "received",
+            "customer_id": customer.id if customer else None,
+            "rep_id": rep.id if rep else None,
+            "created_at": now,
+        },
+        unique={"channel": inbound.channel, "provider_id": inbound.provider_id},
+    )
+    if not created:
+        return Receipt(True, "duplicate", message.customer_id, message.id)
+    if rep is not None:
+        detail = handle_rep_message(session, now, rep, inbound, settings)
+        return Receipt(False, "rep_command", None, message.id, detail)
+    if customer is None:
+        answer_unknown_sender(session, now, inbound, settings)
+        return Receipt(False, "unknown_sender", None, message.id)
+    # One customer's messages are handled one at a time (two STOPs, one confirmation).
+    session.refresh(customer, with_for_update=True)
+    if inbound.channel == "telegram":
+        customer.telegram_unreachable_at = None  # they wrote to the bot: it is not blocked
+    turn = Turn(
+        session,
+        now,
+        customer,
+        inbound,
+        message,
+        settings,
+        load_rules(session),
+        TemplateBook.load(session),
+    )
+    return Receipt(False, handle_customer_message(turn), customer.id, message.id)
+
+
+def _body(inbound: Inbound) -> str:
+    if inbound.text or inbound.button_score is None:
+        return inbound.text.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+    return str(inbound.button_score[1])  # a bare button press reads as the score it gave
+
+
+def _chat_id(address: str) -> int | None:
+    # Only a bare integer: int("+48600000002") would happily turn a phone into a chat id.
+    return int(address) if _CHAT_ID.fullmatch(address) else None
+
+
+def find_customer(session: Session, inbound: Inbound) -> Customer | None:
+    """The customer behind the address: by phone (E.164, exact) or by Telegram chat id."""
+    if inbound.channel in ("sms", "console") and inbound.address:
+        # A household may share one number: the one we are waiting to hear from comes first.
+        waiting = (
+            select(CheckIn.id)
+            .where(CheckIn.customer_id == Customer.id, CheckIn.status == "sent")
+            .exists()
+        )
+        customer = session.scalar(
+            select(Customer)
+            .where(Customer.phone == inbound.address)
+            .order_by(case((waiting, 0), else_=1), Customer.id)
+            .limit(1)
+        )
+        if customer is not None or inbound.channel == "sms":
+            return customer
+    chat_id = _chat_id(inbound.address)  # the console may stand in for a Telegram chat
+    if chat_id is None:
+        return None
+    return session.scalar(select(Customer).where(Customer.telegram_chat_id == chat_id))
+
+
+def find_rep(session: Session, inbound: Inbound) -> Rep | None:
+    """The rep (or manager) behind the address, if any."""
+    if not inbound.address:
+        return None
+    if inbound.channel == "telegram":
+        chat_id = _chat_id(inbound.address)
+        condition = Rep.telegram_chat_id == chat_id if chat_id is not None else None
+    else:
+        condition = Rep.phone == inbound.address
+    if condition is None:
+        return None
+    return session.scalar(select(Rep).where(condition).order_by(Rep.id).limit(1))
+
+
+def answer_unknown_sender(
+    session: Session, now: datetime, inbound: Inbound, settings: Settings
+) -> None:
+    """A polite note, at most once a day per address; never to someone who asked us to stop."""
+    log.info("message from unknown %s sender %s stored", inbound.channel, inbound.address)
+    if not inbound.address or parse_reply(inbound.text).keyword == "stop":
+        return
+    recent = session.scalar(
+        select(Message.id)
+        .where(
+            Message.direction == "out",
+            Message.purpose == "unknown_sender",
+            Message.channel == inbound.channel,
+            Message.address == inbound.address,
+            Message.created_at >= now - UNKNOWN_SENDER_NOTE_EVERY,
+        )
+        .limit(1)
+    )
+    if recent is not None:
+        return
+    name = inbound.sender_name.strip()
+    context = {
+        "first_name": name.split()[0] if name else "",
+        "name": name,
+        "business_name": settings.business_name,
+        "channel": inbound.channel,
+        "product": None,
+    }
+    language = inbound.sender_language.lower().replace("_", "-").split("-")[0]
+    try:
+        composed = TemplateBook.load(session).compose(
+            "unknown_sender", language if language in LANGUAGES else "en", context
+        )
+    except TemplateError:
+        log.exception("cannot answer unknown sender %s", inbound.address)
+        return
+    queue_message(
+        session,
+        now=now,
+        channel=inbound.channel,
+        address=inbound.address,
+        body=composed.body,
+        purpose="unknown_sender",
+    )

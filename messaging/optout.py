@@ -1,0 +1,76 @@
+"""STOP, START and HELP: opting out takes effect at once, on every channel and for everything queued."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from messaging.turn import Turn
+from models import CheckIn, Customer, Message, Response
+
+OPTED_OUT = "customer opted out"
+ONE_DAY = timedelta(days=1)
+
+
+def opt_out(turn: Turn) -> str:
+    """Opt the customer out and confirm once; a repeated STOP changes nothing and gets no reply."""
+    customer = turn.customer
+    if customer.opted_out_at is not None:
+        return "stop"
+    customer.opted_out_at = turn.now
+    withdraw_everything(turn.session, turn.now, customer)
+    # Queued after the withdrawal, so the confirmation itself is not cancelled.
+    turn.reply("opt_out_confirmation", purpose="opt_out_confirmation")
+    return "stop"
+
+
+def opt_in(turn: Turn) -> str:
+    """Opt an opted-out customer back in, with one confirmation."""
+    turn.customer.opted_out_at = None
+    turn.reply("opt_in_confirmation", purpose="opt_in_confirmation")
+    return "start"
+
+
+def welcome_again(turn: Turn) -> str:
+    """START from someone who never left (Telegram's /start, a stray "yes"): a HELP note, once a day."""
+    if not turn.replied_since("help", turn.now - ONE_DAY):
+        turn.reply("help", purpose="help")
+    return "start"
+
+
+def send_help(turn: Turn) -> str:
+    """Who we are and how to opt out (answered even after an opt-out: carriers require it)."""
+    turn.reply("help", purpose="help")
+    return "help"
+
+
+def withdraw_everything(session: Session, now: datetime, customer: Customer) -> None:
+    """Cancel every queued message to the customer and suppress every check-in not yet sent."""
+    session.execute(
+        update(Message)
+        .where(
+            Message.customer_id == customer.id,
+            Message.direction == "out",
+            Message.status == "queued",
+        )
+        .values(status="cancelled", error=OPTED_OUT)
+    )
+    pending = session.scalars(
+        select(CheckIn).where(
+            CheckIn.customer_id == customer.id, CheckIn.status.in_(("scheduled", "queued"))
+        )
+    )
+    for checkin in pending:
+        checkin.status, checkin.reason = "suppressed", OPTED_OUT
+        checkin.closed_at, checkin.not_before = now, None
+        if checkin.kind == "periodic":
+            # As dispatch does: otherwise this periodic would block the next one forever.
+            customer.periodic_anchor_at = now
+    # Whatever they write next is not an answer to our question any more.
+    session.execute(
+        update(Response)
+        .where(Response.customer_id == customer.id, Response.awaiting_comment.is_(True))
+        .values(awaiting_comment=False)
+    )
