@@ -2,8 +2,10 @@
 
     .venv/bin/python -m bench.replies [--seconds 3]
 
-Parses the labelled corpus (tests/data/replies_corpus.tsv) over and over and
-prints the rate. A figure to watch, not a pass/fail check.
+Parses the labelled corpus (tests/data/replies_corpus.tsv) over and over on
+one core and prints the rate. A figure to watch, not a pass/fail check; the
+target is 20,000 replies/s. The corpus is harder than real traffic, where most
+replies are a bare number.
 """
 
 import argparse
@@ -27,19 +29,25 @@ def corpus_texts() -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Replies per second that parse_reply reads.")
     parser.add_argument("--seconds", type=float, default=3.0, help="how long to run (default 3)")
     seconds = parser.parse_args().seconds
 
     texts = corpus_texts()
-    for text in texts:  # warm up regex caches before timing
+    for text in texts:  # warm up before timing
         parse_reply(text)
-    parsed, started = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - started) < seconds:
+    parsed, wall, cpu = 0, time.perf_counter(), time.process_time()
+    while time.perf_counter() - wall < seconds:
         for text in texts:
             parse_reply(text)
         parsed += len(texts)
-    print(f"parse_reply: {parsed / elapsed:,.0f} replies/s ({parsed:,} replies, {len(texts)} distinct, {elapsed:.1f} s)")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    # CPU time is the figure to compare: on a busy machine wall time also counts
+    # the time other processes held the core.
+    print(
+        f"parse_reply: {parsed / cpu:,.0f} replies per CPU second "
+        f"({parsed / wall:,.0f}/s wall clock; {parsed:,} replies, {len(texts)} distinct)"
+    )
 
 
 if __name__ == "__main__":

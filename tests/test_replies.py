@@ -116,7 +116,8 @@ _PIECES = st.sampled_from(
         "!", "\n", "-", " or ", "8.5", "7-8", "stars", "zł", "#", "I rate you ",
         "daję ", "ставлю ", "ให้", "คะแนน", "dziewięć", "дев'ять", "восьмёрка", "one",
         "Sent from my iPhone", "Wysłano z iPhone'a", "9\ufe0f\u20e3", "🔟", "๙", "İ",
-        "\u200b", "\x00", "'", "don't text me", "не пишите", "ยกเลิก", "ครับ",
+        "\u200b", "\x00", "'", "don't text me", "не пишите", "ยกเลิก", "ครับ", "²", "①",
+        "½", "٩", "\ud800", " ", "ﬁ",
     ]
 )  # fmt: skip
 
@@ -124,6 +125,14 @@ _PIECES = st.sampled_from(
 @settings(max_examples=1000, deadline=None)
 @given(st.lists(_PIECES | st.text(max_size=3), max_size=12).map("".join))
 def test_it_never_crashes_on_reply_like_text(text: str) -> None:
+    _assert_well_formed(parse_reply(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["9/²", "9 - ²", "9 or ³", "9 out of ①", "½", "9²", "\ud800 9", "/ſtop", "/ınfo", "/İnfo"],
+)
+def test_it_survives_characters_that_look_like_digits_or_letters(text: str) -> None:
     _assert_well_formed(parse_reply(text))
 
 

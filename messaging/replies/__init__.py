@@ -35,7 +35,7 @@ def parse_reply(text: str) -> Reply:
     if signatures:
         base, key = blank(base, signatures), blank(key, signatures)
 
-    command = keywords.command(base)
+    command = keywords.command(base, key)
     if command:
         return Reply(keyword=command[0], comment=command[1])
     keyword = keywords.whole_message(key)

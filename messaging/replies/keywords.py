@@ -15,9 +15,9 @@ from messaging.replies.text import fold_word
 STOP, START, HELP = "stop", "start", "help"
 _L = v.LETTER
 
-_COMMAND = re.compile(
-    r"\s*/(start|stop|help|unsubscribe|info)(?:@\w+)?(?:\s+(.*?))?\s*", re.S | re.I
-)
+# Matched on the folded text, not with re.IGNORECASE, which lets "ſtop" and
+# "ınfo" through as "stop" and "info".
+_COMMAND = re.compile(r"\s*/(start|stop|help|unsubscribe|info)(?:@\w+)?(?:\s+(.*?))?\s*", re.S)
 _COMMANDS = {"start": START, "stop": STOP, "unsubscribe": STOP, "help": HELP, "info": HELP}
 
 _WHOLE_MESSAGE = {
@@ -43,6 +43,7 @@ _WHOLE_MESSAGE = {
         "помогите", "ช่วยด้วย", "ช่วยเหลือ", "ข้อมูล", "วิธีใช้", "ใคร",
     ),
 }  # fmt: skip
+# Phrases are matched against folded text: lower case, no Polish diacritics.
 _WHOLE_PHRASES = {
     START: (
         r"(?:please )?(?:re)?subscribe me(?: again| back)?",
@@ -62,16 +63,17 @@ _WHOLE_PHRASES = {
     HELP: (
         r"i need help",
         r"can you help(?: me)?",
-        r"potrzebuj[eę] pomocy",
-        r"pom[oó][zż](?:cie)?",
+        r"potrzebuje pomocy",
+        r"pomoz(?:cie)?",
         r"потрібна допомога",
         r"нужна помощь",
         r"ต้องการความช่วยเหลือ",
     ),
 }
 # Words a keyword may come wrapped in: "STOP please!!!", "ok stop", "ยกเลิกครับ".
+_URGENCY = ("now", "asap", "immediately", "teraz", "już", "сейчас", "зараз", "уже", "вже")
 _NOISE = re.compile(
-    rf"(?<!{_L}){v.alternation(v.FILLERS, 'now', 'asap', 'immediately', 'teraz', 'już', 'сейчас', 'зараз', 'уже', 'вже')}(?!{_L})"
+    rf"(?<!{_L}){v.alternation(v.FILLERS, _URGENCY)}(?!{_L})"
     rf"|{v.alternation(v.THAI_FILLERS)}(?![\u0e00-\u0e7f])|[^\w\u0e00-\u0e7f']|_"
 )
 
@@ -91,25 +93,30 @@ _OPT_OUT_PHRASES = (
     rf"stop sending(?: me| us)?(?: (?:these|the|your|any|all|all these|all the|more))? {_MESSAGES}",
     rf"stop sending(?: me| us)?{_END}",
     rf"stop (?:the|these|your|all|all the|all your|all of these|all of your) {_MESSAGES}",
-    r"(?:don't|dont|do not|never) (?:text|message|sms|contact|email|spam)(?: me| us)?(?: any ?more| again| ever)?",
+    r"(?:don't|dont|do not|never) (?:text|message|sms|contact|email|spam)(?: me| us)?"
+    r"(?: any ?more| again| ever)?",
     rf"(?:don't|dont|do not|never) send(?: me| us)?(?: any ?more| more| these)? {_MESSAGES}",
-    rf"(?:don't|dont|do not|never) (?:send|write)(?: to)?(?: me| us)(?: any ?more| again| ever|{_END})",
+    rf"(?:don't|dont|do not|never) (?:send|write)(?: to)?(?: me| us)"
+    rf"(?: any ?more| again| ever|{_END})",
     rf"no more {_MESSAGES}",
     r"unsubscribe(?: me)?",
-    r"(?:remove|delete|take) (?:me|my (?:number|phone number|phone|details|data|contact)) (?:off|from)"
-    r"(?: (?:your|the|this|all|all your)(?: mailing| contact| sms| texting)? (?:list|lists|database|system))?",
+    r"(?:remove|delete|take) (?:me|my (?:number|phone number|phone|details|data|contact))"
+    r" (?:off|from)(?: (?:your|the|this|all|all your)(?: mailing| contact| sms| texting)?"
+    r" (?:list|lists|database|system))?",
     r"(?:remove|delete) my (?:number|phone number|details|data)",
     r"opt me out|opt out|opt-out",
-    rf"(?:i )?(?:don't|dont|do not) want (?:to (?:get|receive) )?(?:any ?more |these |your |more )?{_MESSAGES}",
+    rf"(?:i )?(?:don't|dont|do not) want (?:to (?:get|receive) )?"
+    rf"(?:any ?more |these |your |more )?{_MESSAGES}",
     # Polish, folded: no diacritics.
-    r"wypisz(?:cie)? mnie|(?:mnie )?wypisuj(?:e|cie) (?:sie|mnie)|wypisac (?:sie|mnie)|mnie wypisac",
+    r"wypisz(?:cie)? mnie|(?:mnie )?wypisuj(?:e|cie) (?:sie|mnie)",
+    r"wypisac (?:sie|mnie)|mnie wypisac",
     r"nie (?:piszcie|pisz|pisac|spamujcie)(?: do mnie| mi| juz| wiecej)*",
     rf"nie (?:wysylajcie|wysylaj|przysylajcie|wysylac)(?: mi| juz| wiecej)*(?: {_MESSAGES}|{_END})",
     r"przesta(?:ncie|n) (?:mi |do mnie )?(?:pisac|spamowac)",
     rf"przesta(?:ncie|n) (?:mi )?wysylac(?: {_MESSAGES}|{_END})",
     r"usun(?:cie)? (?:mnie|moj numer|moje dane)(?: z (?:listy|bazy))?",
-    rf"rezygnuj[eę] z (?:subskrypcji|{_MESSAGES})",
-    rf"nie chc[eę] (?:wiecej |juz )?(?:dostawac |otrzymywac )?{_MESSAGES}",
+    rf"rezygnuje z (?:subskrypcji|{_MESSAGES})",
+    rf"nie chce (?:wiecej |juz )?(?:dostawac |otrzymywac )?{_MESSAGES}",
     r"(?:dosc|koniec z) (?:wiadomosci|wiadomosciami|smsow|smsami|spamu|spamem)",
     # Ukrainian
     r"не (?:пишіть|пиши|турбуйте)(?: мені| більше| вже)*",
@@ -125,7 +132,8 @@ _OPT_OUT_PHRASES = (
     rf"не (?:присылайте|присылай|отправляйте|шлите)(?: мне| больше| уже)*(?: {_MESSAGES}|{_END})",
     r"больше не (?:пишите|присылайте|беспокойте)",
     r"отпиш(?:ите|и) меня|отписаться",
-    rf"(?:прекратите|перестаньте) (?:писать|рассылку|спам|(?:присылать|слать)(?: мне)?(?: {_MESSAGES}|{_END}))",
+    r"(?:прекратите|перестаньте) (?:писать|рассылку|спам)",
+    rf"(?:прекратите|перестаньте) (?:присылать|слать)(?: мне)?(?: {_MESSAGES}|{_END})",
     r"удалите (?:меня|мой номер)",
     rf"не хочу (?:больше )?(?:получать )?{_MESSAGES}",
     rf"хватит (?:писать|спамить|спама|(?:присылать|слать)(?: мне)?(?: {_MESSAGES}|{_END}))",
@@ -137,17 +145,18 @@ _OPT_OUT_PHRASES = (
     r"ไม่ต้องติดต่อ(?:มา)?(?:อีก)?",
 )
 _POLITE = r"(?:please|pls|plz|now|prosze|пожалуйста|будь ласка|กรุณา|ช่วย)"
-_THAI_PARTICLES = r"(?:ครับ|คับ|ค่ะ|คะ|ค่า|นะ|จ้า|จ้ะ|ด้วย|เลย)*"
+_THAI_PARTICLES = rf"(?:{v.alternation(v.THAI_PARTICLES, 'ด้วย')})*"
 _CONNECTOR = r"(?:but|and|so|ale|но|и|а|але|і|та|แต่|และ)"  # not "i", "a": "how do I unsubscribe"
-_OPT_OUT = re.compile(
-    rf"(?:(?<!{_L}){_CONNECTOR}\s+)?(?:(?<!{_L}){_POLITE}\s*)?"
-    rf"(?P<core>(?<!{_L})(?:{'|'.join(_OPT_OUT_PHRASES)}))(?!{_L})"
-    rf"(?:[\s,]*(?<!{_L}){_POLITE}(?!{_L}))?{_THAI_PARTICLES}"
-)
+_OPT_OUT = re.compile(rf"(?<!{_L})(?:{'|'.join(_OPT_OUT_PHRASES)})(?!{_L})")
+# Taken in with the request so the comment keeps neither: "10 but please stop texting me".
+_LEAD_IN = re.compile(rf"(?<!{_L}){_CONNECTOR}\s+(?:{_POLITE}\s*)?\Z|(?<!{_L}){_POLITE}\s*\Z")
+_TRAIL = re.compile(rf"(?:[\s,]*(?<!{_L}){_POLITE}(?!{_L}))?{_THAI_PARTICLES}")
 # "don't stop texting me", "nie wypisujcie mnie": a negated request is no request.
-_NEGATED = re.compile(
-    rf"(?<!{_L})(?:don't|dont|do not|can't|cant|cannot|won't|wont|never|not|didn't|didnt|no need to|nie|не|ні)\s+\Z"
-)
+_NEGATIONS = (
+    "don't", "dont", "do not", "can't", "cant", "cannot", "won't", "wont", "never", "not",
+    "didn't", "didnt", "no need to", "nie", "не", "ні",
+)  # fmt: skip
+_NEGATED = re.compile(rf"(?<!{_L}){v.alternation(_NEGATIONS)}\s+\Z")
 
 
 def _compile_whole() -> tuple[dict[str, str], re.Pattern[str]]:
@@ -157,12 +166,17 @@ def _compile_whole() -> tuple[dict[str, str], re.Pattern[str]]:
     return exact, re.compile(phrases)
 
 
-def command(base: str) -> tuple[str, str] | None:
-    """A Telegram command ("/stop", "/start TOKEN", "/help@Bot") as (keyword, argument)."""
-    m = _COMMAND.fullmatch(base)
+def command(base: str, key: str) -> tuple[str, str] | None:
+    """A Telegram command ("/stop", "/start TOKEN", "/help@Bot") as (keyword, argument).
+
+    `key` is the folded `base`; the argument comes from `base`, as typed: a
+    deep-link token is case-sensitive.
+    """
+    m = _COMMAND.fullmatch(key)
     if m is None:
         return None
-    return _COMMANDS[m.group(1).lower()], (m.group(2) or "").strip()
+    argument = base[m.start(2) : m.end(2)] if m.group(2) is not None else ""
+    return _COMMANDS[m.group(1)], argument.strip()
 
 
 def whole_message(key: str) -> str | None:
@@ -183,8 +197,11 @@ def whole_message(key: str) -> str | None:
 def opt_out_span(key: str) -> tuple[int, int] | None:
     """Where folded text `key` asks us to stop messaging, unless the request is negated."""
     for m in _OPT_OUT.finditer(key):
-        if not _NEGATED.search(key, max(0, m.start("core") - 16), m.start("core")):
-            return m.span()
+        window = max(0, m.start() - 24)
+        if not _NEGATED.search(key, window, m.start()):
+            lead_in = _LEAD_IN.search(key, window, m.start())
+            trail = _TRAIL.match(key, m.end())
+            return (lead_in.start() if lead_in else m.start()), (trail.end() if trail else m.end())
     return None
 
 

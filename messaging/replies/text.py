@@ -82,7 +82,10 @@ _SIGNATURE = re.compile(
       |(?:надіслано|відправлено|надіслане)\ (?:з|із|зі)\ (?:мого\ |моєї\ )?{_DEVICE}
       |(?:отправлено|послано|отправлено\ из)\ (?:с|со|из)\ (?:моего\ |моей\ )?{_DEVICE}
       |ส่งจาก\s*{_DEVICE}
-    )[^\n]*""",
+    )
+    # Only to the end of the line, and only a short, plain tail: in "the link
+    # sent from my phone, 9" the phrase is part of the message.
+    (?:[^\n!?,;.]|\.(?=\S)){{0,40}}[.!]?[^\S\n]*$""",
     re.X | re.M,
 )
 _SIGNATURE_DELIMITER = re.compile(r"\n-- ?\n.*", re.S)
@@ -104,12 +107,16 @@ def blank(text: str, spans: list[tuple[int, int]]) -> str:
     return text
 
 
-_LEFT_SEPARATOR = re.compile(r"[\s,;:\-\u2013\u2014/|(]+\Z")
-_RIGHT_SEPARATOR = re.compile(r"\A[\s,;:\-\u2013\u2014/|)]+")
+# Plain str.strip sets, not regexes: a regex anchored at the end is tried at
+# every position, which made a 10,000-character "9 9 9 ..." take seconds.
+_SPACE = " \t\n\r\x0b\x0c\u00a0\u2007\u2009\u202f\u200b\u3000"
+_LEFT_SEPARATORS = _SPACE + ",;:-\u2013\u2014/|("
+_RIGHT_SEPARATORS = _SPACE + ",;:-\u2013\u2014/|)"
 _CLOSING = ".!?…"
 _MEANINGFUL = re.compile(r"[^\W_]|[\u0e00-\u0e7f\u2190-\u2bff\U0001f000-\U0001faff]")
 # Thai politeness particles carry no feedback: "ให้สิบเลยครับ" leaves only "เลยครับ".
-_ONLY_PARTICLES = re.compile(r"[\W_]*(?:(?:ครับ|คับ|ค่ะ|คะ|ค่า|นะ|จ้า|จ้ะ|เลย|จ้ะ|ka|krub|krap)[\W_]*)+")
+_PARTICLE = r"(?:ครับ|คับ|ค่ะ|คะ|ค่า|นะ|จ้า|จ้ะ|เลย|ka|krub|krap)"
+_ONLY_PARTICLES = re.compile(rf"[\W_]*(?:{_PARTICLE}[\W_]*)+")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 
 
@@ -118,16 +125,16 @@ def cut(base: str, spans: list[tuple[int, int]]) -> str:
     text = base
     for start, end in sorted(spans, reverse=True):
         text = _join(text[:start], text[end:])
-    return tidy(_RIGHT_SEPARATOR.sub("", _LEFT_SEPARATOR.sub("", text)))
+    return tidy(text.rstrip(_LEFT_SEPARATORS).lstrip(_RIGHT_SEPARATORS))
 
 
 def _join(left: str, right: str) -> str:
-    bare_left = _LEFT_SEPARATOR.sub("", left)
-    bare_right = _RIGHT_SEPARATOR.sub("", right)
+    bare_left = left.rstrip(_LEFT_SEPARATORS)
+    bare_right = right.lstrip(_RIGHT_SEPARATORS)
     if not bare_left.strip():  # "Four. Rude driver." -> "Rude driver."
-        return bare_right.lstrip(_CLOSING + " ")
-    if not bare_right.strip():
-        return bare_left + " " + bare_right
+        return bare_right.lstrip(_CLOSING + _SPACE)
+    if not bare_right:
+        return bare_left
     gap = left[len(bare_left) :] + right[: len(right) - len(bare_right)]
     if bare_right[0] in _CLOSING:
         if bare_left[-1] not in _CLOSING:  # "Great, 9!" -> "Great!"
@@ -150,6 +157,6 @@ def tidy(text: str) -> str:
     """Collapse spaces and empty lines; "" if only punctuation or Thai particles are left."""
     lines = (_HORIZONTAL_SPACE.sub(" ", line).strip() for line in text.splitlines())
     text = "\n".join(line for line in lines if line)
-    if not _MEANINGFUL.search(text) or len(text) < 40 and _ONLY_PARTICLES.fullmatch(fold(text)):
+    if not _MEANINGFUL.search(text) or len(text) < 40 and _ONLY_PARTICLES.fullmatch(text.lower()):
         return ""
     return text

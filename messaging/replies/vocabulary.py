@@ -1,8 +1,8 @@
 """The words around a number that tell a rating from a count, per language.
 
-Entries are written naturally (with diacritics); `alternation` folds them the
-way the parser folds the reply. A space inside an entry matches any run of
-spaces. Thai entries get no word boundaries because Thai has no spaces.
+Entries are written naturally (with diacritics); `folded` and `alternation`
+fold them the way the parser folds the reply. A space inside an entry matches
+any run of spaces. Thai entries get no word boundaries because Thai has no spaces.
 """
 
 import re
@@ -20,8 +20,8 @@ def alternation(*groups: tuple[str, ...] | str) -> str:
     entries: set[str] = set()
     for group in groups:
         entries.update((group,) if isinstance(group, str) else group)
-    folded = sorted({fold_word(e) for e in entries}, key=lambda e: (-len(e), e))
-    return "(?:" + "|".join(re.escape(e).replace(r"\ ", r"\s+") for e in folded) + ")"
+    longest_first = sorted({fold_word(e) for e in entries}, key=lambda e: (-len(e), e))
+    return "(?:" + "|".join(re.escape(e).replace(r"\ ", r"\s+") for e in longest_first) + ")"
 
 
 # A letter of a spaced script: the boundary for Latin and Cyrillic words.
@@ -67,9 +67,8 @@ MARKERS = (
     "order", "no.", "nr", "nr.", "number", "num", "invoice", "ticket", "room", "size",
     "model", "version", "v", "iphone", "ipad", "galaxy", "pixel", "windows", "ios",
     "android", "series", "gen", "ps", "xbox", "floor", "apt", "flat", "gate", "bus",
-    "route", "seat", "page", "zamówienie", "zamówienia",
-    "faktura", "rozmiar", "pokój", "numer", "заказ", "заказа", "замовлення", "номер",
-    "размер", "розмір", "рахунок", "счёт",
+    "route", "seat", "page", "zamówienie", "zamówienia", "faktura", "rozmiar", "pokój",
+    "numer", "заказ", "заказа", "замовлення", "номер", "размер", "розмір", "рахунок", "счёт",
 )  # fmt: skip
 THAI_MARKERS = ("คำสั่งซื้อ", "เลขที่", "ไซส์", "เบอร์", "ห้อง", "รุ่น")
 MARKER_SYMBOLS = "#№$€£¥₴₽฿+"
@@ -84,6 +83,14 @@ PREPOSITIONS = (
     "ponad", "z", "ze", "na", "między", "pomiędzy", "через", "після", "после", "за", "в",
     "во", "до", "от", "від", "из", "із", "з", "с", "о", "об", "около", "близько", "по",
     "більше", "больше", "менше", "меньше", "на", "між", "между",
+)  # fmt: skip
+# Thai words that may touch a Thai numeral: ให้สิบ (give ten), เก้าคะแนน (nine points).
+THAI_BEFORE_NUMERAL = (
+    "ให้คะแนน", "ให้", "คะแนน", "ได้", "เต็ม", "จาก", "ใน", "เป็น", "ก็", "คือ", "ว่า",
+)  # fmt: skip
+THAI_AFTER_NUMERAL = (
+    "คะแนน", "แต้ม", "เต็ม", "จาก", "ใน", "หรือ", "ถึง", "แล้ว", "ไป", "ก็", "เพราะ", "แต่",
+    "ละ", "และ",
 )  # fmt: skip
 THAI_PREPOSITIONS = ("ประมาณ", "กว่า", "เวลา", "ตอน", "ที่", "ภายใน", "หลัง", "ก่อน")
 
@@ -112,17 +119,18 @@ GLUE = (
     "as", "is", "was", "would be", "will be", "be", "solid", "strong", "full", "firm",
     "big", "fat", "honest", "easy", "easily", "definitely", "like", "me", "wam", "ci",
     "państwu", "mocne", "mocną", "solidne", "solidną", "pełne", "na", "spokojnie",
-    "śmiało", "zdecydowanie", "to", "jest", "вам", "тобі", "вас", "тебе", "на",
-    "тверду", "твердую", "тверде", "твердое", "сміливо", "смело", "впевнено",
-    "уверенно", "спокойно", "честно", "чесно", "це", "это", "є", "бы", "б", "by",
+    "śmiało", "zdecydowanie", "to", "jest", "вам", "тобі", "вас", "тебе", "на", "тверду",
+    "твердую", "тверде", "твердое", "сміливо", "смело", "впевнено", "уверенно",
+    "спокойно", "честно", "чесно", "це", "это", "є", "бы", "б", "by",
 )  # fmt: skip
 # Words after a weak cue's number that still close the rating clause.
 CLAUSE_ENDERS = (
     "because", "cause", "cuz", "coz", "bc", "as", "since", "but", "and", "for", "from",
     "overall", "easily", "definitely", "honestly", "tbh", "though", "today", "this",
-    "so", "if", "when", "here", "too", "also", "thanks", "thank", "thx", "ty", "bo", "ale", "i", "za", "ponieważ",
-    "ogólnie", "dla", "od", "бо", "але", "і", "й", "та", "за", "від", "загалом",
-    "тому", "потому", "так", "но", "и", "а", "от", "вообще", "точно",
+    "so", "if", "when", "here", "too", "also", "thanks", "thank", "thx", "ty", "bo",
+    "ale", "i", "za", "ponieważ", "ogólnie", "dla", "od", "бо", "але", "і", "й", "та",
+    "за", "від", "загалом", "тому", "потому", "так", "но", "и", "а", "от", "вообще",
+    "точно",
 )  # fmt: skip
 # After a number: "9 points", "9 pkt", "9 балів", "9 คะแนน" - a rating.
 POINTS = (
@@ -138,21 +146,8 @@ FILLERS = (
     "pozdrawiam", "cześć", "witam", "hej", "спасибо", "пасиб", "пожалуйста", "привет",
     "здравствуйте", "дякую", "будь ласка", "привіт", "вітаю", "na", "ka", "krub", "krap",
 )  # fmt: skip
-THAI_FILLERS = (
-    "ขอบคุณครับ",
-    "ขอบคุณค่ะ",
-    "ขอบคุณ",
-    "สวัสดี",
-    "ครับ",
-    "คับ",
-    "ค่ะ",
-    "คะ",
-    "ค่า",
-    "นะ",
-    "จ้า",
-    "จ้ะ",
-    "เลย",
-)
+THAI_PARTICLES = ("ครับ", "คับ", "ค่ะ", "คะ", "ค่า", "นะ", "จ้า", "จ้ะ", "เลย")
+THAI_FILLERS = (*THAI_PARTICLES, "ขอบคุณครับ", "ขอบคุณค่ะ", "ขอบคุณ", "สวัสดี")
 
 # "N / 10", "N out of 10", "N na 10", "N з 10", "N из 10", "N เต็ม 10".
 SCALE_LINKS = ("out of", "outta", "of", "na", "z", "ze", "з", "із", "зі", "из", "на", "on")
