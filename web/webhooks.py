@@ -1,0 +1,153 @@
+"""Provider webhooks. Each reads in four steps: verify (403, store nothing), parse, hand to one
+function in `messaging/`, answer fast.
+
+A request that is not provably from the provider is refused even when the secret
+is simply not configured: a webhook must never fail open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from twilio.request_validator import RequestValidator
+
+from clock import utcnow
+from messaging.channels.sms import INBOUND_PATH, STATUS_PATH, delivery_report
+from messaging.inbound import Inbound
+from messaging.provider_events import receive_once, record_delivery
+from messaging.telegram_bot import WEBHOOK_PATH, TelegramBot
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["webhooks"], include_in_schema=False)
+
+TWILIO_SIGNATURE = "X-Twilio-Signature"
+TELEGRAM_SECRET = "X-Telegram-Bot-Api-Secret-Token"
+# Replies go out through the outbox, never in the webhook answer.
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# Twilio waits 15 s for an answer; a status for a SID we do not know yet is retried within that.
+UNKNOWN_SID_PAUSES = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+@router.post(INBOUND_PATH)
+async def twilio_inbound_sms(request: Request) -> Response:
+    """An SMS from a customer or a rep (Twilio's incoming-message webhook)."""
+    form = await _twilio_form(request, INBOUND_PATH)
+    sid, sender = form.get("MessageSid", ""), form.get("From", "")
+    if not sid or not sender:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "MessageSid and From are required")
+    inbound = Inbound(
+        channel="sms",
+        address=sender,
+        text=form.get("Body", ""),
+        provider_id=sid,
+        received_at=utcnow(),
+    )
+    settings = _settings(request)
+    await run_in_threadpool(receive_once, _factory(request), inbound, settings, source="twilio")
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+@router.post(STATUS_PATH)
+async def twilio_status(request: Request) -> Response:
+    """A delivery receipt for a message we sent (Twilio's StatusCallback)."""
+    form = await _twilio_form(request, STATUS_PATH)
+    report = delivery_report(form)
+    if report is None:
+        return Response(status_code=status.HTTP_200_OK)
+    now = utcnow()
+
+    def record(session: Session) -> str:
+        return record_delivery(
+            session,
+            now,
+            channel="sms",
+            provider_id=report.provider_id,
+            status=report.status,
+            error_code=report.error_code,
+            error=report.error,
+        )
+
+    # A receipt can overtake the outbox recording the SID; Twilio does not resend it,
+    # so give the outbox a moment (sleeping here holds no thread).
+    for pause in UNKNOWN_SID_PAUSES:
+        await asyncio.sleep(pause)
+        if await run_in_threadpool(_in_transaction, _factory(request), record) != "unknown":
+            break
+    else:
+        log.warning("status %s for unknown message %s dropped", report.status, report.provider_id)
+    return Response(status_code=status.HTTP_200_OK)
+
+
+@router.post(WEBHOOK_PATH)
+async def telegram_update(request: Request) -> Response:
+    """An update from the Bot API (webhook mode, when TELEGRAM_WEBHOOK_SECRET is set)."""
+    expected = _settings(request).telegram_webhook_secret
+    given = request.headers.get(TELEGRAM_SECRET, "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "bad or missing secret token")
+    bot: TelegramBot | None = getattr(request.app.state, "telegram_bot", None)
+    if bot is None:  # Telegram retries later; the bot is starting or not configured
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the Telegram bot is not running")
+    try:
+        update = bot.parse(await request.json())
+    except ValueError:
+        update = None
+    if update is None:
+        # Verified, yet unreadable: refusing would only make Telegram send it again.
+        log.warning("ignored a Telegram webhook body that is not an update")
+        return Response(status_code=status.HTTP_200_OK)
+    await bot.process(update)
+    return Response(status_code=status.HTTP_200_OK)
+
+
+async def _twilio_form(request: Request, path: str) -> dict[str, str]:
+    """The POSTed fields, once X-Twilio-Signature proves Twilio sent them; else 403."""
+    token = _settings(request).twilio_auth_token
+    signature = request.headers.get(TWILIO_SIGNATURE, "")
+    # The validator raises on a missing signature rather than saying no: check first.
+    if not token or not signature:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing signature")
+    form = await request.form()
+    if not _all_text(form) or not RequestValidator(token).validate(
+        signed_url(_settings(request), path, request.url.query), form, signature
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "bad signature")
+    return {key: str(value) for key, value in form.items()}
+
+
+def signed_url(settings: Settings, path: str, query: str = "") -> str:
+    """The URL Twilio signed: AFTERCARE_PUBLIC_URL (what Twilio was told) plus path and query.
+
+    Never the URL this process sees: behind a TLS-terminating proxy that is
+    http://127.0.0.1:8000/..., while Twilio signed https://example.com/...
+    """
+    return f"{settings.public_url}{path}" + (f"?{query}" if query else "")
+
+
+def _all_text(form: FormData) -> bool:
+    return all(isinstance(value, str) for _, value in form.multi_items())
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
+def _in_transaction(factory: sessionmaker[Session], work: Callable[[Session], Any]) -> Any:
+    with factory.begin() as session:
+        return work(session)
