@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,6 +32,9 @@ MAX_ATTEMPTS = 6
 STALE_CLAIM = timedelta(minutes=10)
 # Messages a customer who opted out may still receive (the confirmation itself, HELP).
 ALLOWED_AFTER_OPT_OUT = frozenset({"opt_out_confirmation", "help"})
+# Outcomes are written after this many sends or this many seconds, whichever comes first.
+RECORD_EVERY = 100
+RECORD_AFTER = 0.5
 
 
 def queue_message(
@@ -168,32 +172,55 @@ def _send_batch(
     claimed: list[_Claimed],
     report: DrainReport,
 ) -> None:
-    with factory() as session:
-        customer_ids = {m.customer_id for m in claimed if m.customer_id is not None}
-        opted_out = (
-            set(
-                session.scalars(
-                    select(Customer.id).where(
-                        Customer.id.in_(customer_ids), Customer.opted_out_at.is_not(None)
-                    )
-                )
-            )
-            if customer_ids
-            else set()
-        )
+    """Send a claimed batch, recording outcomes every few messages or fractions of a second.
+
+    Recording often keeps a provider's delivery callback from arriving before
+    we know the message id, and lets a STOP that arrives mid-batch stop the
+    rest of it; recording in chunks keeps the console path fast.
+    """
     outcomes: list[tuple[_Claimed, str, dict[str, Any]]] = []
-    for message in claimed:
+    opted_out = _opted_out(factory, claimed)
+    last_record = time.monotonic()
+    for index, message in enumerate(claimed):
         if message.customer_id in opted_out and message.purpose not in ALLOWED_AFTER_OPT_OUT:
             outcomes.append((message, "cancelled", {"error": "customer opted out"}))
-            continue
-        outcomes.append(_send_one(transports, message, now))
+        else:
+            outcomes.append(_send_one(transports, message, now))
+        if len(outcomes) >= RECORD_EVERY or time.monotonic() - last_record > RECORD_AFTER:
+            _record_outcomes(factory, now, outcomes, report)
+            outcomes = []
+            last_record = time.monotonic()
+            opted_out = _opted_out(factory, claimed[index + 1 :])
+    _record_outcomes(factory, now, outcomes, report)
+
+
+def _opted_out(factory: sessionmaker[Session], claimed: list[_Claimed]) -> set[int]:
+    customer_ids = {m.customer_id for m in claimed if m.customer_id is not None}
+    if not customer_ids:
+        return set()
+    with factory() as session:
+        return set(
+            session.scalars(
+                select(Customer.id).where(
+                    Customer.id.in_(customer_ids), Customer.opted_out_at.is_not(None)
+                )
+            )
+        )
+
+
+def _record_outcomes(
+    factory: sessionmaker[Session],
+    now: datetime,
+    outcomes: list[tuple[_Claimed, str, dict[str, Any]]],
+    report: DrainReport,
+) -> None:
+    if not outcomes:
+        return
     with factory.begin() as session:
-        # Load the batch's rows once; recording then touches no row twice.
-        rows = {
-            m.id: m
-            for m in session.scalars(select(Message).where(Message.id.in_([c.id for c in claimed])))
-        }
-        checkin_ids = [c.checkin_id for c in claimed if c.checkin_id is not None]
+        # Load the chunk's rows once; recording then touches no row twice.
+        ids = [claimed.id for claimed, _, _ in outcomes]
+        rows = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
+        checkin_ids = [c.checkin_id for c, _, _ in outcomes if c.checkin_id is not None]
         checkins = (
             {c.id: c for c in session.scalars(select(CheckIn).where(CheckIn.id.in_(checkin_ids)))}
             if checkin_ids
