@@ -18,6 +18,7 @@ demo: $(STAMP)  ## SQLite, sample data, console channel, web UI on :8000
 
 test: $(STAMP)  ## the whole suite, on SQLite and PostgreSQL
 	./scripts/ensure-postgres
+	./scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

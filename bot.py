@@ -12,6 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import click  # noqa: E402
 
+from cli.escalations import escalations_command  # noqa: E402
+from cli.importing import import_group  # noqa: E402
+from cli.mix import mix_command  # noqa: E402
+from cli.reports import nps_command  # noqa: E402
 from cli.running import demo_command, run_command  # noqa: E402
 from cli.scheduling import migrate_command, plan_command, tick_command  # noqa: E402
 
@@ -20,25 +24,12 @@ COMMANDS: dict[str, click.Command] = {
     "run": run_command,
     "tick": tick_command,
     "plan": plan_command,
+    "import": import_group,
+    "nps": nps_command,
+    "mix": mix_command,
+    "escalations": escalations_command,
     "migrate": migrate_command,
 }
-
-
-def _optional_commands() -> dict[str, click.Command]:
-    found: dict[str, click.Command] = {}
-    try:
-        from cli.importing import import_group
-
-        found["import"] = import_group
-    except ImportError:  # pragma: no cover - during development only
-        pass
-    try:
-        from cli.reports import nps_command
-
-        found["nps"] = nps_command
-    except ImportError:  # pragma: no cover
-        pass
-    return found
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,7 +43,7 @@ def main() -> None:
     """
 
 
-for _name, _command in {**COMMANDS, **_optional_commands()}.items():
+for _name, _command in COMMANDS.items():
     main.add_command(_command, _name)
 
 if __name__ == "__main__":

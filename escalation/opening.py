@@ -8,9 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from escalation.alerts import alert_new_escalation
+from messaging.compose import TemplateBook
 from messaging.once import insert_once
 from models import Customer, Escalation, EscalationEvent, Message, Purchase, Rep, Response
 from scheduler.rules import CadenceRules
+from settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +29,16 @@ def open_escalation(
     response: Response | None = None,
     message: Message | None = None,
     rules: CadenceRules,
+    settings: Settings | None = None,
+    book: TemplateBook | None = None,
 ) -> Escalation:
     """The escalation for `response` (or `message`): created once, or the one that exists.
 
     It goes to the customer's own rep, else the purchase's rep, else a manager,
-    with an SLA of `rules.escalation_sla_hours`, and an "opened" event.
+    with an SLA of `rules.escalation_sla_hours` and an "opened" event, and the
+    alert to that person is queued at once, in the same transaction (so it is
+    sent when the outbox is next drained: within seconds under `run`).
+    `settings` and `book` default to the process settings and the templates in force.
     """
     if (response is None) == (message is None):
         raise ValueError("an escalation is about one response or one message")
@@ -61,6 +69,13 @@ def open_escalation(
             log.warning(
                 "escalation %s for customer %s has nobody to go to", escalation.id, customer.id
             )
+        alert_new_escalation(
+            session,
+            now,
+            escalation,
+            settings if settings is not None else get_settings(),
+            book if book is not None else TemplateBook.load(session),
+        )
     return escalation
 
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from escalation.alerts import relay_to_rep
 from escalation.opening import open_escalation
 from messaging.forwarding import forward_to_rep, unresolved_escalation
 from messaging.once import insert_once
@@ -153,6 +154,8 @@ def record_score(turn: Turn, checkin: CheckIn, score: int, comment: str) -> str:
             kind="detractor",
             response=response,
             rules=turn.rules,
+            settings=turn.settings,
+            book=turn.book,
         )
     if category == "promoter":
         sent = turn.reply(
@@ -194,6 +197,8 @@ def take_comment(turn: Turn, response: Response) -> str:
                 detail=text,
             )
         )
+        # The alert went out with the score; the rep also needs the "what went wrong".
+        relay_to_rep(turn.session, turn.now, escalation, text, turn.settings, turn.book)
     close_conversation(turn, response)
     return "comment"
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from escalation.alerts import relay_to_rep
 from escalation.opening import open_escalation
 from messaging.turn import Turn
 from models import Escalation, EscalationEvent, Rep
@@ -31,6 +32,8 @@ def forward_to_rep(turn: Turn, *, answer: bool) -> Escalation:
             kind="needs_answer",
             message=turn.message,
             rules=turn.rules,
+            settings=turn.settings,
+            book=turn.book,
         )
     else:
         session.add(
@@ -42,6 +45,7 @@ def forward_to_rep(turn: Turn, *, answer: bool) -> Escalation:
                 detail=turn.message.body,
             )
         )
+        relay_to_rep(session, turn.now, escalation, turn.message.body, turn.settings, turn.book)
     if (
         answer
         and customer.opted_out_at is None

@@ -167,6 +167,8 @@ _SAMPLES: dict[str, dict[str, object]] = {
         "customer_phone": "+48601234567",
         "body": "Can someone call me after 5 pm?",
         "escalation_id": 42,
+        "channel_for_commands": "sms",
+        "sla_minutes": 120,
     },
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clock import utcnow
@@ -32,6 +32,10 @@ class Rep(Base):
     role: Mapped[str] = mapped_column(String(10), default="rep")
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # A rep who pressed "Resolve" owes a note: their next text message is taken as it.
+    # No foreign key: escalations already point at reps, and a cycle buys nothing here.
+    awaiting_note_escalation_id: Mapped[int | None] = mapped_column(Integer)
+    awaiting_note_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

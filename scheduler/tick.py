@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from escalation.sla import check_slas
 from messaging.channels import Transports
 from messaging.compose import TemplateBook
 from messaging.outbox import DrainReport, drain
@@ -26,6 +27,7 @@ class TickReport:
     reasons: Counter[str] = field(default_factory=Counter)
     reminders: int = 0
     expired: int = 0
+    escalated: int = 0  # manager alerts for escalations past their SLA
     drained: DrainReport = field(default_factory=DrainReport)
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -45,7 +47,10 @@ class TickReport:
         ]
         for reason, count in self.reasons.most_common():
             lines.append(f"     {count:>6}  {reason}")
-        lines.append(f"  reminders:  {self.reminders}   expired: {self.expired}")
+        lines.append(
+            f"  reminders:  {self.reminders}   expired: {self.expired}"
+            f"   escalated to managers: {self.escalated}"
+        )
         sent = ", ".join(f"{k} {v}" for k, v in sorted(self.drained.outcomes.items())) or "nothing"
         lines.append(f"  messages:   {sent}")
         return "\n".join(lines)
@@ -72,6 +77,7 @@ def tick(
         book = TemplateBook.load(session)
         report.reminders = send_reminders(session, now, rules, settings, book, transports.name_for)
         report.expired = expire_unanswered(session, now, rules)
+        report.escalated = check_slas(session, now, rules, settings, book)
     report.drained = drain(factory, now, transports)
     return report
 
@@ -94,6 +100,7 @@ def preview(
                 session, at, rules, settings, book, transports.name_for
             )
             report.expired = expire_unanswered(session, at, rules)
+            report.escalated = check_slas(session, at, rules, settings, book)
         finally:
             session.rollback()
     return report

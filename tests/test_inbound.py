@@ -169,12 +169,14 @@ def test_a_rep_command_goes_to_the_escalation_commands_and_is_stored(session, ca
     receipt = phone.say("+48600000002", "ACK 12", "2026-03-02 16:00")
     assert (receipt.action, receipt.detail, receipt.customer_id) == (
         "rep_command",
-        "rep_message",
+        "unknown_escalation",
         None,
     )
     [message] = inbound_messages(session)
     assert (message.rep_id, message.customer_id, message.body) == (cast["rep"].id, None, "ACK 12")
-    assert phone.received("+48600000002") == []
+    assert phone.received("+48600000002") == [
+        "There is no escalation #12. Check the number in the alert."
+    ]
 
 
 def test_any_message_from_a_rep_goes_to_the_escalation_commands(session, cast, phone) -> None:

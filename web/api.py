@@ -8,8 +8,11 @@ from fastapi import APIRouter, HTTPException, Query, Request, Security, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
-from models import CheckIn, Customer
-from reports.nps import Bound, nps_report, parse_bound
+from clock import utcnow
+from models import KINDS, CheckIn, Customer, Escalation
+from reports.escalations import escalation_metrics
+from reports.mix import contact_mix
+from reports.nps import Bound, nps_report, parse_bound, window_end, window_start
 from web import queries
 from web.auth import require_api_token
 from web.deps import SessionDep
@@ -17,10 +20,14 @@ from web.schemas import (
     CheckInOut,
     CheckInStatus,
     CustomerOut,
+    EscalationEventOut,
+    EscalationMetricsOut,
     EscalationOut,
     EscalationStatus,
     GroupField,
     MessageOut,
+    MixGroupField,
+    MixReportOut,
     NpsReportOut,
     problem_responses,
 )
@@ -70,6 +77,41 @@ def list_escalations(
     return [escalation_out(row) for row in queries.escalations(session, status)]
 
 
+@router.get("/escalations/metrics", response_model=EscalationMetricsOut)
+def get_escalation_metrics(
+    session: SessionDep,
+    since: Annotated[str | None, Query(description=f"Start (inclusive). {BOUND_HELP}")] = None,
+    until: Annotated[
+        str | None, Query(description=f"End (a date: inclusive). {BOUND_HELP}")
+    ] = None,
+) -> EscalationMetricsOut:
+    """Escalations opened in the window: time to acknowledge and resolve, SLA, recovery.
+
+    The same document as `bot.py escalations --json`.
+    """
+    start, end = _bound("since", since), _bound("until", until)
+    try:
+        report = escalation_metrics(session, utcnow(), start, end)
+    except ValueError as exc:
+        raise _invalid_query("until", until, str(exc)) from exc
+    return EscalationMetricsOut.model_validate(report.as_dict())
+
+
+@router.get(
+    "/escalations/{escalation_id}/events",
+    response_model=list[EscalationEventOut],
+    responses=problem_responses(404),
+)
+def list_escalation_events(escalation_id: int, session: SessionDep) -> list[EscalationEventOut]:
+    """The escalation's audit trail, oldest first: every change, who made it and when."""
+    if session.get(Escalation, escalation_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No escalation {escalation_id}.")
+    return [
+        EscalationEventOut.model_validate(event)
+        for event in queries.escalation_events(session, escalation_id)
+    ]
+
+
 def escalation_out(row: queries.EscalationRow) -> EscalationOut:
     escalation = row.escalation
     return EscalationOut(
@@ -105,6 +147,34 @@ def get_nps(
     except ValueError as exc:
         raise _invalid_query("until", until, str(exc)) from exc
     return NpsReportOut.model_validate(report.as_dict())
+
+
+@router.get("/mix", response_model=MixReportOut)
+def get_contact_mix(
+    session: SessionDep,
+    since: Annotated[str | None, Query(description=f"Start (inclusive). {BOUND_HELP}")] = None,
+    until: Annotated[
+        str | None, Query(description=f"End (a date: inclusive). {BOUND_HELP}")
+    ] = None,
+    by: MixGroupField = "rep",
+) -> MixReportOut:
+    """Contact mix: sent check-ins by kind, per rep or per month. The same as `bot.py mix --json`."""
+    start, end = _bound("since", since), _bound("until", until)
+    try:
+        rows = contact_mix(session, start, end, by)
+        overall = contact_mix(session, start, end, None)[0]
+    except ValueError as exc:
+        raise _invalid_query("until", until, str(exc)) from exc
+    return MixReportOut.model_validate(
+        {
+            "since": window_start(start),
+            "until": window_end(end),
+            "by": by,
+            "kinds": list(KINDS),
+            "overall": overall.as_dict(),
+            "groups": [row.as_dict() for row in rows],
+        }
+    )
 
 
 def customer_out(customer: Customer, rep_external_id: str | None, request: Request) -> CustomerOut:

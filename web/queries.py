@@ -8,7 +8,16 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from models import CheckIn, Customer, Escalation, Message, Purchase, Rep, Response
+from models import (
+    CheckIn,
+    Customer,
+    Escalation,
+    EscalationEvent,
+    Message,
+    Purchase,
+    Rep,
+    Response,
+)
 
 
 def customer_by_external_id(session: Session, external_id: str) -> Customer | None:
@@ -83,3 +92,12 @@ def escalations(session: Session, status: str | None = None) -> list[EscalationR
         EscalationRow(escalation, customer, rep, score, comment or body or None)
         for escalation, customer, rep, score, comment, body in session.execute(query)
     ]
+
+
+def escalation_events(session: Session, escalation_id: int) -> Sequence[EscalationEvent]:
+    """The escalation's audit trail, oldest first."""
+    return session.scalars(
+        select(EscalationEvent)
+        .where(EscalationEvent.escalation_id == escalation_id)
+        .order_by(EscalationEvent.at, EscalationEvent.id)
+    ).all()

@@ -146,6 +146,76 @@ class NpsReportOut(NpsFiguresOut):
     groups: list[NpsGroupOut]
 
 
+class EscalationEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: UtcDatetime
+    actor: str = Field(description="Who: a rep as 'Name (external_id)', an admin, or aftercare.")
+    action: str = Field(
+        description="opened, acknowledged, resolved, reassigned, escalated (to a manager), "
+        "sla_breached, alert_rerouted, not_alerted, comment, customer_message, ..."
+    )
+    detail: str
+
+
+class EscalationFiguresOut(BaseModel):
+    escalations: int = Field(description="Escalations opened in the window.")
+    acknowledged: int
+    resolved: int
+    median_minutes_to_acknowledge: float | None = Field(
+        description="Median minutes from opening to acknowledgement; null when none was."
+    )
+    median_minutes_to_resolve: float | None = Field(
+        description="Median minutes from opening to resolution; null when none was."
+    )
+    sla_decided: int = Field(
+        description="Acknowledged, or past the SLA without it (the others are still in time)."
+    )
+    sla_breached: int = Field(description="Acknowledged after the SLA, or still waiting past it.")
+    sla_breach_rate: float | None = Field(
+        description="sla_breached / sla_decided × 100, one decimal; null when none is decided."
+    )
+    escalated_to_manager: int
+    recovery_asked: int = Field(description="Recovery check-ins sent after resolution.")
+    recovery_answered: int
+    recovered: int = Field(description="Recovery answers of 7 or more.")
+    recovery_rate: float | None = Field(
+        description="recovered / recovery_answered × 100, one decimal; null when none answered."
+    )
+
+
+class EscalationGroupOut(EscalationFiguresOut):
+    key: str = Field(description="The escalation kind: detractor or needs_answer.")
+
+
+class EscalationMetricsOut(EscalationFiguresOut):
+    since: UtcDatetime | None = Field(description="First instant in the window (inclusive).")
+    until: UtcDatetime | None = Field(description="First instant after the window (exclusive).")
+    groups: list[EscalationGroupOut]
+
+
+MixGroupField = Literal["rep", "month"]
+
+
+class MixRowOut(BaseModel):
+    key: str = Field(
+        description="A rep's external id or 'unassigned', a UTC month YYYY-MM, or '' overall."
+    )
+    label: str = Field(description="What a person reads: the rep's name, else the key.")
+    total: int
+    counts: dict[str, int] = Field(description="Sent check-ins of each kind.")
+    proportions: dict[str, float] = Field(description="Each kind's share in percent.")
+
+
+class MixReportOut(BaseModel):
+    since: UtcDatetime | None
+    until: UtcDatetime | None
+    by: MixGroupField
+    kinds: list[str]
+    overall: MixRowOut
+    groups: list[MixRowOut]
+
+
 def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for error answers that carry a `Problem`."""
     return {code: {"model": Problem} for code in codes}

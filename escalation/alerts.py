@@ -1,0 +1,273 @@
+"""Rep and manager alerts: who hears about an escalation, on which channel, and what they read.
+
+An alert is queued in the outbox inside the caller's transaction, so it exists
+exactly when the escalation does; `run` drains the outbox every few seconds and
+`tick` at the end of its pass. Reps read English (a rep has no language of their
+own); the customer's language is named in the alert so the rep knows what to speak.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from babel import Locale
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from messaging.channels.base import Button, Buttons
+from messaging.compose import TemplateBook
+from messaging.outbox import queue_message
+from messaging.render import TemplateError
+from models import Customer, Escalation, EscalationEvent, Message, Rep, Response
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+REP_LANGUAGE = "en"
+ACTOR = "aftercare"
+RECENT_MESSAGES = 4
+RECENT_CHARS = 120
+# Outbound messages the customer never saw do not belong in "recent messages".
+UNSEEN = ("queued", "sending", "cancelled", "failed")
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a rep is reached: ("telegram", chat id) or ("sms", phone)."""
+
+    channel: str
+    to: str
+
+
+def reach(rep: Rep | None) -> Address | None:
+    """The rep's own channel: Telegram when they have a chat with the bot, else SMS."""
+    if rep is None:
+        return None
+    if rep.telegram_chat_id is not None:
+        return Address("telegram", str(rep.telegram_chat_id))
+    if rep.phone:
+        return Address("sms", rep.phone)
+    return None
+
+
+def manager_for(session: Session, rep: Rep | None) -> Rep | None:
+    """Who is above `rep`: their own manager, else the first other manager, else nobody."""
+    if rep is not None and rep.manager_id is not None:
+        return session.get(Rep, rep.manager_id)
+    query = select(Rep).where(Rep.role == "manager").order_by(Rep.id).limit(1)
+    if rep is not None:
+        query = query.where(Rep.id != rep.id)
+    return session.scalar(query)
+
+
+def alert_new_escalation(
+    session: Session, now: datetime, escalation: Escalation, settings: Settings, book: TemplateBook
+) -> Message | None:
+    """Queue the first alert for a just-opened escalation and mark it alerted.
+
+    It goes to the assigned rep on their own channel; a rep we cannot reach at
+    all is skipped for their manager, and the trail says why.
+    """
+    rep = session.get(Rep, escalation.rep_id) if escalation.rep_id is not None else None
+    recipient, why = rep, ""
+    if reach(rep) is None:
+        manager = manager_for(session, rep)
+        if rep is None:
+            why = "nobody is assigned"
+        else:
+            why = f"{rep.name} has no phone and no Telegram chat"
+        if reach(manager) is None:
+            _event(session, now, escalation, "not_alerted", f"{why}, and no manager can be reached")
+            log.warning("escalation %s: nobody to alert (%s)", escalation.id, why)
+            return None
+        recipient = manager
+    assert recipient is not None
+    key = "rep_alert" if escalation.kind == "detractor" else "rep_needs_answer"
+    message = queue_alert(session, now, escalation, recipient, key, settings, book)
+    if message is None:
+        return None
+    escalation.alerted_at = now
+    if why:  # the usual alert is on record as `alerted_at` and the message itself
+        _event(
+            session,
+            now,
+            escalation,
+            "alert_rerouted",
+            f"{key} to {recipient.name} by {message.channel}: {why}",
+        )
+    return message
+
+
+def relay_to_rep(
+    session: Session,
+    now: datetime,
+    escalation: Escalation,
+    text: str,
+    settings: Settings,
+    book: TemplateBook,
+) -> Message | None:
+    """Pass what the customer wrote later (the answer to "what went wrong?", another message)
+    to whoever has the unresolved escalation: the rep, or their manager when the rep
+    cannot be reached (as for the first alert).
+
+    For callers that add a "comment" or "customer_message" event to an escalation.
+    """
+    if escalation.status == "resolved":
+        return None
+    rep = session.get(Rep, escalation.rep_id) if escalation.rep_id is not None else None
+    recipient = rep if reach(rep) is not None else manager_for(session, rep)
+    if recipient is None:
+        return None
+    return queue_alert(
+        session, now, escalation, recipient, "rep_needs_answer", settings, book, body=text
+    )
+
+
+def queue_alert(
+    session: Session,
+    now: datetime,
+    escalation: Escalation,
+    recipient: Rep,
+    key: str,
+    settings: Settings,
+    book: TemplateBook,
+    *,
+    body: str | None = None,
+) -> Message | None:
+    """Queue alert `key` about `escalation` for `recipient`, with buttons on Telegram.
+
+    `body` is what the customer wrote, for rep_needs_answer (default: the message
+    that opened the escalation). None when the recipient cannot be reached or the
+    template is broken (logged).
+    """
+    address = reach(recipient)
+    if address is None:
+        return None
+    context = alert_context(session, now, escalation, recipient, key, address.channel)
+    if body is not None:
+        context["body"] = body
+    try:
+        body = book.compose(key, REP_LANGUAGE, context).body
+    except TemplateError:
+        log.exception("cannot render %s for escalation %s", key, escalation.id)
+        _event(session, now, escalation, "alert_failed", f"template {key} could not be rendered")
+        return None
+    customer = session.get_one(Customer, escalation.customer_id)
+    buttons = (
+        alert_buttons(escalation, customer, settings) if address.channel == "telegram" else None
+    )
+    return queue_message(
+        session,
+        now=now,
+        channel=address.channel,
+        address=address.to,
+        body=body,
+        purpose=key,
+        # Not the customer's message: it must not show in their history nor be
+        # cancelled by their opt-out.
+        rep_id=recipient.id,
+        buttons=buttons,
+    )
+
+
+def alert_context(
+    session: Session,
+    now: datetime,
+    escalation: Escalation,
+    recipient: Rep,
+    key: str,
+    channel: str,
+) -> dict[str, Any]:
+    """Everything rep_alert, manager_alert and rep_needs_answer may show."""
+    customer = session.get_one(Customer, escalation.customer_id)
+    response = (
+        session.get(Response, escalation.response_id)
+        if escalation.response_id is not None
+        else None
+    )
+    message = (
+        session.get(Message, escalation.message_id) if escalation.message_id is not None else None
+    )
+    rep = session.get(Rep, escalation.rep_id) if escalation.rep_id is not None else None
+    purchase = response.checkin.purchase if response is not None else None
+    return {
+        "first_name": recipient.name.split()[0] if recipient.name.strip() else recipient.name,
+        "name": recipient.name,
+        "customer_name": customer.name,
+        "customer_phone": customer.phone or "none on file",
+        "language": language_name(customer.language),
+        "product": purchase.product if purchase is not None else None,
+        "score": response.score if response is not None else None,
+        "comment": (response.comment if response is not None else message.body if message else "")
+        or "",
+        "body": message.body if message is not None else "",
+        "recent": recent_messages(session, customer),
+        # rep_alert: the time left to act; manager_alert: the SLA that was missed.
+        "sla_minutes": sla_length_minutes(escalation)
+        if key == "manager_alert"
+        else minutes_left(escalation, now),
+        "escalation_id": escalation.id,
+        "channel_for_commands": channel,
+        "rep_name": rep.name if rep is not None else None,
+    }
+
+
+def minutes_left(escalation: Escalation, now: datetime) -> int:
+    """Whole minutes until the SLA runs out (rounded up, never negative)."""
+    return max(0, math.ceil((escalation.sla_due_at - now).total_seconds() / 60))
+
+
+def sla_length_minutes(escalation: Escalation) -> int:
+    return round((escalation.sla_due_at - escalation.created_at).total_seconds() / 60)
+
+
+def language_name(code: str) -> str:
+    """ "pl" -> "Polish": the rep reads which language to call the customer in."""
+    return Locale.parse(REP_LANGUAGE).languages.get(code, code)
+
+
+def recent_messages(session: Session, customer: Customer) -> list[str]:
+    """The customer's last few messages in and out, oldest first, one short line each."""
+    rows = session.execute(
+        select(Message.direction, Message.body)
+        .where(Message.customer_id == customer.id, Message.status.not_in(UNSEEN))
+        .order_by(Message.id.desc())
+        .limit(RECENT_MESSAGES)
+    ).all()
+    lines = []
+    for direction, body in reversed(rows):
+        who = "Bot" if direction == "out" else customer.first_name
+        text = " ".join(body.split())
+        if len(text) > RECENT_CHARS:
+            text = text[: RECENT_CHARS - 3].rstrip() + "..."
+        lines.append(f"{who}: {text}")
+    return lines
+
+
+def alert_buttons(escalation: Escalation, customer: Customer, settings: Settings) -> Buttons:
+    """Acknowledge (while open) and Resolve, handled by escalation.commands; the customer's page."""
+    first = [Button("Resolve", data=f"resolve:{escalation.id}")]
+    if escalation.status in (None, "open"):  # None: not flushed yet, so open
+        first.insert(0, Button("Acknowledge", data=f"ack:{escalation.id}"))
+    rows: Buttons = [first]
+    # Telegram refuses a whole message over a link button it does not like (plain
+    # http, localhost): without a public https address the alert goes without it.
+    if settings.public_url.startswith("https://"):
+        link = f"{settings.public_url}/admin/customers/{quote(customer.external_id, safe='')}"
+        rows.append([Button("Open customer", url=link)])
+    return rows
+
+
+def _event(
+    session: Session, now: datetime, escalation: Escalation, action: str, detail: str
+) -> None:
+    session.add(
+        EscalationEvent(
+            escalation_id=escalation.id, at=now, actor=ACTOR, action=action, detail=detail
+        )
+    )

@@ -1,0 +1,124 @@
+"""The escalation SLA: a detractor nobody acknowledged in time goes to the rep's manager.
+
+`check_slas` runs in every scheduler pass. It finds the overdue escalations
+with one range scan on (status, sla_due_at), and claims each reminder with a
+conditional UPDATE on `reminders_sent`: two processes (or two passes) that see
+the same escalation send one manager alert between them. On PostgreSQL the
+rows are also locked with SKIP LOCKED, so a second process moves on at once
+instead of waiting for the first.
+
+Reminder n (counting from 0) is due at `sla_due_at + n × SLA`; there are never
+more than `rules.max_manager_reminders`, and none once someone acknowledged.
+Only detractor escalations have an SLA (DESIGN.md); a forwarded "needs answer"
+message has no score for the manager alert to show, and waits for its rep.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from escalation.alerts import manager_for, queue_alert, reach
+from messaging.compose import TemplateBook
+from models import Escalation, EscalationEvent, Rep
+from scheduler.rules import CadenceRules
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+ACTOR = "aftercare"
+SLA_KINDS = ("detractor",)
+BATCH = 500
+
+
+def check_slas(
+    session: Session, now: datetime, rules: CadenceRules, settings: Settings, book: TemplateBook
+) -> int:
+    """Alert the manager of every open detractor escalation past its SLA; return how many were sent."""
+    if rules.max_manager_reminders <= 0:
+        return 0
+    overdue = session.scalars(
+        select(Escalation)
+        .where(
+            Escalation.status == "open",
+            Escalation.sla_due_at <= now,
+            Escalation.reminders_sent < rules.max_manager_reminders,
+            Escalation.kind.in_(SLA_KINDS),
+        )
+        .order_by(Escalation.sla_due_at, Escalation.id)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
+    interval = timedelta(hours=rules.escalation_sla_hours)
+    sent = 0
+    for escalation in overdue:
+        if now < escalation.sla_due_at + escalation.reminders_sent * interval:
+            continue  # the next reminder is not due yet
+        sent += escalate_to_manager(session, now, escalation, rules, settings, book)
+    return sent
+
+
+def escalate_to_manager(
+    session: Session,
+    now: datetime,
+    escalation: Escalation,
+    rules: CadenceRules,
+    settings: Settings,
+    book: TemplateBook,
+) -> int:
+    """Claim the escalation's next reminder and queue the manager alert; 1 if one was queued."""
+    rep = session.get(Rep, escalation.rep_id) if escalation.rep_id is not None else None
+    manager = manager_for(session, rep)
+    reachable = manager is not None and reach(manager) is not None
+    seen = escalation.reminders_sent
+    values: dict[str, object] = {"reminders_sent": Escalation.reminders_sent + 1}
+    if reachable:
+        assert manager is not None
+        values |= {
+            "manager_id": manager.id,
+            "escalated_to_manager_at": func.coalesce(Escalation.escalated_to_manager_at, now),
+        }
+    claimed = session.execute(
+        update(Escalation)
+        .where(
+            Escalation.id == escalation.id,
+            Escalation.status == "open",
+            Escalation.reminders_sent == seen,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    session.refresh(escalation)
+    if not claimed:
+        return 0  # acknowledged meanwhile, or another process sent this reminder
+    number = f"{seen + 1} of {rules.max_manager_reminders}"
+    if not reachable:
+        why = "no manager" if manager is None else f"{manager.name} has no phone and no Telegram"
+        _event(session, now, escalation, "sla_breached", f"not escalated: {why} ({number})")
+        log.warning("escalation %s is past its SLA and %s", escalation.id, why)
+        return 0
+    assert manager is not None
+    message = queue_alert(session, now, escalation, manager, "manager_alert", settings, book)
+    if message is None:
+        return 0
+    _event(
+        session,
+        now,
+        escalation,
+        "escalated",
+        f"to {manager.name} ({manager.external_id}) by {message.channel}, reminder {number}",
+    )
+    return 1
+
+
+def _event(
+    session: Session, now: datetime, escalation: Escalation, action: str, detail: str
+) -> None:
+    session.add(
+        EscalationEvent(
+            escalation_id=escalation.id, at=now, actor=ACTOR, action=action, detail=detail
+        )
+    )

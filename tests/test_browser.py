@@ -1,0 +1,254 @@
+"""The admin UI in a real browser: log in, read the dashboard, answer a survey on the simulated phone.
+
+Drives Debian's Chromium (/usr/bin/chromium, installed by scripts/ensure-chromium;
+never `playwright install`) against the demo app served by uvicorn on 127.0.0.1.
+Skips, saying why, when Chromium or the playwright package is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cli.demo_data import seed
+from cli.running import build_app
+from clock import utcnow
+from messaging.channels import ConsoleChannel, console_only
+from models import SURVEY_KINDS, CheckIn, Customer, Escalation, Message, Response
+from models.db import make_engine, migrate, session_factory
+from scheduler.tick import tick
+from settings import Settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "browser-test-password"
+SCREENSHOT = Path("/tmp/aftercare-dashboard.png")
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing (scripts/ensure-chromium installs Debian's chromium)",
+        allow_module_level=True,
+    )
+if importlib.util.find_spec("playwright") is None:
+    pytest.skip("the playwright package is not installed", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+# Six months of answers, so the trend chart has something to show: (months ago, scores).
+HISTORY = [
+    (5, [9, 10, 7, 3, 8, 9]),
+    (4, [10, 9, 6, 9, 8]),
+    (3, [9, 9, 10, 7, 5, 10, 8]),
+    (2, [10, 9, 9, 8, 2, 9]),
+    (1, [9, 10, 10, 7, 9, 6, 10]),
+]
+
+COMMENTS = {
+    10: "Anna explained everything, thank you!",
+    6: "Delivery was two days late.",
+    2: "Nobody called me back about the scratch.",
+}
+
+
+def add_history(session: Session, now: datetime) -> None:
+    """Answered surveys over the past months, spread over the demo's customers, and one escalation."""
+    customers = list(session.scalars(select(Customer).order_by(Customer.id)))
+    count = 0
+    for months_ago, scores in HISTORY:
+        for index, score in enumerate(scores):
+            customer = customers[count % len(customers)]
+            when = now - timedelta(days=30 * months_ago - index)
+            kind = ("post_delivery", "periodic", "service")[count % 3]
+            checkin = CheckIn(
+                customer_id=customer.id,
+                kind=kind,
+                dedupe_key=f"history-{count}",
+                due_at=when - timedelta(hours=3),
+                status="answered",
+                sent_at=when - timedelta(hours=2),
+                channel="sms",
+            )
+            session.add(checkin)
+            session.flush()
+            category = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+            response = Response(
+                checkin_id=checkin.id,
+                customer_id=customer.id,
+                score=score,
+                category=category,
+                comment=COMMENTS.get(score, ""),
+                channel="sms",
+                received_at=when,
+            )
+            session.add(response)
+            session.flush()
+            if score <= 6:
+                session.add(
+                    Escalation(
+                        kind="detractor",
+                        response_id=response.id,
+                        customer_id=customer.id,
+                        rep_id=customer.rep_id,
+                        status="resolved" if months_ago > 1 else "open",
+                        sla_due_at=when + timedelta(hours=2),
+                        resolved_at=when + timedelta(hours=5) if months_ago > 1 else None,
+                        resolution_note="Called and sent a voucher." if months_ago > 1 else None,
+                        created_at=when,
+                    )
+                )
+            count += 1
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session]]]:
+    """The demo's data and app (scheduler thread off), served on a free port of 127.0.0.1."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'browser.sqlite3'}")
+    migrate(engine)
+    factory = session_factory(engine)
+    now = utcnow()
+    with factory.begin() as session:
+        seed(session, now)
+    settings = Settings(
+        admin_password=PASSWORD,
+        session_secret="browser-test-secret",
+        business_name="Kowalski Motors",
+        review_url="https://g.page/r/kowalski-motors/review",
+    )
+    transports = console_only(ConsoleChannel(stream=None))
+    tick(factory, now, transports, settings)
+    with factory.begin() as session:
+        add_history(session, now)
+    app = build_app(factory, transports, settings, scheduler=False)
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", factory
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1360, "height": 900})
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+def customer_with_open_survey(factory: sessionmaker[Session]) -> Customer:
+    """A customer the first pass sent a survey to (an English one when the clock allows)."""
+    with factory() as session:
+        rows = session.execute(
+            select(Customer)
+            .join(CheckIn, CheckIn.customer_id == Customer.id)
+            .where(CheckIn.status == "sent", CheckIn.kind.in_(SURVEY_KINDS))
+            .order_by((Customer.language != "en"), Customer.id)
+        ).scalars()
+        found = rows.first()
+    assert found is not None, "the demo's first pass sent no survey"
+    return found
+
+
+def test_an_admin_logs_in_reads_the_dashboard_and_answers_as_a_customer(
+    demo: tuple[str, sessionmaker[Session]], page: Page
+) -> None:
+    base, factory = demo
+    errors: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "response",
+        lambda answer: (
+            errors.append(f"{answer.status} {answer.url}") if answer.status >= 400 else None
+        ),
+    )
+    page.on("console", on_console)
+
+    page.goto(f"{base}/admin/")
+    expect(page).to_have_url(f"{base}/admin/login?next=%2Fadmin%2F")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    trend = page.locator("svg#nps-trend")
+    expect(trend).to_be_visible()
+    expect(trend.locator("rect").first).to_be_visible()
+    expect(page.locator("svg#contact-mix")).to_be_visible()
+    expect(page.get_by_text("Delivery was two days late.").first).to_be_visible()
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    customer = customer_with_open_survey(factory)
+    page.get_by_role("link", name="Simulator").click()
+    expect(page.get_by_role("heading", name="Customer simulator")).to_be_visible()
+    page.get_by_role("link", name=customer.name).click()
+    expect(page).to_have_url(f"{base}/admin/simulator?customer={customer.external_id}")
+    phone = page.locator("#phone")
+    expect(phone.get_by_role("button", name="Score 9").last).to_be_visible()
+    phone.get_by_role("textbox").fill("9")
+    phone.get_by_role("button", name="Send").click()
+
+    with factory() as session:
+        deadline = time.monotonic() + 10
+        thanks = None
+        while thanks is None and time.monotonic() < deadline:
+            session.expire_all()
+            thanks = session.scalar(
+                select(Message.body).where(
+                    Message.customer_id == customer.id, Message.purpose == "followup"
+                )
+            )
+            time.sleep(0.1)
+        score = session.scalar(
+            select(Response.score).where(
+                Response.customer_id == customer.id, Response.channel == "console"
+            )
+        )
+    assert thanks is not None and score == 9
+    first_line = thanks.splitlines()[0][:40]
+    expect(phone.locator(".bubble.out").filter(has_text=first_line).first).to_be_visible()
+    expect(phone.locator(".bubble.in").filter(has_text="9").first).to_be_visible()
+    page.screenshot(path="/tmp/aftercare-simulator.png", full_page=True)
+    assert not errors, f"the browser reported errors: {errors}"

@@ -1,0 +1,46 @@
+"""The admin web UI under /admin/: login, dashboard, customers, templates, settings,
+escalations and the demo's customer-phone simulator. Every page but the login needs a session.
+
+`router` is what the app includes; each page lives in a module of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from web.admin import (
+    auth,
+    customers,
+    dashboard,
+    escalations,
+    keys,
+    settings_page,
+    simulator,
+    static,
+    templates_editor,
+)
+
+
+@asynccontextmanager
+async def _started(app: FastAPI) -> AsyncIterator[None]:
+    keys.warm_up(app)  # hash the admin password once, at start-up, not on the first login
+    yield
+
+
+router = APIRouter(prefix="/admin", include_in_schema=False, lifespan=_started)
+for _module in (
+    static,
+    auth,
+    dashboard,
+    customers,
+    escalations,
+    templates_editor,
+    settings_page,
+    simulator,
+):
+    router.include_router(_module.router)
+
+__all__ = ["router"]

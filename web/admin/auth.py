@@ -1,0 +1,222 @@
+"""Admin login and logout, the dependencies every page uses, and CSRF tokens on every POST.
+
+Who may log in: the user "admin" with AFTERCARE_ADMIN_PASSWORD, or a rep whose
+role is admin and who has a password hash (argon2). With neither configured
+nobody can log in: the page says how to set a password, and never lets anyone
+in without one.
+
+The cookie holds the user, a CSRF token, an expiry and a fingerprint of the
+credential, signed with HMAC-SHA256 under AFTERCARE_SESSION_SECRET (a random
+per-process key when unset, so sessions then end with the process). Changing
+the password changes the fingerprint, which ends every session made with the
+old one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from web.admin.credentials import check_password, current_proof, login_possible
+from web.admin.keys import admin_keys
+from web.admin.rendering import SECURITY_HEADERS, page
+from web.admin.session_cookie import COOKIE, new_payload, read_cookie, write_cookie
+
+# Failed logins allowed per client address in the window before it must wait.
+MAX_FAILURES, FAILURE_WINDOW = 10, 15 * 60
+MAX_TRACKED_CLIENTS = 10_000
+
+router = APIRouter()
+
+
+@dataclass(frozen=True)
+class Admin:
+    """The logged-in admin: who, and the CSRF token their forms must carry."""
+
+    user: str
+    csrf: str
+
+
+# ---------------------------------------------------------------- dependencies
+
+
+def _to_login(request: Request) -> HTTPException:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = f"/admin/login?next={quote(target, safe='')}"
+    if request.headers.get("HX-Request"):
+        # An htmx call would follow a 303 inside the page; HX-Redirect makes it load the login page.
+        return HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail="Log in first.", headers={"HX-Redirect": location}
+        )
+    return HTTPException(
+        status.HTTP_303_SEE_OTHER,
+        detail="Log in first.",
+        headers={"Location": location, "HX-Redirect": location, **SECURITY_HEADERS},
+    )
+
+
+def require_admin(request: Request) -> Admin:
+    """The logged-in admin, or a redirect to the login page."""
+    payload = read_cookie(request)
+    user = payload.get("user") if payload else None
+    if not payload or not user or not isinstance(user, str):
+        raise _to_login(request)
+    proof = current_proof(request, user)
+    if proof is None or not same_token(proof, str(payload.get("proof", ""))):
+        raise _to_login(request)
+    admin = Admin(user=user, csrf=str(payload["csrf"]))
+    request.state.admin = admin
+    return admin
+
+
+async def submitted_csrf(request: Request) -> str:
+    header = request.headers.get("X-CSRF-Token")
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get("csrf_token")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def same_token(expected: str, submitted: str) -> bool:
+    """Constant-time equality; an empty token never matches (bytes: any text may be submitted)."""
+    return bool(expected and submitted) and hmac.compare_digest(
+        expected.encode(), submitted.encode()
+    )
+
+
+def _check_csrf(expected: str, submitted: str) -> None:
+    if not same_token(expected, submitted):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="The form's security token is missing or stale. Reload the page and try again.",
+        )
+
+
+async def require_admin_post(request: Request) -> Admin:
+    """The logged-in admin, for a POST: it must also carry the session's CSRF token (else 403)."""
+    admin = await run_in_threadpool(require_admin, request)  # it may ask the database
+    _check_csrf(admin.csrf, await submitted_csrf(request))
+    return admin
+
+
+AdminDep = Annotated[Admin, Depends(require_admin)]
+AdminPost = Annotated[Admin, Depends(require_admin_post)]
+
+
+# ---------------------------------------------------------------- login and logout
+
+
+def _safe_next(target: str | None) -> str:
+    # Only our own pages: "//evil.example" and "/admin/../x" tricks land on the dashboard.
+    if target and target.startswith("/admin/") and "//" not in target and ".." not in target:
+        return target
+    return "/admin/"
+
+
+def _too_many_failures(request: Request, *, record: bool = False) -> bool:
+    keys = admin_keys(request)
+    client = request.client.host if request.client else "unknown"
+    now = time.monotonic()
+    with keys.lock:
+        if len(keys.failures) > MAX_TRACKED_CLIENTS:  # forget the quiet ones, keep memory bounded
+            quiet = [c for c, t in keys.failures.items() if not t or t[-1] < now - FAILURE_WINDOW]
+            for stale in quiet:
+                del keys.failures[stale]
+        recent = keys.failures.setdefault(client, deque())
+        while recent and recent[0] < now - FAILURE_WINDOW:
+            recent.popleft()
+        if record:
+            recent.append(now)
+        return len(recent) >= MAX_FAILURES
+
+
+def _login_page(
+    request: Request, csrf: str, next_url: str, *, error: str = "", status_code: int = 200
+) -> HTMLResponse:
+    request.state.csrf_token = csrf
+    return page(
+        request,
+        "login.html",
+        {"possible": login_possible(request), "error": error, "next": next_url},
+        status_code=status_code,
+    )
+
+
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+def login_form(request: Request, next: str = "/admin/") -> Response:  # noqa: A002 - the query name
+    payload = read_cookie(request)
+    if payload and payload.get("user"):
+        try:
+            require_admin(request)
+            return RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
+        except HTTPException:
+            payload = None  # a session whose password changed: start afresh
+    payload = payload or new_payload()
+    response = _login_page(request, payload["csrf"], _safe_next(next))
+    write_cookie(response, request, payload)
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse, include_in_schema=False)
+def login(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/admin/",  # noqa: A002
+) -> Response:
+    payload = read_cookie(request) or {}
+    target = _safe_next(next)
+    expected = str(payload.get("csrf", ""))
+    if not same_token(expected, csrf_token):
+        fresh = new_payload()
+        response = _login_page(
+            request,
+            fresh["csrf"],
+            target,
+            error="The login form expired. Please enter your password again.",
+            status_code=status.HTTP_403_FORBIDDEN,
+        )
+        write_cookie(response, request, fresh)
+        return response
+    if _too_many_failures(request):
+        return _login_page(
+            request,
+            csrf_token,
+            target,
+            error="Too many failed attempts. Wait a few minutes and try again.",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+    proof = check_password(request, username.strip(), password) if password else None
+    if proof is None:
+        _too_many_failures(request, record=True)
+        return _login_page(
+            request,
+            csrf_token,
+            target,
+            error="Wrong user name or password.",
+            status_code=status.HTTP_401_UNAUTHORIZED,
+        )
+    # A fresh CSRF token on login: a token planted before it is worth nothing after.
+    redirect = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
+    write_cookie(redirect, request, new_payload(username.strip(), proof))
+    return redirect
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, admin: AdminPost) -> Response:
+    del admin
+    response = RedirectResponse("/admin/login", status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="lax")
+    return response

@@ -1,0 +1,109 @@
+"""Customers: a searchable list, and one customer's whole story (the "why did they get nothing?" page)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import HTMLResponse
+
+from clock import utcnow
+from models import Customer, Purchase
+from web import queries
+from web.admin import lookups
+from web.admin.auth import AdminDep
+from web.admin.rendering import page
+from web.api import checkin_out, customer_out
+from web.deps import SessionDep
+from web.schemas import CheckInOut
+
+router = APIRouter()
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customer_list(
+    request: Request, admin: AdminDep, session: SessionDep, q: str = ""
+) -> HTMLResponse:
+    rows = lookups.find_customers(session, q[:100])
+    name = "customer_rows.html" if request.headers.get("HX-Request") else "customers.html"
+    return page(request, name, {"section": "customers", "q": q, "rows": rows})
+
+
+@router.get("/customers/{external_id}", response_class=HTMLResponse)
+def customer_page(
+    request: Request, external_id: str, admin: AdminDep, session: SessionDep
+) -> HTMLResponse:
+    customer = queries.customer_by_external_id(session, external_id)
+    if customer is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
+    checkins = [checkin_out(*row) for row in queries.customer_checkins(session, customer.id)]
+    purchases = lookups.customer_purchases(session, customer.id)
+    escalations = lookups.customer_escalations(session, customer.id)
+    profile = customer_out(customer, queries.rep_external_id(session, customer.rep_id), request)
+    return page(
+        request,
+        "customer.html",
+        {
+            "section": "customers",
+            "customer": customer,
+            "profile": profile,
+            "rep": customer.rep,
+            "purchases": purchases,
+            "checkins": checkins,
+            "messages": queries.customer_messages(session, customer.id),
+            "escalations": escalations,
+            "holding_back": holding_back(customer, checkins, purchases, escalations),
+        },
+    )
+
+
+def holding_back(
+    customer: Customer,
+    checkins: list[CheckInOut],
+    purchases: Sequence[Purchase],
+    escalations: Sequence[lookups.CustomerEscalation],
+    today: date | None = None,
+) -> list[str]:
+    """Plain-words reasons this customer may be hearing nothing from us, most decisive first."""
+    today = today or utcnow().date()
+    reasons = []
+    if customer.opted_out_at is not None:
+        reasons.append(
+            f"Opted out (STOP) on {customer.opted_out_at:%Y-%m-%d}: nothing the bot starts is sent "
+            "until they reply START."
+        )
+    if not customer.phone and customer.telegram_chat_id is None:
+        reasons.append("No phone number and no linked Telegram chat: there is nowhere to send.")
+    elif customer.channel == "telegram" and customer.telegram_chat_id is None:
+        reasons.append("Prefers Telegram but has not linked a chat yet; SMS is used meanwhile.")
+    if customer.telegram_unreachable_at is not None:
+        reasons.append(
+            f"Telegram unreachable since {customer.telegram_unreachable_at:%Y-%m-%d} "
+            "(the bot was blocked)."
+        )
+    for item in escalations:
+        if item.escalation.status != "resolved":
+            reasons.append(
+                f"Escalation #{item.escalation.id} is {item.escalation.status}: "
+                "no survey goes out until it is resolved."
+            )
+    for purchase in purchases:
+        promised = purchase.promised_delivery_date
+        if promised is not None and promised < today and purchase.delivered_at is None:
+            reasons.append(
+                f"{purchase.product} was promised for {promised:%Y-%m-%d} and is not delivered: "
+                "surveys wait until it is (a delay notice apologises instead)."
+            )
+    for checkin in reversed(checkins):  # newest first
+        if checkin.reason and checkin.status in ("scheduled", "suppressed"):
+            verb = "waits" if checkin.status == "scheduled" else "was suppressed"
+            reasons.append(f"{checkin.kind} check-in {verb}: {checkin.reason}")
+        if len(reasons) >= 6:
+            break
+    if not checkins:
+        reasons.append(
+            "No check-ins planned yet: a survey is planned after a delivery "
+            "(or a delay notice when a promised date passes)."
+        )
+    return reasons

@@ -1,0 +1,150 @@
+"""Escalations: open, acknowledged and resolved, with the time left before each SLA runs out.
+
+Acknowledging and resolving belong to `escalation.actions`. When that module
+provides them, the page shows buttons that call
+
+    acknowledge(session, now, escalation_id=..., actor=...)
+    resolve(session, now, escalation_id=..., actor=..., note=...)
+
+inside one transaction; without it the lists are read-only and say where reps act.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from clock import utcnow
+from models import Escalation
+from models.db import transaction
+from web import queries
+from web.admin import lookups
+from web.admin.auth import AdminDep, AdminPost
+from web.admin.rendering import duration, page
+from web.deps import SessionDep
+
+router = APIRouter()
+
+RESOLVED_SHOWN = 50
+# Under this much time left, an open escalation is shown as urgent.
+URGENT = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    row: queries.EscalationRow
+    customer_name: str
+    rep_name: str | None
+    sla: str  # "due in 1 h 05 min", "overdue by 12 min", or "" when not open
+    sla_state: str  # ok | urgent | overdue | ""
+
+    @property
+    def escalation(self) -> Escalation:
+        return self.row.escalation
+
+
+def actions() -> dict[str, Callable[..., Any]]:
+    """escalation.actions' acknowledge and resolve, when another part of Aftercare provides them."""
+    try:
+        module = importlib.import_module("escalation.actions")
+    except ImportError:
+        return {}
+    found = {name: getattr(module, name, None) for name in ("acknowledge", "resolve")}
+    return {name: action for name, action in found.items() if callable(action)}
+
+
+def sla_status(escalation: Escalation, now: datetime) -> tuple[str, str]:
+    """The SLA countdown of an open escalation, in words, and how worried to be."""
+    if escalation.status != "open":
+        return "", ""
+    left = escalation.sla_due_at - now
+    if left <= timedelta(0):
+        return f"overdue by {duration(left)}", "overdue"
+    return f"due in {duration(left)}", "urgent" if left <= URGENT else "ok"
+
+
+def views(session: Session, now: datetime) -> dict[str, list[EscalationView]]:
+    lists = {state: queries.escalations(session, state) for state in ("open", "acknowledged")}
+    # Oldest first is right for work waiting; for the record, the newest matter.
+    lists["resolved"] = queries.escalations(session, "resolved")[-RESOLVED_SHOWN:][::-1]
+    rows = [row for found in lists.values() for row in found]
+    customers = lookups.customer_names(session, {row.customer_external_id for row in rows})
+    reps = lookups.rep_names(
+        session, {row.escalation.rep_id for row in rows if row.escalation.rep_id is not None}
+    )
+    result: dict[str, list[EscalationView]] = {}
+    for state, found in lists.items():
+        result[state] = []
+        for row in found:
+            sla, sla_state = sla_status(row.escalation, now)
+            rep_id = row.escalation.rep_id
+            result[state].append(
+                EscalationView(
+                    row,
+                    customers.get(row.customer_external_id, row.customer_external_id),
+                    reps.get(rep_id) if rep_id is not None else None,
+                    sla,
+                    sla_state,
+                )
+            )
+    return result
+
+
+@router.get("/escalations", response_class=HTMLResponse)
+def escalation_lists(request: Request, admin: AdminDep, session: SessionDep) -> HTMLResponse:
+    name = "escalation_lists.html" if request.headers.get("HX-Request") else "escalations.html"
+    return page(
+        request,
+        name,
+        {
+            "section": "escalations",
+            "lists": views(session, utcnow()),
+            "actions": actions(),
+            "resolved_shown": RESOLVED_SHOWN,
+        },
+    )
+
+
+def _act(request: Request, escalation_id: int, name: str, **extra: str) -> Response:
+    action = actions().get(name)
+    if action is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Escalations cannot be {name}d here.")
+    admin = request.state.admin
+    with transaction(request.app.state.session_factory) as session:
+        if session.get(Escalation, escalation_id) is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No escalation {escalation_id}.")
+        action(
+            session,
+            utcnow(),
+            escalation_id=escalation_id,
+            actor=f"{admin.user} (admin UI)",
+            **extra,
+        )
+    return RedirectResponse("/admin/escalations", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/escalations/{escalation_id}/acknowledge")
+def acknowledge(request: Request, escalation_id: int, admin: AdminPost) -> Response:
+    return _act(request, escalation_id, "acknowledge")
+
+
+@router.post("/escalations/{escalation_id}/resolve")
+def resolve(
+    request: Request,
+    escalation_id: int,
+    admin: AdminPost,
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    note = note.strip()
+    if not note:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "Say how it was resolved (the note is required)."
+        )
+    return _act(request, escalation_id, "resolve", note=note[:2000])

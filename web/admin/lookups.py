@@ -1,0 +1,151 @@
+"""The reads only the admin pages need (the shared ones live in web.queries): plain functions of a session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from models import CheckIn, Customer, Escalation, Purchase, Rep, Response
+
+
+@dataclass(frozen=True)
+class EscalationCounts:
+    open: int = 0
+    overdue: int = 0  # open and past the SLA
+    with_manager: int = 0  # open and already sent to the manager
+    acknowledged: int = 0
+
+
+def escalation_counts(session: Session, now: datetime) -> EscalationCounts:
+    """How many escalations wait for a human, and how many of those are past their SLA."""
+    is_open = Escalation.status == "open"
+
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = session.execute(
+        select(
+            count(is_open),
+            count(is_open & (Escalation.sla_due_at < now)),
+            count(is_open & Escalation.escalated_to_manager_at.is_not(None)),
+            count(Escalation.status == "acknowledged"),
+        ).where(Escalation.status != "resolved")
+    ).one()
+    return EscalationCounts(*(int(value) for value in row))
+
+
+@dataclass(frozen=True)
+class RecentResponse:
+    customer_external_id: str
+    customer_name: str
+    score: int
+    category: str
+    comment: str
+    kind: str
+    received_at: datetime
+
+
+def recent_responses(session: Session, limit: int = 8) -> list[RecentResponse]:
+    """The newest answers, with who gave them and what they said."""
+    rows = session.execute(
+        select(
+            Customer.external_id,
+            Customer.name,
+            Response.score,
+            Response.category,
+            Response.comment,
+            CheckIn.kind,
+            Response.received_at,
+        )
+        .join(Customer, Customer.id == Response.customer_id)
+        .join(CheckIn, CheckIn.id == Response.checkin_id)
+        .order_by(Response.received_at.desc(), Response.id.desc())
+        .limit(limit)
+    )
+    return [RecentResponse(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class CustomerListRow:
+    customer: Customer
+    rep_name: str | None
+
+
+def find_customers(session: Session, text: str = "", limit: int = 50) -> list[CustomerListRow]:
+    """Customers whose name, external id or phone contains `text` (any case), by name."""
+    query = select(Customer, Rep.name).outerjoin(Rep, Rep.id == Customer.rep_id)
+    needle = text.strip()
+    if needle:
+        pattern = f"%{_escape_like(needle.lower())}%"
+        digits = "".join(ch for ch in needle if ch.isdigit() or ch == "+")
+        conditions = [
+            func.lower(Customer.name).like(pattern, escape="\\"),
+            func.lower(Customer.external_id).like(pattern, escape="\\"),
+        ]
+        if digits:
+            conditions.append(Customer.phone.like(f"%{_escape_like(digits)}%", escape="\\"))
+        query = query.where(or_(*conditions))
+    rows = session.execute(query.order_by(Customer.name, Customer.id).limit(limit))
+    return [CustomerListRow(customer, rep_name) for customer, rep_name in rows]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def customer_purchases(session: Session, customer_id: int) -> Sequence[Purchase]:
+    return session.scalars(
+        select(Purchase)
+        .where(Purchase.customer_id == customer_id)
+        .order_by(Purchase.purchased_at.desc().nulls_last(), Purchase.id.desc())
+    ).all()
+
+
+@dataclass(frozen=True)
+class CustomerEscalation:
+    escalation: Escalation
+    rep_name: str | None
+    score: int | None
+    comment: str | None
+
+
+def customer_escalations(session: Session, customer_id: int) -> list[CustomerEscalation]:
+    """The customer's escalations, newest first, with the score and comment behind each."""
+    rows = session.execute(
+        select(Escalation, Rep.name, Response.score, Response.comment)
+        .outerjoin(Rep, Rep.id == Escalation.rep_id)
+        .outerjoin(Response, Response.id == Escalation.response_id)
+        .where(Escalation.customer_id == customer_id)
+        .order_by(Escalation.created_at.desc(), Escalation.id.desc())
+    )
+    return [CustomerEscalation(*row) for row in rows]
+
+
+def customers_for_simulator(session: Session) -> Sequence[Customer]:
+    """Everyone the simulator can speak for: customers with a phone or a Telegram chat."""
+    return session.scalars(
+        select(Customer)
+        .where(or_(Customer.phone.is_not(None), Customer.telegram_chat_id.is_not(None)))
+        .order_by(Customer.name, Customer.id)
+        .limit(500)
+    ).all()
+
+
+def rep_names(session: Session, rep_ids: set[int]) -> dict[int, str]:
+    if not rep_ids:
+        return {}
+    rows = session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(rep_ids)))
+    return {rep_id: name for rep_id, name in rows}
+
+
+def customer_names(session: Session, external_ids: set[str]) -> dict[str, str]:
+    if not external_ids:
+        return {}
+    rows = session.execute(
+        select(Customer.external_id, Customer.name).where(Customer.external_id.in_(external_ids))
+    )
+    return {external_id: name for external_id, name in rows}

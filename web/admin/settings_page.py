@@ -1,0 +1,237 @@
+"""The cadence settings: every CadenceRules field, checked as a whole before anything is saved."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from scheduler.rules import CadenceRules, load_rules, save_rules
+from web.admin.auth import AdminDep, AdminPost
+from web.admin.rendering import page
+from web.deps import SessionDep
+
+router = APIRouter()
+
+MAX_DAYS = 3650
+_CATEGORY = re.compile(r"[a-z0-9][a-z0-9 _-]{0,49}\Z")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting as the form shows it: `kind` says how it is read and checked."""
+
+    name: str
+    label: str
+    help: str
+    kind: str  # days | hours | minutes | count | time | categories | category_days | switch
+    minimum: float = 0
+    group: str = "When we ask"
+
+
+FIELDS = (
+    Field("post_delivery_days", "Survey after delivery, per category",
+          "One line per category: “car = 1”. Days after delivery.", "category_days"),
+    Field("post_delivery_default_days", "Survey after delivery, other categories", "Days after delivery.", "days"),
+    Field("post_delivery_max_lateness_days", "Skip post-delivery surveys older than",
+          "Days past their due time; importing last year's sales must not start a wave of surveys.",
+          "days", 1),
+    Field("delay_notice_max_age_days", "Apologise for late deliveries up to",
+          "Days after the promised date.", "days", 1),
+    Field("periodic_days", "Periodic check-in every", "Days after the customer's last survey.",
+          "days", 1),
+    Field("service_days", "Service check every", "Days after delivery.", "days", 1),
+    Field("service_max_lateness_days", "Skip service checks missed by more than",
+          "Days; a customer whose check was missed long ago gets the next one on time.", "days", 1),
+    Field("service_categories", "Service checks for categories",
+          "Comma-separated, e.g. car, garage, machinery.", "categories"),
+    Field("recovery_days", "Recovery check", "Days after an escalation is resolved.", "days"),
+    Field("throttle_days", "At most one survey per customer in",
+          "Days. Delay notices and recovery checks are exempt.", "days", 0, "How often"),
+    Field("quiet_end", "Send messages from", "Customer's local time, HH:MM.", "time", 0,
+          "How often"),
+    Field("quiet_start", "Send messages until", "Customer's local time, HH:MM.", "time", 0, "How often"),
+    Field("reminder_days", "Reminder after", "Days without an answer; 0 sends no reminder.",
+          "days", 0, "How often"),
+    Field("expire_days", "An unanswered survey expires after", "Days.", "days", 1, "How often"),
+    Field("hold_recheck_minutes", "Look at held surveys again every", "Minutes.", "minutes", 1,
+          "How often"),
+    Field("escalation_sla_hours", "Escalation SLA",
+          "Hours a rep has to acknowledge a detractor before the manager hears of it.",
+          "hours", 0.25, "Escalations"),
+    Field("max_manager_reminders", "Manager reminders", "How many times the manager is reminded.",
+          "count", 0, "Escalations"),
+    Field("review_invite_all", "Invite every respondent to leave a review", "", "switch", 0,
+          "Reviews"),
+)  # fmt: skip
+FIELD_BY_NAME = {field.name: field for field in FIELDS}
+
+
+class Invalid(ValueError):
+    """A value the form cannot take; the message is for the admin."""
+
+
+def as_form(rules: CadenceRules) -> dict[str, str]:
+    """The rules as the text each input shows."""
+    values: dict[str, str] = {}
+    for field in FIELDS:
+        value: Any = getattr(rules, field.name)
+        if field.kind == "category_days":
+            values[field.name] = "\n".join(f"{k} = {_number(v)}" for k, v in sorted(value.items()))
+        elif field.kind == "categories":
+            values[field.name] = ", ".join(value)
+        elif field.kind == "time":
+            values[field.name] = value.strftime("%H:%M")
+        elif field.kind == "switch":
+            values[field.name] = "on" if value else ""
+        else:
+            values[field.name] = _number(value)
+    return values
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def parse_form(form: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The values the form describes, or None and a message per bad field (nothing half-applied)."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field in FIELDS:
+        try:
+            values[field.name] = _parse(field, form.get(field.name, ""))
+        except Invalid as problem:
+            errors[field.name] = f"{field.label}: {problem}"
+    if not errors:
+        errors.update(_cross_checks(values))
+    if errors:
+        return None, errors
+    return values, {}
+
+
+def _parse(field: Field, text: str) -> Any:
+    text = text.strip()
+    if field.kind == "switch":
+        return text in ("on", "true", "1", "yes")
+    if field.kind == "time":
+        try:
+            return time.fromisoformat(text)
+        except ValueError:
+            raise Invalid(f"{text!r} is not a time like 09:00") from None
+    if field.kind == "categories":
+        names = [part.strip().lower() for part in text.split(",") if part.strip()]
+        for name in names:
+            if not _CATEGORY.match(name):
+                raise Invalid(f"{name!r} is not a category name (letters, digits, - and _)")
+        return tuple(dict.fromkeys(names))
+    if field.kind == "category_days":
+        return _category_days(text)
+    if field.kind == "count":
+        if not text.isdigit() or int(text) > 100:
+            raise Invalid("enter a whole number from 0 to 100")
+        return int(text)
+    return _amount(text, field)
+
+
+def _amount(text: str, field: Field) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise Invalid(f"{text!r} is not a number" if text else "enter a number") from None
+    ceiling = {"days": MAX_DAYS, "hours": 24 * 30, "minutes": 24 * 60}[field.kind]
+    if not math.isfinite(value) or value < field.minimum or value > ceiling:
+        raise Invalid(f"must be between {_number(field.minimum)} and {ceiling}")
+    return value
+
+
+def _category_days(text: str) -> dict[str, float]:
+    days: dict[str, float] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, amount = line.partition("=")
+        name = name.strip().lower()
+        if not sep or not _CATEGORY.match(name):
+            raise Invalid(f"line {number} should read “category = days”, not {line.strip()!r}")
+        try:
+            value = float(amount.strip().replace(",", "."))
+        except ValueError:
+            raise Invalid(f"line {number}: {amount.strip()!r} is not a number of days") from None
+        if not math.isfinite(value) or not 0 <= value <= MAX_DAYS:
+            raise Invalid(f"line {number}: days must be between 0 and {MAX_DAYS}")
+        days[name] = value
+    return days
+
+
+def _cross_checks(values: dict[str, Any]) -> dict[str, str]:
+    errors = {}
+    if values["quiet_start"] == values["quiet_end"]:
+        errors["quiet_start"] = (
+            f"{FIELD_BY_NAME['quiet_start'].label} must differ from "
+            f"{FIELD_BY_NAME['quiet_end'].label}: the sending window would be empty"
+        )
+    if values["reminder_days"] and values["reminder_days"] >= values["expire_days"]:
+        errors["reminder_days"] = (
+            f"{FIELD_BY_NAME['reminder_days'].label}: the reminder must come before the survey "
+            f"expires ({_number(values['expire_days'])} days), or be 0"
+        )
+    return errors
+
+
+def _render(
+    request: Request,
+    form: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    saved: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
+    groups: dict[str, list[Field]] = {}
+    for field in FIELDS:
+        groups.setdefault(field.group, []).append(field)
+    return page(
+        request,
+        "settings.html",
+        {
+            "section": "settings",
+            "groups": groups,
+            "form": form,
+            "errors": errors or {},
+            "saved": saved,
+        },
+        status_code=status_code,
+    )
+
+
+def _store(factory: sessionmaker[Session], values: dict[str, Any]) -> None:
+    # Over the rules in force: a rule this form does not know yet keeps its value.
+    with factory.begin() as session:
+        save_rules(session, dataclasses.replace(load_rules(session), **values))
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_form(
+    request: Request, admin: AdminDep, session: SessionDep, saved: int = 0
+) -> HTMLResponse:
+    return _render(request, as_form(load_rules(session)), saved=bool(saved))
+
+
+@router.post("/settings", response_class=HTMLResponse)
+async def save_settings(request: Request, admin: AdminPost) -> Response:
+    submitted = await request.form()
+    form = {name: str(submitted.get(name, "")) for name in FIELD_BY_NAME}
+    values, errors = parse_form(form)
+    if values is None:
+        return _render(
+            request, form, errors=errors, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+    await run_in_threadpool(_store, request.app.state.session_factory, values)
+    return RedirectResponse("/admin/settings?saved=1", status.HTTP_303_SEE_OTHER)

@@ -1,0 +1,203 @@
+"""The demo's customer phone: speak as any customer and watch the bot answer at once.
+
+A reply typed here goes through exactly the door a real SMS or Telegram message
+uses (`messaging.inbound.receive`), on the console channel; then the outbox is
+drained with the app's transports, so the bot's answer is in the thread when
+the page comes back.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clock import utcnow
+from messaging.channels import ConsoleChannel, Transports, console_only
+from messaging.inbound import Inbound, receive
+from messaging.outbox import drain
+from models import Customer, Message
+from models.db import transaction
+from scheduler.tick import tick
+from web import queries
+from web.admin import lookups
+from web.admin.auth import AdminDep, AdminPost
+from web.admin.rendering import page
+from web.deps import SessionDep
+
+router = APIRouter()
+
+MAX_REPLY_CHARS = 1000
+_SCORE_BUTTON = re.compile(r"score:(\d+):(\d+)\Z")
+
+
+def transports(request: Request) -> Transports:
+    """The app's transports (set by `build_app`); a silent console when an app was built without."""
+    state = request.app.state
+    found: Transports | None = getattr(state, "transports", None)
+    if found is None:
+        found = state.transports = console_only(ConsoleChannel(stream=None))
+    return found
+
+
+def address_of(customer: Customer) -> str | None:
+    """Where the customer writes from: their phone, else their Telegram chat id."""
+    if customer.phone:
+        return customer.phone
+    return str(customer.telegram_chat_id) if customer.telegram_chat_id is not None else None
+
+
+def score_buttons(message: Message) -> list[tuple[int, int]]:
+    """(check-in id, score) for each 0–10 button under a survey message."""
+    found = []
+    for row in message.buttons or []:
+        for button in row:
+            match = _SCORE_BUTTON.match(str(button.get("data") or ""))
+            if match:
+                found.append((int(match[1]), int(match[2])))
+    return found
+
+
+def default_customer(session: Session) -> Customer | None:
+    """Whoever the bot wrote to last: the most likely person to answer in a demo."""
+    latest = session.scalar(
+        select(Message.customer_id)
+        .where(Message.direction == "out", Message.customer_id.is_not(None))
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return session.get(Customer, latest) if latest is not None else None
+
+
+def _customer_or_404(session: Session, external_id: str) -> Customer:
+    customer = queries.customer_by_external_id(session, external_id)
+    if customer is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
+    return customer
+
+
+def _phone(
+    request: Request, session: Session, customer: Customer, *, name: str = "phone.html"
+) -> HTMLResponse:
+    messages = queries.customer_messages(session, customer.id)
+    return page(
+        request,
+        name,
+        {
+            "customer": customer,
+            "address": address_of(customer),
+            "thread": [(message, score_buttons(message)) for message in messages],
+        },
+    )
+
+
+@router.get("/simulator", response_class=HTMLResponse)
+def simulator(
+    request: Request, admin: AdminDep, session: SessionDep, customer: str = ""
+) -> HTMLResponse:
+    chosen = _customer_or_404(session, customer) if customer else default_customer(session)
+    return _simulator_page(request, session, chosen)
+
+
+def _simulator_page(
+    request: Request, session: Session, chosen: Customer | None, tick_summary: str = ""
+) -> HTMLResponse:
+    messages = queries.customer_messages(session, chosen.id) if chosen else []
+    return page(
+        request,
+        "simulator.html",
+        {
+            "section": "simulator",
+            "customers": lookups.customers_for_simulator(session),
+            "customer": chosen,
+            "address": address_of(chosen) if chosen else None,
+            "thread": [(message, score_buttons(message)) for message in messages],
+            "summary": tick_summary,
+        },
+    )
+
+
+@router.get("/simulator/{external_id}/thread", response_class=HTMLResponse)
+def thread(
+    request: Request, external_id: str, admin: AdminDep, session: SessionDep
+) -> HTMLResponse:
+    """The messages alone, for the phone's polling (so scheduler sends show up too)."""
+    return _phone(
+        request, session, _customer_or_404(session, external_id), name="phone_thread.html"
+    )
+
+
+def _deliver(
+    request: Request, external_id: str, text: str, button: tuple[int, int] | None
+) -> Response:
+    factory = request.app.state.session_factory
+    now = utcnow()
+    with transaction(factory) as session:
+        customer = _customer_or_404(session, external_id)
+        address = address_of(customer)
+        if address is None:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "This customer has no phone or Telegram chat.",
+            )
+        inbound = Inbound(
+            channel="console",
+            address=address,
+            text=text,
+            provider_id=f"sim-{uuid4()}",
+            received_at=now,
+            button_score=button,
+            sender_name=customer.name,
+        )
+        receive(session, now, inbound, request.app.state.settings)
+    drain(factory, now, transports(request))
+    if not request.headers.get("HX-Request"):
+        return RedirectResponse(
+            f"/admin/simulator?customer={external_id}", status.HTTP_303_SEE_OTHER
+        )
+    with factory() as session:
+        return _phone(request, session, _customer_or_404(session, external_id))
+
+
+@router.post("/simulator/{external_id}/reply", response_class=HTMLResponse)
+def reply(
+    request: Request, external_id: str, admin: AdminPost, text: Annotated[str, Form()] = ""
+) -> Response:
+    """The customer types `text` and presses send."""
+    text = text.strip()[:MAX_REPLY_CHARS]
+    if not text:
+        with request.app.state.session_factory() as session:
+            return _phone(request, session, _customer_or_404(session, external_id))
+    return _deliver(request, external_id, text, None)
+
+
+@router.post("/simulator/{external_id}/button", response_class=HTMLResponse)
+def press_button(
+    request: Request,
+    external_id: str,
+    admin: AdminPost,
+    checkin_id: Annotated[int, Form()],
+    score: Annotated[int, Form(ge=0, le=10)],
+) -> Response:
+    """The customer taps a 0–10 button under a survey."""
+    return _deliver(request, external_id, "", (checkin_id, score))
+
+
+@router.post("/simulator/tick", response_class=HTMLResponse)
+def run_tick(request: Request, admin: AdminPost) -> HTMLResponse:
+    """One scheduler pass now, as `bot.py tick` would run it."""
+    report = tick(
+        request.app.state.session_factory,
+        utcnow(),
+        transports(request),
+        request.app.state.settings,
+    )
+    if request.headers.get("HX-Request"):
+        return page(request, "tick_report.html", {"summary": report.summary()})
+    with request.app.state.session_factory() as session:
+        return _simulator_page(request, session, default_customer(session), report.summary())
