@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Customer, Purchase, Rep
+from models import CheckIn, Customer, Escalation, Purchase, Rep, Response
 from scheduler.cadence import first_service_at
 from scheduler.rules import DEFAULT_RULES
 
@@ -89,3 +90,67 @@ def seed(session: Session, now: datetime) -> dict[str, int]:
             customer.periodic_anchor_at = customer.periodic_anchor_at or delivered_at
         session.add(purchase)
     return {"reps": 3, "customers": len(customers), "purchases": len(purchases)}
+
+
+HISTORY = [
+    (5, [9, 10, 7, 3, 8, 9]),
+    (4, [10, 9, 6, 9, 8]),
+    (3, [9, 9, 10, 7, 5, 10, 8]),
+    (2, [10, 9, 9, 8, 2, 9]),
+    (1, [9, 10, 10, 7, 9, 6, 10]),
+]
+
+COMMENTS = {
+    10: "Anna explained everything, thank you!",
+    6: "Delivery was two days late.",
+    2: "Nobody called me back about the scratch.",
+}
+
+
+def add_history(session: Session, now: datetime) -> None:
+    """Answered surveys over the past months, spread over the demo's customers, and one escalation."""
+    customers = list(session.scalars(select(Customer).order_by(Customer.id)))
+    count = 0
+    for months_ago, scores in HISTORY:
+        for index, score in enumerate(scores):
+            customer = customers[count % len(customers)]
+            when = now - timedelta(days=30 * months_ago - index)
+            kind = ("post_delivery", "periodic", "service")[count % 3]
+            checkin = CheckIn(
+                customer_id=customer.id,
+                kind=kind,
+                dedupe_key=f"history-{count}",
+                due_at=when - timedelta(hours=3),
+                status="answered",
+                sent_at=when - timedelta(hours=2),
+                channel="sms",
+            )
+            session.add(checkin)
+            session.flush()
+            category = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+            response = Response(
+                checkin_id=checkin.id,
+                customer_id=customer.id,
+                score=score,
+                category=category,
+                comment=COMMENTS.get(score, ""),
+                channel="sms",
+                received_at=when,
+            )
+            session.add(response)
+            session.flush()
+            if score <= 6:
+                session.add(
+                    Escalation(
+                        kind="detractor",
+                        response_id=response.id,
+                        customer_id=customer.id,
+                        rep_id=customer.rep_id,
+                        status="resolved" if months_ago > 1 else "open",
+                        sla_due_at=when + timedelta(hours=2),
+                        resolved_at=when + timedelta(hours=5) if months_ago > 1 else None,
+                        resolution_note="Called and sent a voucher." if months_ago > 1 else None,
+                        created_at=when,
+                    )
+                )
+            count += 1

@@ -85,7 +85,7 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     """Try Aftercare locally: SQLite, sample data, console channel, web UI. No credentials."""
     import os
 
-    from cli.demo_data import seed
+    from cli.demo_data import add_history, seed
     from clock import utcnow
     from scheduler.tick import tick
     from settings import reset_settings
@@ -121,6 +121,9 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     click.echo("First scheduler pass; the console channel prints every message:\n")
     report = tick(factory, now, transports, settings)
     click.echo("\n" + report.summary())
+    with factory.begin() as session:
+        # Five months of answered surveys, so the dashboard has a story to tell.
+        add_history(session, now)
     if no_serve:
         return
     click.echo(

@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli.demo_data import seed
+from cli.demo_data import add_history, seed
 from cli.running import build_app
 from clock import utcnow
 from messaging.channels import ConsoleChannel, console_only
-from models import SURVEY_KINDS, CheckIn, Customer, Escalation, Message, Response
+from models import SURVEY_KINDS, CheckIn, Customer, Message, Response
 from models.db import make_engine, migrate, session_factory
 from scheduler.tick import tick
 from settings import Settings
@@ -53,71 +52,8 @@ if importlib.util.find_spec("playwright") is None:
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
+
 # Six months of answers, so the trend chart has something to show: (months ago, scores).
-HISTORY = [
-    (5, [9, 10, 7, 3, 8, 9]),
-    (4, [10, 9, 6, 9, 8]),
-    (3, [9, 9, 10, 7, 5, 10, 8]),
-    (2, [10, 9, 9, 8, 2, 9]),
-    (1, [9, 10, 10, 7, 9, 6, 10]),
-]
-
-COMMENTS = {
-    10: "Anna explained everything, thank you!",
-    6: "Delivery was two days late.",
-    2: "Nobody called me back about the scratch.",
-}
-
-
-def add_history(session: Session, now: datetime) -> None:
-    """Answered surveys over the past months, spread over the demo's customers, and one escalation."""
-    customers = list(session.scalars(select(Customer).order_by(Customer.id)))
-    count = 0
-    for months_ago, scores in HISTORY:
-        for index, score in enumerate(scores):
-            customer = customers[count % len(customers)]
-            when = now - timedelta(days=30 * months_ago - index)
-            kind = ("post_delivery", "periodic", "service")[count % 3]
-            checkin = CheckIn(
-                customer_id=customer.id,
-                kind=kind,
-                dedupe_key=f"history-{count}",
-                due_at=when - timedelta(hours=3),
-                status="answered",
-                sent_at=when - timedelta(hours=2),
-                channel="sms",
-            )
-            session.add(checkin)
-            session.flush()
-            category = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
-            response = Response(
-                checkin_id=checkin.id,
-                customer_id=customer.id,
-                score=score,
-                category=category,
-                comment=COMMENTS.get(score, ""),
-                channel="sms",
-                received_at=when,
-            )
-            session.add(response)
-            session.flush()
-            if score <= 6:
-                session.add(
-                    Escalation(
-                        kind="detractor",
-                        response_id=response.id,
-                        customer_id=customer.id,
-                        rep_id=customer.rep_id,
-                        status="resolved" if months_ago > 1 else "open",
-                        sla_due_at=when + timedelta(hours=2),
-                        resolved_at=when + timedelta(hours=5) if months_ago > 1 else None,
-                        resolution_note="Called and sent a voucher." if months_ago > 1 else None,
-                        created_at=when,
-                    )
-                )
-            count += 1
-
-
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session]]]:
     """The demo's data and app (scheduler thread off), served on a free port of 127.0.0.1."""
