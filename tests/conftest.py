@@ -76,7 +76,7 @@ def postgres_engine() -> Iterator[Engine]:
     admin.dispose()
 
 
-def _truncate(engine: Engine) -> None:
+def truncate_all(engine: Engine) -> None:
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -95,7 +95,7 @@ def engine(
         engine.dispose()
     else:
         engine = request.getfixturevalue("postgres_engine")
-        _truncate(engine)
+        truncate_all(engine)
         yield engine
 
 
