@@ -467,6 +467,12 @@ def test_the_template_list_shows_every_key_and_language(client: TestClient) -> N
     assert "en file" in page  # languages without their own text fall back to English
 
 
+def test_the_template_list_shows_what_an_sms_of_each_costs(client: TestClient) -> None:
+    body = client.get("/admin/templates").text
+    assert "1&times;GSM-7" in body  # the English surveys fit one segment
+    assert "&times;UCS-2" in body  # Ukrainian, Russian and Thai cannot be GSM-7
+
+
 def test_a_template_with_a_syntax_error_is_not_saved(client: TestClient, session: Session) -> None:
     answer = save_template(client, "Hello {{ first_name }}\nSee {% if product %}you")
     assert answer.status_code == 422

@@ -37,11 +37,13 @@ def template_list(request: Request, admin: AdminDep, session: SessionDep) -> HTM
         for language in LANGUAGES:
             version = saved.get((key, language))
             if version is not None:
-                cells.append((language, f"v{version}", "override"))
+                label, kind = f"v{version}", "override"
             else:
                 _body, used = template_source(key, language)
                 label, kind = ("file", "file") if used == language else (f"{used} file", "fallback")
-                cells.append((language, label, kind))
+            # What one SMS of this text costs with the sample values: segments and encoding.
+            body = template_versions.current(session, key, language).body
+            cells.append((language, label, kind, _preview(key, language, body, "sms").segments))
         rows.append((key, cells))
     return page(
         request,
