@@ -20,8 +20,9 @@ from sqlalchemy import ColumnElement, func, update
 from sqlalchemy.orm import Session
 
 from escalation.alerts import queue_alert
+from escalation.trail import record
 from messaging.compose import TemplateBook
-from models import Escalation, EscalationEvent, Rep
+from models import Escalation, Rep
 from settings import Settings, get_settings
 
 NOTE_CHARS = 2000
@@ -63,7 +64,7 @@ def acknowledge(
         acknowledged_by_id=rep.id if rep is not None else None,
     )
     if changed:
-        _event(session, now, target, who(rep, actor), "acknowledged", f"via {via}")
+        record(session, now, target.id, "acknowledged", f"via {via}", actor=who(rep, actor))
     return Outcome(target, changed)
 
 
@@ -98,7 +99,7 @@ def resolve(
         acknowledged_by_id=func.coalesce(Escalation.acknowledged_by_id, by),
     )
     if changed:
-        _event(session, now, target, who(rep, actor), "resolved", f"via {via}: {note}")
+        record(session, now, target.id, "resolved", f"via {via}: {note}", actor=who(rep, actor))
         forget_pending_notes(session, target.id)
     return Outcome(target, changed)
 
@@ -136,7 +137,7 @@ def reassign(
         return Outcome(escalation, False)
     was = f"{previous.name} ({previous.external_id})" if previous is not None else "nobody"
     detail = f"from {was} to {new_rep.name} ({new_rep.external_id})"
-    _event(session, now, escalation, who(by, actor), "reassigned", detail)
+    record(session, now, escalation.id, "reassigned", detail, actor=who(by, actor))
     queue_alert(
         session,
         now,
@@ -187,13 +188,3 @@ def _transition(
     result = session.execute(query.values(**values).execution_options(synchronize_session=False))
     session.refresh(escalation)
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _event(
-    session: Session, now: datetime, escalation: Escalation, actor: str, action: str, detail: str
-) -> None:
-    session.add(
-        EscalationEvent(
-            escalation_id=escalation.id, at=now, actor=actor[:200], action=action, detail=detail
-        )
-    )

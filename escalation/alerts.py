@@ -19,17 +19,17 @@ from babel import Locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from escalation.trail import record
 from messaging.channels.base import Button, Buttons
 from messaging.compose import TemplateBook
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
-from models import Customer, Escalation, EscalationEvent, Message, Rep, Response
+from models import Customer, Escalation, Message, Rep, Response
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
 REP_LANGUAGE = "en"
-ACTOR = "aftercare"
 RECENT_MESSAGES = 4
 RECENT_CHARS = 120
 # Outbound messages the customer never saw do not belong in "recent messages".
@@ -82,7 +82,9 @@ def alert_new_escalation(
         else:
             why = f"{rep.name} has no phone and no Telegram chat"
         if reach(manager) is None:
-            _event(session, now, escalation, "not_alerted", f"{why}, and no manager can be reached")
+            record(
+                session, now, escalation.id, "not_alerted", f"{why}, and no manager can be reached"
+            )
             log.warning("escalation %s: nobody to alert (%s)", escalation.id, why)
             return None
         recipient = manager
@@ -93,10 +95,10 @@ def alert_new_escalation(
         return None
     escalation.alerted_at = now
     if why:  # the usual alert is on record as `alerted_at` and the message itself
-        _event(
+        record(
             session,
             now,
-            escalation,
+            escalation.id,
             "alert_rerouted",
             f"{key} to {recipient.name} by {message.channel}: {why}",
         )
@@ -155,7 +157,7 @@ def queue_alert(
         body = book.compose(key, REP_LANGUAGE, context).body
     except TemplateError:
         log.exception("cannot render %s for escalation %s", key, escalation.id)
-        _event(session, now, escalation, "alert_failed", f"template {key} could not be rendered")
+        record(session, now, escalation.id, "alert_failed", f"template {key} could not be rendered")
         return None
     customer = session.get_one(Customer, escalation.customer_id)
     buttons = (
@@ -261,13 +263,3 @@ def alert_buttons(escalation: Escalation, customer: Customer, settings: Settings
         link = f"{settings.public_url}/admin/customers/{quote(customer.external_id, safe='')}"
         rows.append([Button("Open customer", url=link)])
     return rows
-
-
-def _event(
-    session: Session, now: datetime, escalation: Escalation, action: str, detail: str
-) -> None:
-    session.add(
-        EscalationEvent(
-            escalation_id=escalation.id, at=now, actor=ACTOR, action=action, detail=detail
-        )
-    )

@@ -9,15 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation.alerts import alert_new_escalation
+from escalation.trail import record
 from messaging.compose import TemplateBook
 from messaging.once import insert_once
-from models import Customer, Escalation, EscalationEvent, Message, Purchase, Rep, Response
+from models import Customer, Escalation, Message, Purchase, Rep, Response
 from scheduler.rules import CadenceRules
 from settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-
-ACTOR = "aftercare"
 
 
 def open_escalation(
@@ -60,11 +59,7 @@ def open_escalation(
     )
     if created:
         detail = f"{kind}, score {response.score}" if response is not None else kind
-        session.add(
-            EscalationEvent(
-                escalation_id=escalation.id, at=now, actor=ACTOR, action="opened", detail=detail
-            )
-        )
+        record(session, now, escalation.id, "opened", detail)
         if rep_id is None:
             log.warning(
                 "escalation %s for customer %s has nobody to go to", escalation.id, customer.id

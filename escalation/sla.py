@@ -22,14 +22,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from escalation.alerts import manager_for, queue_alert, reach
+from escalation.trail import record
 from messaging.compose import TemplateBook
-from models import Escalation, EscalationEvent, Rep
+from models import Escalation, Rep
 from scheduler.rules import CadenceRules
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
-ACTOR = "aftercare"
 SLA_KINDS = ("detractor",)
 BATCH = 500
 
@@ -97,28 +97,18 @@ def escalate_to_manager(
     number = f"{seen + 1} of {rules.max_manager_reminders}"
     if not reachable:
         why = "no manager" if manager is None else f"{manager.name} has no phone and no Telegram"
-        _event(session, now, escalation, "sla_breached", f"not escalated: {why} ({number})")
+        record(session, now, escalation.id, "sla_breached", f"not escalated: {why} ({number})")
         log.warning("escalation %s is past its SLA and %s", escalation.id, why)
         return 0
     assert manager is not None
     message = queue_alert(session, now, escalation, manager, "manager_alert", settings, book)
     if message is None:
         return 0
-    _event(
+    record(
         session,
         now,
-        escalation,
+        escalation.id,
         "escalated",
         f"to {manager.name} ({manager.external_id}) by {message.channel}, reminder {number}",
     )
     return 1
-
-
-def _event(
-    session: Session, now: datetime, escalation: Escalation, action: str, detail: str
-) -> None:
-    session.add(
-        EscalationEvent(
-            escalation_id=escalation.id, at=now, actor=ACTOR, action=action, detail=detail
-        )
-    )

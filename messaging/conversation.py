@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 
 from escalation.alerts import relay_to_rep
 from escalation.opening import open_escalation
+from escalation.trail import record
 from messaging.forwarding import forward_to_rep, unresolved_escalation
 from messaging.once import insert_once
 from messaging.optout import opt_in, opt_out, send_help, welcome_again
 from messaging.replies import Reply, parse_reply
 from messaging.turn import Turn
-from models import SURVEY_KINDS, CheckIn, Escalation, EscalationEvent, Message, Response
+from models import SURVEY_KINDS, CheckIn, Escalation, Message, Response
 
 # How long after the follow-up question a text still counts as the answer to it.
 COMMENT_WINDOW = timedelta(days=2)
@@ -188,15 +189,7 @@ def take_comment(turn: Turn, response: Response) -> str:
         select(Escalation).where(Escalation.response_id == response.id)
     )
     if escalation is not None:
-        turn.session.add(
-            EscalationEvent(
-                escalation_id=escalation.id,
-                at=turn.now,
-                actor=turn.customer.name,
-                action="comment",
-                detail=text,
-            )
-        )
+        record(turn.session, turn.now, escalation.id, "comment", text, actor=turn.customer.name)
         # The alert went out with the score; the rep also needs the "what went wrong".
         relay_to_rep(turn.session, turn.now, escalation, text, turn.settings, turn.book)
     close_conversation(turn, response)

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from escalation.alerts import relay_to_rep
 from escalation.opening import open_escalation
+from escalation.trail import record
 from messaging.turn import Turn
-from models import Escalation, EscalationEvent, Rep
+from models import Escalation, Rep
 
 # The "we've passed it on" note goes at most this often: a chatty customer is not spammed.
 FORWARD_NOTE_EVERY = timedelta(days=1)
@@ -36,15 +37,8 @@ def forward_to_rep(turn: Turn, *, answer: bool) -> Escalation:
             book=turn.book,
         )
     else:
-        session.add(
-            EscalationEvent(
-                escalation_id=escalation.id,
-                at=turn.now,
-                actor=customer.name,
-                action="customer_message",
-                detail=turn.message.body,
-            )
-        )
+        body = turn.message.body
+        record(session, turn.now, escalation.id, "customer_message", body, actor=customer.name)
         relay_to_rep(session, turn.now, escalation, turn.message.body, turn.settings, turn.book)
     if (
         answer
