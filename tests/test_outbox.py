@@ -1,0 +1,163 @@
+"""The outbox: what happens to a message when its channel succeeds, fails, or cannot tell."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from messaging.channels import ConsoleChannel, SendError, SendResult, Transports
+from messaging.channels.base import Buttons
+from messaging.outbox import MAX_ATTEMPTS, STALE_CLAIM, backoff, drain, queue_message
+from models import Customer, Message
+from tests.conftest import at
+
+NOW = at("2026-03-02 12:00")
+
+
+class ScriptedChannel:
+    """A channel that answers from a script of outcomes, then succeeds."""
+
+    name = "sms"
+
+    def __init__(self, *script: SendError) -> None:
+        self.script = list(script)
+        self.calls: list[str] = []
+
+    def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
+        self.calls.append(to)
+        if self.script:
+            raise self.script.pop(0)
+        return SendResult(provider_id=f"SM{len(self.calls)}")
+
+
+def queued(db: sessionmaker[Session], customer: Customer, purpose: str = "survey") -> int:
+    with db.begin() as session:
+        message = queue_message(
+            session,
+            now=NOW,
+            channel="sms",
+            address=customer.phone or "",
+            body="Hi John",
+            purpose=purpose,
+            customer_id=customer.id,
+        )
+        session.flush()
+        return message.id
+
+
+def stored(db: sessionmaker[Session], message_id: int) -> Message:
+    with db() as session:
+        return session.scalars(select(Message).where(Message.id == message_id)).one()
+
+
+def test_a_transient_failure_is_retried_after_a_backoff(db, cast) -> None:
+    channel = ScriptedChannel(SendError("503 from the provider", permanent=False, code="20503"))
+    transports = Transports(by_channel={"sms": channel})
+    message_id = queued(db, cast["en"])
+    assert drain(db, NOW, transports)["retry"] == 1
+    waiting = stored(db, message_id)
+    assert (waiting.status, waiting.next_attempt_at) == ("queued", NOW + backoff(1))
+    assert drain(db, NOW + backoff(1) - timedelta(seconds=1), transports).total == 0
+    assert drain(db, NOW + backoff(1), transports)["sent"] == 1
+    assert stored(db, message_id).provider_id == "SM2"
+
+
+def test_the_providers_retry_after_wins_over_the_backoff(db, cast) -> None:
+    channel = ScriptedChannel(SendError("429", permanent=False, retry_after=7))
+    message_id = queued(db, cast["en"])
+    drain(db, NOW, Transports(by_channel={"sms": channel}))
+    assert stored(db, message_id).next_attempt_at == NOW + timedelta(seconds=7)
+
+
+def test_backoff_doubles_and_is_capped_at_an_hour() -> None:
+    assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
+    assert backoff(20) == timedelta(hours=1)
+
+
+def test_a_permanent_failure_is_recorded_with_the_providers_code(db, cast) -> None:
+    channel = ScriptedChannel(
+        SendError("The 'To' number is not valid", permanent=True, code="21211")
+    )
+    message_id = queued(db, cast["en"])
+    drain(db, NOW, Transports(by_channel={"sms": channel}))
+    failed = stored(db, message_id)
+    assert (failed.status, failed.error_code, failed.error) == (
+        "failed",
+        "21211",
+        "The 'To' number is not valid",
+    )
+
+
+def test_after_the_last_attempt_a_transient_failure_becomes_permanent(db, cast) -> None:
+    errors = [SendError("timeout connecting", permanent=False) for _ in range(MAX_ATTEMPTS)]
+    channel = ScriptedChannel(*errors)
+    message_id = queued(db, cast["en"])
+    now = NOW
+    for _ in range(MAX_ATTEMPTS):
+        drain(db, now, Transports(by_channel={"sms": channel}))
+        now += timedelta(hours=2)
+    assert stored(db, message_id).status == "failed"
+    assert len(channel.calls) == MAX_ATTEMPTS
+
+
+def test_an_uncertain_send_is_never_resent(db, cast) -> None:
+    channel = ScriptedChannel(SendError("read timed out", permanent=False, uncertain=True))
+    message_id = queued(db, cast["en"])
+    drain(db, NOW, Transports(by_channel={"sms": channel}))
+    drain(db, NOW + timedelta(days=1), Transports(by_channel={"sms": channel}))
+    assert stored(db, message_id).status == "uncertain"
+    assert channel.calls == ["+14155550101"]
+
+
+def test_a_claim_left_by_a_dead_process_becomes_uncertain(db, cast) -> None:
+    message_id = queued(db, cast["en"])
+    with db.begin() as session:
+        session.get_one(Message, message_id).status = "sending"
+    drain(db, NOW + STALE_CLAIM + timedelta(seconds=1), Transports())
+    assert stored(db, message_id).status == "uncertain"
+
+
+@pytest.mark.parametrize(("purpose", "sent"), [("survey", False), ("opt_out_confirmation", True)])
+def test_nothing_but_the_confirmation_goes_to_a_customer_who_opted_out(
+    db, session, cast, purpose, sent
+) -> None:
+    cast["en"].opted_out_at = NOW
+    session.commit()
+    console = ConsoleChannel(stream=None)
+    message_id = queued(db, cast["en"], purpose)
+    drain(db, NOW, Transports(fallback=console))
+    assert bool(console.sent) is sent
+    assert stored(db, message_id).status == ("sent" if sent else "cancelled")
+
+
+def test_a_blocked_telegram_chat_is_marked_and_the_message_goes_by_sms(db, session, cast) -> None:
+    john = cast["en"]
+    john.telegram_chat_id, john.channel = 4242, "telegram"
+    session.commit()
+    with db.begin() as s:
+        queue_message(
+            s,
+            now=NOW,
+            channel="telegram",
+            address="4242",
+            body="Hi John",
+            purpose="survey",
+            customer_id=john.id,
+        )
+
+    class Blocked:
+        name = "telegram"
+
+        def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
+            raise SendError(
+                "Forbidden: bot was blocked by the user", permanent=True, unreachable=True
+            )
+
+    sms = ScriptedChannel()
+    drain(db, NOW, Transports(by_channel={"telegram": Blocked(), "sms": sms}))
+    assert sms.calls == ["+14155550101"]
+    session.expire_all()
+    assert session.get_one(Customer, john.id).telegram_unreachable_at == NOW
