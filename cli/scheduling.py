@@ -21,7 +21,11 @@ def tick_command(now: datetime | None) -> None:
 
     settings = load_settings()
     configure_logging(settings)
-    report = tick(database(settings), now or utcnow(), transports_for(settings), settings)
+    transports = transports_for(settings)
+    try:
+        report = tick(database(settings), now or utcnow(), transports, settings)
+    finally:
+        transports.close()
     click.echo(report.summary())
 
 

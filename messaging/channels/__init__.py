@@ -27,6 +27,13 @@ class Transports:
         """The name recorded on a message: the channel, or "console" when it stands in."""
         return channel if channel in self.by_channel else self.fallback.name
 
+    def close(self) -> None:
+        """Release what the transports hold (e.g. the Telegram bot's private event loop)."""
+        for channel in self.by_channel.values():
+            close = getattr(channel, "close", None)
+            if close is not None:
+                close()
+
     def get(self, recorded_name: str) -> Channel:
         """The transport for a message recorded under `recorded_name`."""
         if recorded_name == self.fallback.name:
