@@ -23,6 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from messaging.channels import Transports
 from messaging.channels.base import Buttons, SendError, buttons_from_json, buttons_to_json
 from models import CheckIn, Customer, Message
+from scheduler.quiet_hours import quiet_hours_end, zone_for
+from scheduler.rules import load_rules
+from settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,11 @@ ALLOWED_AFTER_OPT_OUT = frozenset({"opt_out_confirmation", "help"})
 # Outcomes are written after this many sends or this many seconds, whichever comes first.
 RECORD_EVERY = 100
 RECORD_AFTER = 0.5
+# Messages the bot starts: they keep to the customer's quiet hours even when retried.
+# Direct answers (follow-ups, confirmations) go at once, as DESIGN.md says.
+BOT_STARTED = frozenset({"survey", "reminder", "delay_notice"})
+# The outbox's own purposes whose check-in it settles (reminders belong to a sent check-in).
+CHECKIN_PURPOSES = ("survey", "delay_notice")
 
 
 def queue_message(
@@ -106,9 +114,14 @@ def drain(
     *,
     batch_size: int = 200,
     max_batches: int | None = None,
+    default_tz: str | None = None,
 ) -> DrainReport:
-    """Send every queued message whose time has come; return what happened to them."""
+    """Send every queued message whose time has come; return what happened to them.
+
+    `default_tz` is the zone of customers who have none (AFTERCARE_DEFAULT_TZ when omitted).
+    """
     report = DrainReport()
+    zone_name = default_tz or get_settings().default_tz
     worker = secrets.token_hex(8)
     with factory.begin() as session:
         _mark_stale_claims(session, now)
@@ -118,18 +131,24 @@ def drain(
         if not claimed:
             break
         batches += 1
-        _send_batch(factory, now, transports, claimed, report)
+        _send_batch(factory, now, transports, claimed, report, zone_name)
     return report
 
 
 def _mark_stale_claims(session: Session, now: datetime) -> None:
-    session.execute(
-        update(Message)
+    stale = session.scalars(
+        select(Message)
         .where(Message.status == "sending", Message.next_attempt_at < now - STALE_CLAIM)
-        .values(
-            status="uncertain", error="the sending process stopped before the provider answered"
-        )
-    )
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in stale:
+        row.status = "uncertain"
+        row.error = "the sending process stopped before the provider answered"
+        if row.checkin_id is not None and row.purpose in CHECKIN_PURPOSES:
+            # The customer may have it: the check-in must be "sent", or their reply is not
+            # scored and it is never reminded nor expired. It went out when it was claimed.
+            checkin = session.get_one(CheckIn, row.checkin_id)
+            _update_checkin(row.next_attempt_at or now, checkin, row)
 
 
 def _claim(
@@ -171,6 +190,7 @@ def _send_batch(
     transports: Transports,
     claimed: list[_Claimed],
     report: DrainReport,
+    default_tz: str,
 ) -> None:
     """Send a claimed batch, recording outcomes every few messages or fractions of a second.
 
@@ -187,11 +207,11 @@ def _send_batch(
         else:
             outcomes.append(_send_one(transports, message, now))
         if len(outcomes) >= RECORD_EVERY or time.monotonic() - last_record > RECORD_AFTER:
-            _record_outcomes(factory, now, outcomes, report)
+            _record_outcomes(factory, now, outcomes, report, default_tz)
             outcomes = []
             last_record = time.monotonic()
             opted_out = _opted_out(factory, claimed[index + 1 :])
-    _record_outcomes(factory, now, outcomes, report)
+    _record_outcomes(factory, now, outcomes, report, default_tz)
 
 
 def _opted_out(factory: sessionmaker[Session], claimed: list[_Claimed]) -> set[int]:
@@ -213,10 +233,12 @@ def _record_outcomes(
     now: datetime,
     outcomes: list[tuple[_Claimed, str, dict[str, Any]]],
     report: DrainReport,
+    default_tz: str,
 ) -> None:
     if not outcomes:
         return
     with factory.begin() as session:
+        _keep_retries_out_of_the_night(session, outcomes, default_tz)
         # Load the chunk's rows once; recording then touches no row twice.
         ids = [claimed.id for claimed, _, _ in outcomes]
         rows = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
@@ -231,6 +253,34 @@ def _record_outcomes(
             for message, outcome, values in outcomes:
                 report.outcomes[outcome] += 1
                 _record(session, now, rows[message.id], message, outcome, values, checkins)
+
+
+def _keep_retries_out_of_the_night(
+    session: Session, outcomes: list[tuple[_Claimed, str, dict[str, Any]]], default_tz: str
+) -> None:
+    """Move a bot-started message's retry out of the customer's quiet hours.
+
+    Dispatch checked the hours when it queued the message; a backoff or a provider's
+    Retry-After can still carry it past 20:00, and only SMS has a validity period.
+    """
+    retried = [
+        (message.customer_id, values)
+        for message, outcome, values in outcomes
+        if outcome == "retry" and message.purpose in BOT_STARTED and message.customer_id
+    ]
+    if not retried:
+        return
+    zones = dict(
+        session.execute(
+            select(Customer.id, Customer.timezone).where(
+                Customer.id.in_({customer_id for customer_id, _ in retried})
+            )
+        ).all()
+    )
+    rules = load_rules(session)
+    for customer_id, values in retried:
+        zone = zone_for(zones.get(customer_id or 0), default_tz)
+        values["next_attempt_at"] = quiet_hours_end(values["next_attempt_at"], zone, rules)
 
 
 def _send_one(
@@ -280,6 +330,10 @@ def _record(
             now,
             None,
         )
+    elif outcome == "retry" and _withdrawn(message, checkins):
+        # A STOP arrived while this attempt was in flight: it cancelled what was queued,
+        # not this one. Queuing it again would let a later START send it after all.
+        row.status = "cancelled"
     elif outcome == "retry":
         row.status, row.next_attempt_at = "queued", values["next_attempt_at"]
     elif outcome == "unreachable":
@@ -287,8 +341,15 @@ def _record(
         _reroute_unreachable(session, now, row)
     else:
         row.status = outcome  # failed, uncertain, cancelled
-    if message.checkin_id is not None and message.purpose in ("survey", "delay_notice"):
+    if message.checkin_id is not None and message.purpose in CHECKIN_PURPOSES:
         _update_checkin(now, checkins[message.checkin_id], row)
+
+
+def _withdrawn(message: _Claimed, checkins: dict[int, CheckIn]) -> bool:
+    """Whether the message's check-in was closed while the message was in flight."""
+    if message.checkin_id is None or message.purpose not in CHECKIN_PURPOSES:
+        return False
+    return checkins[message.checkin_id].status != "queued"
 
 
 def _reroute_unreachable(session: Session, now: datetime, row: Message) -> None:

@@ -29,6 +29,8 @@ class Facts:
     last_survey_at: datetime | None
     open_escalation_id: int | None = None
     overdue_product: str | None = None
+    # For a delay notice: the product, when it was delivered after the notice was planned.
+    delivered_product: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,12 @@ def decide(facts: Facts, now: datetime, rules: CadenceRules) -> Decision:
     if facts.channel is None:
         return Decision(
             "suppress", "no way to reach the customer: no phone and no linked Telegram chat"
+        )
+    if facts.kind == "delay_notice" and facts.delivered_product is not None:
+        # A notice planned at midnight waits for 09:00; an apology for a late order
+        # that arrived in the meantime would be plain wrong.
+        return Decision(
+            "suppress", f"{facts.delivered_product} was delivered before the apology went out"
         )
     if facts.kind in THROTTLED_KINDS and is_throttled(facts.last_survey_at, now, rules):
         assert facts.last_survey_at is not None

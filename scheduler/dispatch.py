@@ -119,6 +119,8 @@ class _Neighbourhood:
 
     def facts(self, checkin: CheckIn, default_tz: str) -> Facts:
         customer = self.customers[checkin.customer_id]
+        purchase = self.purchases.get(checkin.purchase_id) if checkin.purchase_id else None
+        delivered = purchase is not None and purchase.delivered_at is not None
         return Facts(
             kind=checkin.kind,
             zone=zone_for(customer.timezone, default_tz),
@@ -132,6 +134,7 @@ class _Neighbourhood:
             last_survey_at=customer.last_survey_at,
             open_escalation_id=self.open_escalation.get(customer.id),
             overdue_product=self.overdue.get(customer.id),
+            delivered_product=purchase.product if purchase and delivered else None,
         )
 
 

@@ -44,7 +44,7 @@ class SchedulerThread:
             log.info("%s", report.summary())
 
     def run_drain(self) -> None:
-        report = drain(self.factory, utcnow(), self.transports)
+        report = drain(self.factory, utcnow(), self.transports, default_tz=self.settings.default_tz)
         if report.total:
             log.info("outbox: %s", dict(report.outcomes))
 

@@ -40,6 +40,10 @@ def send_reminders(
             CheckIn.sent_at > now - timedelta(days=rules.expire_days),
             CheckIn.reminder_sent_at.is_(None),
             CheckIn.kind.in_(SURVEY_KINDS),
+            # Skipped rows must not fill the batch and starve due reminders behind them:
+            # opted-out customers never get one, night-time ones wait for `not_before`.
+            Customer.opted_out_at.is_(None),
+            CheckIn.not_before.is_(None) | (CheckIn.not_before <= now),
         )
         .order_by(CheckIn.sent_at)
         .limit(limit)
@@ -47,15 +51,16 @@ def send_reminders(
     ).all()
     sent = 0
     for checkin, customer in rows:
-        if customer.opted_out_at is not None:
-            continue  # never to an opted-out customer; the check-in simply expires
         zone = zone_for(customer.timezone, settings.default_tz)
         if is_quiet(now, zone, rules):
-            wake = quiet_hours_end(now, zone, rules).astimezone(zone)
+            checkin.not_before = quiet_hours_end(now, zone, rules)
+            wake = checkin.not_before.astimezone(zone)
             checkin.reason = (
                 f"reminder waits for quiet hours to end ({wake:%Y-%m-%d %H:%M} {zone.key})"
             )
             continue
+        if not _claim_reminder(session, checkin, now):
+            continue  # another pass reminded them first
         address = (
             customer.phone if checkin.channel in ("sms", "console") and customer.phone else None
         )
@@ -82,9 +87,25 @@ def send_reminders(
             checkin_id=checkin.id,
             buttons=score_buttons(checkin.id),
         )
-        checkin.reminder_sent_at, checkin.reason = now, None
+        checkin.reminder_sent_at, checkin.reason, checkin.not_before = now, None, None
         sent += 1
     return sent
+
+
+def _claim_reminder(session: Session, checkin: CheckIn, now: datetime) -> bool:
+    """Take the check-in's one reminder; False when another pass already took it.
+
+    The row locks above do nothing on SQLite, where two passes (`run` and a
+    `tick` from cron) read the same rows: the conditional UPDATE decides.
+    """
+    claimed = session.scalar(
+        update(CheckIn)
+        .where(CheckIn.id == checkin.id, CheckIn.reminder_sent_at.is_(None))
+        .values(reminder_sent_at=now)
+        .returning(CheckIn.id),
+        execution_options={"synchronize_session": False},
+    )
+    return claimed is not None
 
 
 def expire_unanswered(session: Session, now: datetime, rules: CadenceRules) -> int:

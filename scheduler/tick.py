@@ -78,7 +78,7 @@ def tick(
         report.reminders = send_reminders(session, now, rules, settings, book, transports.name_for)
         report.expired = expire_unanswered(session, now, rules)
         report.escalated = check_slas(session, now, rules, settings, book)
-    report.drained = drain(factory, now, transports)
+    report.drained = drain(factory, now, transports, default_tz=settings.default_tz)
     return report
 
 

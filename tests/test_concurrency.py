@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
@@ -21,8 +22,8 @@ from scheduler.planner import plan
 from scheduler.rules import DEFAULT_RULES
 from scheduler.tick import tick
 from settings import Settings
-from tests.conftest import truncate_all as truncate
 from tests.conftest import at
+from tests.conftest import truncate_all as truncate
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = Settings(business_name="Kowalski Motors")
@@ -130,3 +131,28 @@ def test_a_stop_between_queueing_and_sending_stops_the_survey(
     drain(db, NOW, console_only(console))
     assert "+14155550001" not in {m.to for m in console.sent if "recommend" in m.text}
     assert len([m for m in console.sent if "recommend" in m.text]) == 2
+
+
+def test_passes_running_at_once_send_each_reminder_once(
+    db: sessionmaker[Session], session: Session
+) -> None:
+    many_due_surveys(session, 40)
+    console = ConsoleChannel(stream=None)
+    tick(db, NOW, console_only(console), SETTINGS)
+    three_days_later = NOW + timedelta(days=3)
+    errors: list[BaseException] = []
+
+    def one_process() -> None:
+        try:
+            tick(db, three_days_later, console_only(console), SETTINGS)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=one_process) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    reminders = [m.to for m in console.sent if "in case you missed it" in m.text]
+    assert len(reminders) == 40 and len(set(reminders)) == 40

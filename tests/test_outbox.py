@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.channels import ConsoleChannel, SendError, SendResult, Transports
 from messaging.channels.base import Buttons
+from messaging.optout import withdraw_everything
 from messaging.outbox import MAX_ATTEMPTS, STALE_CLAIM, backoff, drain, queue_message
-from models import Customer, Message
+from models import CheckIn, Customer, Message
 from tests.conftest import at
 
-NOW = at("2026-03-02 12:00")
+NOW = at("2026-03-02 15:00")  # 10:00 in New York: inside the hours surveys may go
 
 
 class ScriptedChannel:
@@ -33,11 +34,13 @@ class ScriptedChannel:
         return SendResult(provider_id=f"SM{len(self.calls)}")
 
 
-def queued(db: sessionmaker[Session], customer: Customer, purpose: str = "survey") -> int:
+def queued(
+    db: sessionmaker[Session], customer: Customer, purpose: str = "survey", now: datetime = NOW
+) -> int:
     with db.begin() as session:
         message = queue_message(
             session,
-            now=NOW,
+            now=now,
             channel="sms",
             address=customer.phone or "",
             body="Hi John",
@@ -161,3 +164,92 @@ def test_a_blocked_telegram_chat_is_marked_and_the_message_goes_by_sms(db, sessi
     assert sms.calls == ["+14155550101"]
     session.expire_all()
     assert session.get_one(Customer, john.id).telegram_unreachable_at == NOW
+
+
+def queued_survey(db: sessionmaker[Session], customer: Customer, now: datetime) -> tuple[int, int]:
+    """A survey check-in handed to the outbox, as dispatch leaves it: (check-in id, message id)."""
+    with db.begin() as session:
+        checkin = CheckIn(
+            customer_id=customer.id,
+            kind="periodic",
+            dedupe_key="test",
+            due_at=now,
+            status="queued",
+            channel="sms",
+        )
+        session.add(checkin)
+        session.flush()
+        message = queue_message(
+            session,
+            now=now,
+            channel="sms",
+            address=customer.phone or "",
+            body="Hi John",
+            purpose="survey",
+            customer_id=customer.id,
+            checkin_id=checkin.id,
+        )
+        session.flush()
+        return checkin.id, message.id
+
+
+@pytest.mark.parametrize(
+    ("purpose", "next_attempt"),
+    [
+        # 19:59:50 in New York plus a 30 s backoff is night: the survey waits for 09:00.
+        ("survey", at("2026-03-03 14:00")),
+        ("reminder", at("2026-03-03 14:00")),
+        ("delay_notice", at("2026-03-03 14:00")),
+        # A direct answer to what the customer just wrote is not held back.
+        ("followup", at("2026-03-03 01:00:20")),
+    ],
+)
+def test_a_retry_that_would_land_in_the_customers_night_waits_for_the_morning(
+    db, cast, purpose, next_attempt
+) -> None:
+    evening = at("2026-03-03 00:59:50")  # 19:59:50 in New York
+    channel = ScriptedChannel(SendError("503 from the provider", permanent=False))
+    transports = Transports(by_channel={"sms": channel})
+    message_id = queued(db, cast["en"], purpose, now=evening)
+    drain(db, evening, transports)
+    assert stored(db, message_id).next_attempt_at == next_attempt
+    assert drain(db, at("2026-03-03 13:59"), transports)["sent"] == (purpose == "followup")
+    drain(db, next_attempt, transports)
+    assert stored(db, message_id).status == "sent"
+    assert len(channel.calls) == 2
+
+
+def test_a_claim_left_by_a_dead_process_leaves_the_survey_answerable(db, cast) -> None:
+    checkin_id, message_id = queued_survey(db, cast["en"], NOW)
+    with db.begin() as session:
+        session.get_one(Message, message_id).status = "sending"  # claimed at NOW, then crashed
+    later = NOW + STALE_CLAIM + timedelta(seconds=1)
+    drain(db, later, Transports())
+    with db() as session:
+        checkin = session.get_one(CheckIn, checkin_id)
+        # It may well have reached the customer: their reply must count, then reminder and expiry.
+        assert (checkin.status, checkin.sent_at) == ("sent", NOW)
+        assert (checkin.error or "").startswith("uncertain")
+
+
+def test_a_stop_during_a_failed_send_is_not_undone_by_a_later_start(db, cast) -> None:
+    john = cast["en"]
+    checkin_id, message_id = queued_survey(db, john, NOW)
+
+    class StopArrivesMidSend(ScriptedChannel):
+        def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
+            with db.begin() as other:  # the STOP webhook, in another transaction
+                customer = other.get_one(Customer, john.id)
+                customer.opted_out_at = NOW
+                withdraw_everything(other, NOW, customer)
+            return super().send(to, text, buttons)
+
+    channel = StopArrivesMidSend(SendError("503 from the provider", permanent=False))
+    drain(db, NOW, Transports(by_channel={"sms": channel}))
+    with db.begin() as session:  # START: future check-ins only
+        session.get_one(Customer, john.id).opted_out_at = None
+    drain(db, NOW + timedelta(hours=1), Transports(by_channel={"sms": channel}))
+    assert len(channel.calls) == 1
+    assert stored(db, message_id).status == "cancelled"
+    with db() as session:
+        assert session.get_one(CheckIn, checkin_id).status == "suppressed"

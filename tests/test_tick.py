@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -9,7 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from messaging.channels import ConsoleChannel, Transports, console_only
+from messaging.compose import TemplateBook
+from messaging.outbox import drain
 from models import CheckIn, Customer, Escalation, Message, Purchase
+from scheduler.reminders import send_reminders
+from scheduler.rules import DEFAULT_RULES
 from scheduler.tick import preview, tick
 from settings import Settings
 from tests.conftest import at
@@ -359,3 +364,152 @@ def test_a_long_missed_service_check_is_skipped_and_the_next_one_kept(
     assert [c for c in checkins(session, john) if c.kind == "service"] == []
     session.refresh(purchase)
     assert purchase.next_service_at == at("2026-06-29 15:00")
+
+
+def test_an_apology_held_for_the_night_is_dropped_when_the_order_arrives_first(
+    db, session, cast, transports, console
+) -> None:
+    agnieszka = cast["pl"]  # Europe/Warsaw
+    purchase = Purchase(
+        external_id="ord-9",
+        customer=agnieszka,
+        product="Sofa Oslo",
+        category="furniture",
+        promised_delivery_date=date(2026, 3, 10),
+    )
+    session.add(purchase)
+    session.commit()
+    tick(db, at("2026-03-10 23:00"), transports, SETTINGS)  # midnight in Warsaw: waits
+    purchase.delivered_at = at("2026-03-11 06:00")  # the sofa arrives at 07:00
+    session.commit()
+    tick(db, at("2026-03-11 08:00"), transports, SETTINGS)  # 09:00 in Warsaw
+    assert console.sent == []
+    [notice] = [c for c in checkins(session, agnieszka) if c.kind == "delay_notice"]
+    assert notice.status == "suppressed"
+    assert notice.reason == "Sofa Oslo was delivered before the apology went out"
+
+
+def test_a_reminder_due_at_night_waits_without_holding_up_the_others(
+    db, session, cast, transports, console
+) -> None:
+    somchai, john, olena = cast["th"], cast["en"], cast["uk"]
+    # Each survey goes out in its customer's morning, Somchai's first, John's last.
+    for customer, morning in ((somchai, "03:00"), (olena, "08:00"), (john, "15:00")):
+        deliver(session, customer, product="Car", category="car", delivered="2026-03-01 00:00")
+        tick(db, at(f"2026-03-02 {morning}"), transports, SETTINGS)
+    assert len(console.sent) == 3
+    olena.opted_out_at = at("2026-03-03 10:00")
+    session.commit()
+    console.sent.clear()
+    # 22:00 in Bangkok, 10:00 in New York; passes that take one check-in at a time
+    # must get past Somchai's waiting reminder (and Olena's, which never goes) to John's.
+    for _ in range(3):
+        send_reminders_limited(db, at("2026-03-05 15:00"), transports, limit=1)
+    assert [m.to for m in console.sent] == ["+14155550101"]
+    [waiting] = checkins(session, somchai)
+    assert waiting.reason == "reminder waits for quiet hours to end (2026-03-06 09:00 Asia/Bangkok)"
+    tick(db, at("2026-03-06 02:00"), transports, SETTINGS)  # 09:00 in Bangkok
+    assert [m.to for m in console.sent] == ["+14155550101", "+66812345678"]
+
+
+def send_reminders_limited(db, now, transports: Transports, *, limit: int) -> int:
+    with db.begin() as session:
+        count = send_reminders(
+            session,
+            now,
+            DEFAULT_RULES,
+            SETTINGS,
+            TemplateBook.load(session),
+            transports.name_for,
+            limit=limit,
+        )
+    drain(db, now, transports)
+    return count
+
+
+def mixed_day(session: Session, cast: dict) -> None:
+    """One due survey each: sendable, at night, opted out, held, throttled, no contact."""
+    for language in ("en", "th", "uk", "ru", "pl"):
+        deliver(
+            session, cast[language], product="Car", category="car", delivered="2026-03-01 14:00"
+        )
+    cast["uk"].opted_out_at = at("2026-02-01 00:00")
+    cast["pl"].last_survey_at = at("2026-02-25 10:00")
+    session.add(Escalation(customer=cast["ru"], rep=cast["rep"], sla_due_at=at("2026-03-01 16:00")))
+    session.commit()
+
+
+def test_plan_shows_exactly_what_the_tick_then_does(db, session, cast, transports, console) -> None:
+    mixed_day(session, cast)
+    now = at("2026-03-02 15:00")  # 10:00 in New York, 22:00 in Bangkok
+    planned = preview(db, now, transports, SETTINGS)
+    done = tick(db, now, transports, SETTINGS, keep_outcomes=True)
+    # (PostgreSQL's sequences do not roll back, so the preview's ids differ.)
+    assert sorted(str(replace(o, checkin_id=0)) for o in planned.outcomes) == sorted(
+        str(replace(o, checkin_id=0)) for o in done.outcomes
+    )
+    assert {o.action for o in done.outcomes} == {"send", "wait", "suppress"}
+    # Whatever did not go out says why.
+    for checkin in session.scalars(select(CheckIn)):
+        assert checkin.status == "sent" or checkin.reason, checkin.customer_id
+
+
+def test_tick_now_is_the_time_everything_it_records_carries(
+    db, session, cast, transports, console
+) -> None:
+    john = cast["en"]
+    deliver(session, john, product="Car", category="car", delivered="2031-05-01 14:00")
+    now = at("2031-05-02 15:00")  # years away from the real clock
+    tick(db, now, transports, SETTINGS)
+    [checkin] = checkins(session, john)
+    assert (checkin.created_at, checkin.sent_at) == (now, now)
+    [message] = session.scalars(select(Message)).all()
+    assert (message.created_at, message.sent_at, message.next_attempt_at) == (now, now, now)
+    session.refresh(john)
+    assert john.last_survey_at == now and john.periodic_anchor_at == now
+    tick(db, now + timedelta(days=3), transports, SETTINGS)
+    tick(db, now + timedelta(days=7), transports, SETTINGS)
+    [checkin] = checkins(session, john)
+    assert (checkin.reminder_sent_at, checkin.closed_at) == (
+        now + timedelta(days=3),
+        now + timedelta(days=7),
+    )
+    reminder = session.scalars(select(Message).where(Message.purpose == "reminder")).one()
+    assert reminder.created_at == reminder.sent_at == now + timedelta(days=3)
+
+
+def test_a_customer_without_a_time_zone_keeps_to_the_default_zones_night(
+    db, session, cast, transports, console
+) -> None:
+    john = cast["en"]
+    john.timezone = None
+    deliver(session, john, product="Car", category="car", delivered="2026-03-01 14:00")
+    in_bangkok = Settings(business_name="Kowalski Motors", default_tz="Asia/Bangkok")
+    tick(db, at("2026-03-02 15:00"), transports, in_bangkok)  # 22:00 in Bangkok
+    assert console.sent == []
+    [checkin] = checkins(session, john)
+    assert checkin.reason == "quiet hours: waits until 2026-03-03 09:00 Asia/Bangkok"
+    tick(db, at("2026-03-03 02:00"), transports, in_bangkok)
+    assert len(console.sent) == 1
+
+
+@pytest.mark.parametrize(
+    ("customer", "night", "morning"),
+    [
+        # New York falls back on 2026-11-01: 09:00 EST is 14:00 UTC, not 13:00.
+        ("en", "2026-11-01 05:30", "2026-11-01 14:00"),
+        # Warsaw springs forward on 2026-03-29: 09:00 CEST is 07:00 UTC, not 08:00.
+        ("pl", "2026-03-29 01:30", "2026-03-29 07:00"),
+    ],
+)
+def test_a_survey_due_on_a_dst_night_goes_at_nine_local(
+    db, session, cast, transports, console, customer, night, morning
+) -> None:
+    person = cast[customer]
+    delivered = (at(night) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    deliver(session, person, product="Car", category="car", delivered=delivered)
+    tick(db, at(night), transports, SETTINGS)
+    tick(db, at(morning) - timedelta(minutes=1), transports, SETTINGS)
+    assert console.sent == []
+    tick(db, at(morning), transports, SETTINGS)
+    assert len(console.to(person.phone)) == 1
