@@ -17,7 +17,7 @@ from settings import Settings, get_settings
 
 
 class Instant(click.ParamType):
-    """An ISO 8601 instant; without a zone it is UTC."""
+    """An ISO 8601 instant; without a zone it is UTC (RFC 3339's lower-case t and z too)."""
 
     name = "ISO-8601"
 
@@ -27,7 +27,7 @@ class Instant(click.ParamType):
         if isinstance(value, datetime):
             return value
         try:
-            return parse_instant(str(value))
+            return parse_instant(str(value).upper())
         except ValueError:
             self.fail(
                 f"{value!r} is not an ISO 8601 date or time (e.g. 2026-03-01T09:30:00+01:00)",

@@ -26,7 +26,7 @@ class BoundType(click.ParamType):
         if not isinstance(value, str):
             return value
         try:
-            return parse_bound(value)
+            return parse_bound(value.strip())
         except ValueError:
             self.fail(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time.", param, ctx)
 

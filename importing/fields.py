@@ -73,9 +73,12 @@ def zone(name: str) -> ZoneInfo:
 
 
 def instant(text: str, local_zone: ZoneInfo) -> datetime:
-    """An ISO 8601 time as aware UTC; a time without a zone is read in `local_zone`."""
+    """An ISO 8601 time as aware UTC; a time without a zone is read in `local_zone`.
+
+    RFC 3339's lower-case `t` and `z` (some exports write them) are accepted too.
+    """
     try:
-        value = datetime.fromisoformat(text)
+        value = datetime.fromisoformat(text.upper())
     except ValueError:
         raise FieldError(
             f"{text!r} is not an ISO 8601 time (like 2026-03-01T14:30 or 2026-03-01T14:30+01:00)"

@@ -115,12 +115,27 @@ class NpsReport:
         }
 
 
+# The ends of the calendar: a bound beyond them (year 1 east of UTC, the last day of
+# 9999) cannot be a Python datetime in UTC, and no record lies beyond them anyway.
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
 def parse_bound(text: str) -> Bound:
-    """`2026-03-01` is a date (a whole UTC day); anything longer is an ISO 8601 instant."""
-    text = text.strip()
+    """`2026-03-01` is a date (a whole UTC day); anything longer is an ISO 8601 instant.
+
+    RFC 3339's lower-case `t` and `z` are accepted; an instant past either end of
+    the calendar once in UTC becomes that end.
+    """
+    if text != text.strip():
+        raise ValueError(f"{text!r} has spaces around it")
+    text = text.upper()
     if len(text) == 10:
         return date.fromisoformat(text)
-    return parse_instant(text)
+    try:
+        return parse_instant(text)
+    except OverflowError:
+        return EARLIEST if text.startswith("0001-") else LATEST
 
 
 def window_start(value: Bound | None) -> datetime | None:
@@ -134,6 +149,8 @@ def window_end(value: Bound | None) -> datetime | None:
     """The first instant after the window: a date's end is the next midnight (UTC)."""
     if value is None or isinstance(value, datetime):
         return None if value is None else as_utc(value)
+    if value == date.max:
+        return LATEST
     return datetime.combine(value + timedelta(days=1), time(), UTC)
 
 

@@ -460,6 +460,20 @@ def test_an_unknown_escalation_status_is_422(client: TestClient) -> None:
     assert answer.json()["detail"][0]["loc"] == ["query", "status"]
 
 
+def test_an_empty_escalation_status_means_every_status(
+    client: TestClient, session: Session, cast: dict[str, Any]
+) -> None:
+    escalation(session, cast["en"], response_id=scored(session, cast["en"], 2).id)
+    session.commit()
+    assert get(client, "/api/escalations", status="") == get(client, "/api/escalations")
+
+
+def test_an_escalation_id_no_database_can_hold_is_422_not_a_crash(client: TestClient) -> None:
+    answer = client.get(f"/api/escalations/{2**63}/events", headers=AUTH)
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["path", "escalation_id"]
+
+
 # NPS (the numbers themselves are in test_nps.py) -------------------------------------------
 
 
@@ -476,10 +490,41 @@ def test_nps_over_the_api(client: TestClient, session: Session, cast: dict[str, 
     assert [(g["key"], g["responses"]) for g in document["groups"]] == [("rep-1", 3)]
 
 
+def test_empty_nps_parameters_are_absent_ones(
+    client: TestClient, session: Session, cast: dict[str, Any]
+) -> None:
+    # The contract spells the call `GET /api/nps?since=&until=&by=`.
+    for score in (10, 9, 3):
+        scored(session, cast["en"], score)
+    session.commit()
+    answer = client.get("/api/nps?since=&until=&by=", headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == get(client, "/api/nps")
+    assert answer.json()["groups"] == [] and answer.json()["responses"] == 3
+    assert get(client, "/api/mix", by="") == get(client, "/api/mix", by="rep")
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        ("0001-01-01", "9999-12-31"),
+        ("0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"),
+        ("2026-03-01t00:00:00z", "2026-03-02T00:00:00Z"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/nps", "/api/mix", "/api/escalations/metrics"])
+def test_windows_reaching_the_ends_of_the_calendar_are_answered(
+    client: TestClient, path: str, since: str, until: str
+) -> None:
+    answer = client.get(path, params={"since": since, "until": until}, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
         ({"since": "last week"}, "since"),
+        ({"since": " "}, "since"),
         ({"until": "2026-13-01"}, "until"),
         ({"by": "colour"}, "by"),
         ({"since": "2026-03-02", "until": "2026-03-01"}, "until"),

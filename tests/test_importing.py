@@ -154,6 +154,20 @@ def test_a_time_without_a_zone_for_a_customer_without_one_uses_the_default_zone(
     assert purchase(people, "p-9").delivered_at == at("2026-02-01 05:00")
 
 
+def test_purchase_times_may_be_rfc_3339_in_lower_case(people: Session) -> None:
+    source = csv_text(
+        "external_id,customer_external_id,product,purchased_at,delivered_at",
+        "p-9,cust-dmitry,Kettle,2026-02-01t10:00:00z,2026-02-03t12:00:00+01:00",
+    )
+    run(people, "purchases", source)
+
+    kettle = purchase(people, "p-9")
+    assert (kettle.purchased_at, kettle.delivered_at) == (
+        at("2026-02-01 10:00"),
+        at("2026-02-03 11:00"),
+    )
+
+
 def test_the_default_zone_comes_from_the_settings(
     people: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:

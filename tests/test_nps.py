@@ -6,7 +6,7 @@ import itertools
 import json
 import math
 import warnings
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -266,6 +266,22 @@ def test_bounds_parse_as_days_or_instants() -> None:
     assert parse_bound("2026-03-01T12:00:00+02:00") == at("2026-03-01 10:00")
     with pytest.raises(ValueError):
         parse_bound("March")
+
+
+def test_bounds_take_rfc_3339_lower_case_and_refuse_surrounding_spaces() -> None:
+    assert parse_bound("2026-03-01t10:00:00z") == at("2026-03-01 10:00")
+    with pytest.raises(ValueError, match="spaces"):
+        parse_bound(" 2026-03-01")
+
+
+def test_bounds_past_the_ends_of_the_calendar_become_those_ends(session: Session) -> None:
+    # Year 1 east of UTC, and the day after 9999-12-31, are no Python datetime in UTC.
+    earliest = parse_bound("0001-01-01T00:00:00+01:00")
+    assert earliest == datetime.min.replace(tzinfo=UTC)
+    assert parse_bound("9999-12-31T23:00:00-05:00") == datetime.max.replace(tzinfo=UTC)
+    report = nps_report(session, since=earliest, until=parse_bound("9999-12-31"))
+    assert report.until == datetime.max.replace(tzinfo=UTC)
+    assert report.overall.responses == 0
 
 
 # The groups --------------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated, Literal, cast
 
-from fastapi import APIRouter, HTTPException, Query, Request, Security, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Security, status
 from fastapi.exceptions import RequestValidationError
+from pydantic import WithJsonSchema
 from sqlalchemy.orm import Session
 
 from clock import utcnow
@@ -41,6 +42,27 @@ router = APIRouter(
 
 CustomerParam = Annotated[str, Query(description="The customer's external_id.")]
 BOUND_HELP = "A UTC date YYYY-MM-DD (the whole day) or an ISO 8601 instant."
+# Parsed by reports.nps.parse_bound, which also takes what RFC 3339 leaves out
+# (no zone: UTC; a space for the T); the document names the usual shapes, and
+# empty, which leaves that side open as in the contract's `/api/nps?since=&until=&by=`.
+BoundText = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "maxLength": 0},
+            ]
+        }
+    ),
+]
+SinceParam = Annotated[BoundText | None, Query(description=f"Start (inclusive). {BOUND_HELP}")]
+UntilParam = Annotated[
+    BoundText | None, Query(description=f"End (a date: inclusive). {BOUND_HELP}")
+]
+# Ids are 64-bit integers in every database; a larger one could not even be looked up.
+EscalationId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The escalation's id.")]
 
 
 @router.get(
@@ -71,19 +93,20 @@ def list_checkins(customer: CustomerParam, session: SessionDep) -> list[CheckInO
 
 @router.get("/escalations", response_model=list[EscalationOut])
 def list_escalations(
-    session: SessionDep, status: EscalationStatus | None = None
+    session: SessionDep,
+    status: Annotated[
+        Literal[EscalationStatus, ""] | None, Query(description="Only these; empty: all.")
+    ] = None,
 ) -> list[EscalationOut]:
     """Escalations, oldest first, optionally only those in one status."""
-    return [escalation_out(row) for row in queries.escalations(session, status)]
+    return [escalation_out(row) for row in queries.escalations(session, status or None)]
 
 
 @router.get("/escalations/metrics", response_model=EscalationMetricsOut)
 def get_escalation_metrics(
     session: SessionDep,
-    since: Annotated[str | None, Query(description=f"Start (inclusive). {BOUND_HELP}")] = None,
-    until: Annotated[
-        str | None, Query(description=f"End (a date: inclusive). {BOUND_HELP}")
-    ] = None,
+    since: SinceParam = None,
+    until: UntilParam = None,
 ) -> EscalationMetricsOut:
     """Escalations opened in the window: time to acknowledge and resolve, SLA, recovery.
 
@@ -102,7 +125,9 @@ def get_escalation_metrics(
     response_model=list[EscalationEventOut],
     responses=problem_responses(404),
 )
-def list_escalation_events(escalation_id: int, session: SessionDep) -> list[EscalationEventOut]:
+def list_escalation_events(
+    escalation_id: EscalationId, session: SessionDep
+) -> list[EscalationEventOut]:
     """The escalation's audit trail, oldest first: every change, who made it and when."""
     if session.get(Escalation, escalation_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No escalation {escalation_id}.")
@@ -134,16 +159,17 @@ def escalation_out(row: queries.EscalationRow) -> EscalationOut:
 @router.get("/nps", response_model=NpsReportOut)
 def get_nps(
     session: SessionDep,
-    since: Annotated[str | None, Query(description=f"Start (inclusive). {BOUND_HELP}")] = None,
-    until: Annotated[
-        str | None, Query(description=f"End (a date: inclusive). {BOUND_HELP}")
+    since: SinceParam = None,
+    until: UntilParam = None,
+    by: Annotated[
+        Literal[GroupField, ""] | None,
+        Query(description="Also break the score down by this; empty: no groups."),
     ] = None,
-    by: GroupField | None = None,
 ) -> NpsReportOut:
     """The same document as `bot.py nps --json`."""
     start, end = _bound("since", since), _bound("until", until)
     try:
-        report = nps_report(session, start, end, by)
+        report = nps_report(session, start, end, by or None)
     except ValueError as exc:
         raise _invalid_query("until", until, str(exc)) from exc
     return NpsReportOut.model_validate(report.as_dict())
@@ -152,14 +178,15 @@ def get_nps(
 @router.get("/mix", response_model=MixReportOut)
 def get_contact_mix(
     session: SessionDep,
-    since: Annotated[str | None, Query(description=f"Start (inclusive). {BOUND_HELP}")] = None,
-    until: Annotated[
-        str | None, Query(description=f"End (a date: inclusive). {BOUND_HELP}")
-    ] = None,
-    by: MixGroupField = "rep",
+    since: SinceParam = None,
+    until: UntilParam = None,
+    by: Annotated[
+        Literal[MixGroupField, ""], Query(description="One row per rep or per UTC month.")
+    ] = "rep",
 ) -> MixReportOut:
     """Contact mix: sent check-ins by kind, per rep or per month. The same as `bot.py mix --json`."""
     start, end = _bound("since", since), _bound("until", until)
+    by = by or "rep"
     try:
         rows = contact_mix(session, start, end, by)
         overall = contact_mix(session, start, end, None)[0]
@@ -224,7 +251,8 @@ def _customer_or_404(session: Session, external_id: str) -> Customer:
 
 
 def _bound(name: str, text: str | None) -> Bound | None:
-    if text is None or not text.strip():
+    """The parameter's bound; absent or empty (`?since=&until=`) leaves that side open."""
+    if not text:
         return None
     try:
         return parse_bound(text)
