@@ -154,7 +154,7 @@ def queue_alert(
     if body is not None:
         context["body"] = body
     try:
-        body = book.compose(key, REP_LANGUAGE, context).body
+        composed = book.compose(key, REP_LANGUAGE, context)
     except TemplateError:
         log.exception("cannot render %s for escalation %s", key, escalation.id)
         record(session, now, escalation.id, "alert_failed", f"template {key} could not be rendered")
@@ -168,12 +168,13 @@ def queue_alert(
         now=now,
         channel=address.channel,
         address=address.to,
-        body=body,
+        body=composed.body,
         purpose=key,
         # Not the customer's message: it must not show in their history nor be
         # cancelled by their opt-out.
         rep_id=recipient.id,
         buttons=buttons,
+        composed=composed,
     )
 
 

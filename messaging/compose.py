@@ -24,6 +24,9 @@ class Composed:
     key: str
     body: str
     version: int | None  # None: the file in templates/
+    language: str = "en"
+    # What it was rendered with, so the outbox can render it again for another channel.
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,9 +64,10 @@ class TemplateBook:
     def compose(self, key: str, language: str, context: dict[str, Any]) -> Composed:
         override = self.overrides.get((key, language))
         if override is None:
-            return Composed(key, render(key, language, context), None)
+            return Composed(key, render(key, language, context), None, language, dict(context))
         body, version = override
-        return Composed(key, render(key, language, context, source=body), version)
+        rendered = render(key, language, context, source=body)
+        return Composed(key, rendered, version, language, dict(context))
 
 
 def customer_context(

@@ -9,6 +9,7 @@ drain the same queue; a message is claimed by one of them only.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
@@ -22,7 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.channels import Transports
 from messaging.channels.base import Buttons, SendError, buttons_from_json, buttons_to_json
-from models import CheckIn, Customer, Message
+from messaging.compose import Composed, TemplateBook
+from messaging.render import TemplateError
+from models import CheckIn, Customer, Message, Rep
 from scheduler.quiet_hours import quiet_hours_end, zone_for
 from scheduler.rules import load_rules
 from settings import get_settings
@@ -57,8 +60,13 @@ def queue_message(
     rep_id: int | None = None,
     checkin_id: int | None = None,
     buttons: Buttons | None = None,
+    composed: Composed | None = None,
 ) -> Message:
-    """Add an outgoing message to the queue (committed with the caller's transaction)."""
+    """Add an outgoing message to the queue (committed with the caller's transaction).
+
+    With `composed`, the message remembers its template, so it can be rendered
+    again for another channel if this one turns out to be dead.
+    """
     message = Message(
         direction="out",
         channel=channel,
@@ -69,12 +77,41 @@ def queue_message(
         rep_id=rep_id,
         checkin_id=checkin_id,
         buttons=buttons_to_json(buttons),
+        template=_template_json(composed),
         status="queued",
         next_attempt_at=now,
         created_at=now,
     )
     session.add(message)
     return message
+
+
+def _template_json(composed: Composed | None) -> dict[str, Any] | None:
+    if composed is None:
+        return None
+    # Through JSON once, so what is stored is exactly what will come back.
+    context = json.loads(json.dumps(composed.context, default=str))
+    return {"key": composed.key, "language": composed.language, "context": context}
+
+
+def render_for(session: Session, row: Message, channel: str) -> str:
+    """The message's text as its template renders it for `channel` (its body when it has none)."""
+    if not row.template:
+        return row.body
+    context = {**row.template["context"], "channel": channel}
+    if "channel_for_commands" in context:
+        context["channel_for_commands"] = channel
+    try:
+        return (
+            TemplateBook.load(session)
+            .compose(row.template["key"], row.template["language"], context)
+            .body
+        )
+    except TemplateError:
+        log.exception(
+            "cannot render message %s again for %s; sending it as it was", row.id, channel
+        )
+        return row.body
 
 
 def backoff(attempts: int) -> timedelta:
@@ -353,23 +390,33 @@ def _withdrawn(message: _Claimed, checkins: dict[int, CheckIn]) -> bool:
 
 
 def _reroute_unreachable(session: Session, now: datetime, row: Message) -> None:
-    """The customer blocked the bot: mark Telegram dead, and resend by SMS if we have a phone."""
-    if row.customer_id is None:
+    """The recipient blocked the bot: mark a customer's Telegram dead, and resend by SMS.
+
+    The text is rendered again for SMS ("reply with a number" instead of "tap a
+    button"); without a phone there is nothing more to try.
+    """
+    if row.customer_id is not None:
+        customer = session.get_one(Customer, row.customer_id)
+        customer.telegram_unreachable_at = customer.telegram_unreachable_at or now
+        phone = customer.phone
+    elif row.rep_id is not None:
+        phone = session.get_one(Rep, row.rep_id).phone
+    else:
         return
-    customer = session.get_one(Customer, row.customer_id)
-    customer.telegram_unreachable_at = customer.telegram_unreachable_at or now
-    if customer.phone and row.channel != "sms":
-        queue_message(
-            session,
-            now=now,
-            channel="sms",
-            address=customer.phone,
-            body=row.body,
-            purpose=row.purpose,
-            customer_id=customer.id,
-            checkin_id=row.checkin_id,
-        )
-        row.checkin_id = None  # the new message carries the check-in now
+    if not phone or row.channel == "sms":
+        return
+    queue_message(
+        session,
+        now=now,
+        channel="sms",
+        address=phone,
+        body=render_for(session, row, "sms"),
+        purpose=row.purpose,
+        customer_id=row.customer_id,
+        rep_id=row.rep_id,
+        checkin_id=row.checkin_id,
+    )
+    row.checkin_id = None  # the new message carries the check-in now
 
 
 def _update_checkin(now: datetime, checkin: CheckIn, row: Message) -> None:

@@ -59,6 +59,7 @@ class Turn:
             purpose=purpose,
             customer_id=self.customer.id,
             checkin_id=checkin_id,
+            composed=composed,
         )
 
     def replied_since(self, purpose: str, since: datetime) -> bool:

@@ -46,6 +46,9 @@ class Message(Base):
     address: Mapped[str] = mapped_column(String(64), default="")
     body: Mapped[str] = mapped_column(Text)
     buttons: Mapped[list[list[dict[str, Any]]] | None] = mapped_column(JSON)
+    # {"key", "language", "context"}: how the body was made, to render it again
+    # for another channel (a blocked Telegram chat falls back to SMS).
+    template: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12))
     provider_id: Mapped[str | None] = mapped_column(String(100))
     error_code: Mapped[str | None] = mapped_column(String(20))

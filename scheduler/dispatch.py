@@ -209,6 +209,7 @@ def _apply(
         customer_id=customer.id,
         checkin_id=checkin.id,
         buttons=score_buttons(checkin.id) if is_survey else None,
+        composed=composed,
     )
     checkin.channel, checkin.reason, checkin.not_before = channel, None, None
     checkin.template_key, checkin.template_version = composed.key, composed.version

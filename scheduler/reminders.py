@@ -86,6 +86,7 @@ def send_reminders(
             customer_id=customer.id,
             checkin_id=checkin.id,
             buttons=score_buttons(checkin.id),
+            composed=composed,
         )
         checkin.reminder_sent_at, checkin.reason, checkin.not_before = now, None, None
         sent += 1

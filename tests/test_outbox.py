@@ -12,7 +12,7 @@ from messaging.channels import ConsoleChannel, SendError, SendResult, Transports
 from messaging.channels.base import Buttons
 from messaging.optout import withdraw_everything
 from messaging.outbox import MAX_ATTEMPTS, STALE_CLAIM, backoff, drain, queue_message
-from models import CheckIn, Customer, Message
+from models import CheckIn, Customer, Message, Purchase
 from tests.conftest import at
 
 NOW = at("2026-03-02 15:00")  # 10:00 in New York: inside the hours surveys may go
@@ -253,3 +253,85 @@ def test_a_stop_during_a_failed_send_is_not_undone_by_a_later_start(db, cast) ->
     assert stored(db, message_id).status == "cancelled"
     with db() as session:
         assert session.get_one(CheckIn, checkin_id).status == "suppressed"
+
+
+class RecordingChannel:
+    """An SMS stand-in that keeps what it was asked to send."""
+
+    name = "sms"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
+        self.sent.append((to, text))
+        return SendResult(provider_id=f"SM{len(self.sent)}")
+
+
+class BlockedTelegram:
+    name = "telegram"
+
+    def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
+        raise SendError("Forbidden: bot was blocked by the user", permanent=True, unreachable=True)
+
+
+def test_a_survey_rerouted_from_telegram_is_written_for_sms(db, session, cast) -> None:
+    from scheduler.tick import tick
+    from settings import Settings
+
+    john = cast["en"]
+    john.telegram_chat_id, john.channel = 4242, "telegram"
+    session.add(
+        Purchase(
+            external_id="o1",
+            customer=john,
+            product="Skoda Octavia",
+            category="car",
+            delivered_at=NOW - timedelta(days=1),
+        )
+    )
+    session.commit()
+    sms = RecordingChannel()
+    transports = Transports(by_channel={"telegram": BlockedTelegram(), "sms": sms})
+    tick(db, NOW, transports, Settings(business_name="Kowalski Motors"))
+    [(to, text)] = sms.sent
+    assert to == "+14155550101"
+    assert "Reply 0-10" in text and "STOP" in text  # the SMS wording, not "tap a score below"
+    assert "tap" not in text.lower()
+
+
+def test_a_rep_alert_rerouted_from_telegram_tells_the_sms_commands(db, session, cast) -> None:
+    from escalation.opening import open_escalation
+    from messaging.compose import TemplateBook
+    from scheduler.rules import DEFAULT_RULES
+    from settings import Settings
+
+    anna = cast["rep"]
+    anna.telegram_chat_id = 777
+    session.commit()
+    with db.begin() as s:
+        customer = s.get_one(Customer, cast["en"].id)
+        question = Message(
+            direction="in",
+            channel="sms",
+            body="Can someone call me?",
+            status="received",
+            customer_id=customer.id,
+            created_at=NOW,
+        )
+        s.add(question)
+        s.flush()
+        open_escalation(
+            s,
+            NOW,
+            customer=customer,
+            kind="needs_answer",
+            message=question,
+            rules=DEFAULT_RULES,
+            settings=Settings(),
+            book=TemplateBook(),
+        )
+    sms = RecordingChannel()
+    drain(db, NOW, Transports(by_channel={"telegram": BlockedTelegram(), "sms": sms}))
+    [(to, text)] = sms.sent
+    assert to == anna.phone and "ACK 1" in text
