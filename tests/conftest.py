@@ -13,14 +13,19 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import settings as settings_module
+from messaging.channels import ConsoleChannel
 from models import Base, Customer, Rep
 from models.db import make_engine, migrate, session_factory
+
+if TYPE_CHECKING:
+    from tests.conversation_support import Phone
 
 POSTGRES_URL = os.environ.get(
     "AFTERCARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -159,3 +164,17 @@ def cast(session: Session) -> dict[str, object]:
         customers[language] = customer
     session.commit()
     return {"rep": rep, "manager": manager, **customers}
+
+
+@pytest.fixture
+def console() -> ConsoleChannel:
+    """A console channel that records and prints nothing."""
+    return ConsoleChannel(stream=None)
+
+
+@pytest.fixture
+def phone(db: sessionmaker[Session], console: ConsoleChannel) -> Phone:
+    """Customers writing to the bot through the one inbound door; see tests/conversation_support.py."""
+    from tests.conversation_support import Phone
+
+    return Phone(db, console)

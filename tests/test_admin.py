@@ -99,11 +99,6 @@ def log_in(client: TestClient, user: str = "admin", password: str = PASSWORD) ->
 
 
 @pytest.fixture
-def console(db: sessionmaker[Session]) -> ConsoleChannel:
-    return ConsoleChannel(stream=None)
-
-
-@pytest.fixture
 def app(db: sessionmaker[Session]) -> FastAPI:
     return make_app(db)[0]
 

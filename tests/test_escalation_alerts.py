@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from escalation.alerts import alert_buttons, language_name, recent_messages, relay_to_rep
 from escalation.opening import open_escalation
@@ -17,7 +16,7 @@ from models import CheckIn, Escalation, EscalationEvent, Message, Purchase, Resp
 from scheduler.rules import CadenceRules, save_rules
 from settings import Settings
 from tests.conftest import at
-from tests.test_conversation import Phone, sent_survey
+from tests.conversation_support import sent_survey
 
 pytest_plugins = ["tests.conftest_channels"]
 
@@ -25,16 +24,6 @@ JOHN = "+14155550101"
 ANNA = "+48600000002"  # John's rep
 MAREK = "+48600000001"  # her manager
 NOW = "2026-03-02 16:00"
-
-
-@pytest.fixture
-def console() -> ConsoleChannel:
-    return ConsoleChannel(stream=None)
-
-
-@pytest.fixture
-def phone(db: sessionmaker[Session], console: ConsoleChannel) -> Phone:
-    return Phone(db, console)
 
 
 def survey_about_a_car(session: Session, cast) -> CheckIn:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from clock import utcnow
 from escalation.commands import Command, looks_like_rep_command, parse_command
@@ -14,7 +14,7 @@ from messaging.outbox import drain
 from models import Escalation, EscalationEvent, Message, Rep
 from tests.channel_support import SECRET, channel_settings, serving, wait_until, webhook_app
 from tests.conftest import at
-from tests.test_conversation import Phone, sent_survey
+from tests.conversation_support import Phone, sent_survey
 
 # The fake Telegram server and a channel pointed at it, for the one end-to-end test.
 pytest_plugins = ["tests.conftest_channels"]
@@ -24,16 +24,6 @@ ANNA = "+48600000002"  # John's rep
 MAREK = "+48600000001"  # her manager
 ANNA_CHAT = "777001"
 PIOTR = "+48600000003"
-
-
-@pytest.fixture
-def console() -> ConsoleChannel:
-    return ConsoleChannel(stream=None)
-
-
-@pytest.fixture
-def phone(db: sessionmaker[Session], console: ConsoleChannel) -> Phone:
-    return Phone(db, console)
 
 
 @pytest.fixture

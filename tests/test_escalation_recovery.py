@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from messaging.channels import ConsoleChannel, console_only
+from messaging.channels import console_only
 from models import CheckIn, Escalation, Response
 from reports.escalations import escalation_metrics
 from scheduler.tick import tick
 from settings import Settings
 from tests.conftest import at
-from tests.test_conversation import Phone, sent_survey
+from tests.conversation_support import sent_survey
 
 JOHN = "+14155550101"  # America/New_York
 ANNA = "+48600000002"
 SETTINGS = Settings(business_name="Kowalski Motors", default_tz="UTC")
-
-
-@pytest.fixture
-def console() -> ConsoleChannel:
-    return ConsoleChannel(stream=None)
-
-
-@pytest.fixture
-def phone(db: sessionmaker[Session], console: ConsoleChannel) -> Phone:
-    return Phone(db, console)
 
 
 def resolved_by_anna(session, cast, phone) -> Escalation:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from escalation.sla import check_slas, escalate_to_manager
 from messaging.channels import ConsoleChannel, console_only
@@ -14,22 +14,12 @@ from scheduler.rules import CadenceRules, save_rules
 from scheduler.tick import preview, tick
 from settings import Settings
 from tests.conftest import at
-from tests.test_conversation import Phone, sent_survey
+from tests.conversation_support import sent_survey
 
 JOHN = "+14155550101"
 ANNA = "+48600000002"  # John's rep
 MAREK = "+48600000001"  # her manager
 SETTINGS = Settings(business_name="Kowalski Motors", default_tz="UTC")
-
-
-@pytest.fixture
-def console() -> ConsoleChannel:
-    return ConsoleChannel(stream=None)
-
-
-@pytest.fixture
-def phone(db: sessionmaker[Session], console: ConsoleChannel) -> Phone:
-    return Phone(db, console)
 
 
 @pytest.fixture

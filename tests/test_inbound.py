@@ -8,18 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from escalation.commands import looks_like_rep_command
-from messaging.channels import ConsoleChannel
 from messaging.inbound import Inbound, receive
 from models import Customer, Escalation, Message
 from tests.conftest import at
-from tests.test_conversation import JOHN, SETTINGS, Phone, sent_survey
+from tests.conversation_support import JOHN, SETTINGS, sent_survey
 
 NOW = at("2026-03-02 16:00")
-
-
-@pytest.fixture
-def phone(db) -> Phone:
-    return Phone(db, ConsoleChannel(stream=None))
 
 
 def inbound_messages(session) -> list[Message]:

@@ -23,11 +23,6 @@ SETTINGS = Settings(business_name="Kowalski Motors", default_tz="UTC")
 
 
 @pytest.fixture
-def console() -> ConsoleChannel:
-    return ConsoleChannel(stream=None)
-
-
-@pytest.fixture
 def transports(console: ConsoleChannel) -> Transports:
     return console_only(console)
 
