@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from settings import Settings
-from web import api
+from web import api, metrics
 from web.schemas import Health
 
 LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
@@ -62,6 +62,7 @@ def create_app(
         )
 
     app.include_router(api.router)
+    app.include_router(metrics.router)
     for router in extra_routers:
         app.include_router(router)
     return app
