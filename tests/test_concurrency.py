@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
@@ -48,25 +48,32 @@ def many_due_surveys(session: Session, count: int) -> None:
     session.commit()
 
 
+def ticks_at_once(
+    db: sessionmaker[Session], now: datetime, console: ConsoleChannel, passes: int = 4
+) -> list[BaseException]:
+    """Run `passes` ticks at `now` in parallel threads (own connections); return their errors."""
+    errors: list[BaseException] = []
+
+    def one_process() -> None:
+        try:
+            tick(db, now, console_only(console), SETTINGS)
+        except BaseException as error:  # noqa: BLE001 - reported to the caller
+            errors.append(error)
+
+    threads = [threading.Thread(target=one_process) for _ in range(passes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
 def test_passes_running_at_once_send_each_survey_once(
     db: sessionmaker[Session], session: Session
 ) -> None:
     many_due_surveys(session, 120)
     console = ConsoleChannel(stream=None)
-    errors: list[BaseException] = []
-
-    def one_process() -> None:
-        try:
-            tick(db, NOW, console_only(console), SETTINGS)
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=one_process) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    assert ticks_at_once(db, NOW, console) == []
     addresses = [m.to for m in console.sent]
     assert len(addresses) == 120 and len(set(addresses)) == 120
     assert session.scalar(select(func.count(CheckIn.id))) == 120
@@ -140,19 +147,6 @@ def test_passes_running_at_once_send_each_reminder_once(
     console = ConsoleChannel(stream=None)
     tick(db, NOW, console_only(console), SETTINGS)
     three_days_later = NOW + timedelta(days=3)
-    errors: list[BaseException] = []
-
-    def one_process() -> None:
-        try:
-            tick(db, three_days_later, console_only(console), SETTINGS)
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=one_process) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    assert ticks_at_once(db, three_days_later, console) == []
     reminders = [m.to for m in console.sent if "in case you missed it" in m.text]
     assert len(reminders) == 40 and len(set(reminders)) == 40
