@@ -40,6 +40,17 @@ class Settings(BaseSettings):
     admin_password: str = Field("", validation_alias=_env("AFTERCARE_ADMIN_PASSWORD"))
     session_secret: str = Field("", validation_alias=_env("AFTERCARE_SESSION_SECRET"))
     log_level: str = Field("INFO", validation_alias=_env("AFTERCARE_LOG_LEVEL"))
+    # Sending: requests in flight per process (bulk lane; answers have a reserve of their
+    # own), how long a provider may take to answer, and optional Twilio pacing per sender.
+    sends_in_flight: int = Field(
+        32, ge=1, le=1000, validation_alias=_env("AFTERCARE_SENDS_IN_FLIGHT")
+    )
+    provider_timeout: float = Field(
+        10.0, gt=0, le=120, validation_alias=_env("AFTERCARE_PROVIDER_TIMEOUT")
+    )
+    twilio_per_second: float = Field(
+        0.0, ge=0, validation_alias=_env("AFTERCARE_TWILIO_PER_SECOND")
+    )
 
     twilio_account_sid: str = Field("", validation_alias=_env("TWILIO_ACCOUNT_SID"))
     twilio_auth_token: str = Field("", validation_alias=_env("TWILIO_AUTH_TOKEN"))
@@ -67,6 +78,11 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def send_lease(self) -> float:
+        """Seconds a claim is held: three provider timeouts, so a live sender always settles first."""
+        return 3 * self.provider_timeout
 
     @property
     def sms_configured(self) -> bool:

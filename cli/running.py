@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,9 +25,28 @@ def build_app(
     *,
     scheduler: bool = True,
 ) -> FastAPI:
-    """The one process: web app, and (in its lifespan) the scheduler thread."""
+    """The one process: web app, and (in its lifespan) the sender, the bot and the scheduler.
+
+    Start-up order is sender, bot, scheduler; shutdown is the reverse, so the
+    scheduler stops queuing first and the sender finishes what is in flight last.
+    """
+    from messaging.telegram_bot import lifespan_hook as telegram_running
     from scheduler.loop import SchedulerThread
     from web.app import create_app
+
+    @asynccontextmanager
+    async def sending(app: FastAPI) -> AsyncIterator[None]:
+        from messaging.outbox import Sender
+
+        async with transports.served_here():
+            sender = Sender(factory, transports, settings)
+            runner = asyncio.create_task(sender.run(), name="outbox-sender")
+            app.state.sender = sender
+            try:
+                yield
+            finally:
+                await sender.shutdown(runner)
+                sender.close()
 
     @asynccontextmanager
     async def scheduler_running(app: FastAPI) -> AsyncIterator[None]:
@@ -35,12 +55,9 @@ def build_app(
         try:
             yield
         finally:
-            thread.stop()
+            await asyncio.to_thread(thread.stop)
 
-    from messaging.telegram_bot import lifespan_hook as telegram_running
-
-    # The bot first: it starts before the scheduler sends and stops after it.
-    hooks: list[Any] = [telegram_running(transports, factory, settings)]
+    hooks: list[Any] = [sending, telegram_running(transports, factory, settings)]
     hooks += [scheduler_running] if scheduler else []
     app = create_app(factory, settings, extra_routers=_extra_routers(), lifespan_hooks=hooks)
     app.state.transports = transports
@@ -63,7 +80,16 @@ def _extra_routers() -> list[Any]:
 def _serve(app: FastAPI, host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    # On SIGTERM uvicorn stops accepting requests and runs the lifespan's shutdown: the
+    # scheduler stops, the sender finishes or gives back what is in flight (within 30 s).
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+    )
 
 
 @click.command("run")

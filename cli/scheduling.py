@@ -16,17 +16,28 @@ from models.db import open_database
     "--now", "Run the pass as if it were this instant (ISO 8601; default: the real clock)."
 )
 def tick_command(now: datetime | None) -> None:
-    """Run one scheduler pass (plan, send, remind, expire), print a summary, exit."""
-    from scheduler.tick import tick
+    """Run one scheduler pass (plan, send, remind, expire), print a summary, exit.
+
+    On SIGTERM or Ctrl+C it stops planning, finishes (or gives back) the sends in
+    flight within 30 seconds, writes what happened, and exits 0.
+    """
+    import signal
+
+    from scheduler.tick import Stop, tick
 
     settings = load_settings()
     configure_logging(settings)
     transports = transports_for(settings)
+    stop = Stop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.request())
     try:
-        report = tick(database(settings), now or utcnow(), transports, settings)
+        report = tick(database(settings), now or utcnow(), transports, settings, stop=stop)
     finally:
         transports.close()
     click.echo(report.summary())
+    if stop:
+        click.echo("  stopped early on request: the rest waits for the next pass")
 
 
 @click.command("plan")

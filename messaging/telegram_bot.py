@@ -1,7 +1,8 @@
 """The Telegram bot inside `run`: updates in (webhook or long polling), translated for `receive`.
 
-The bot lives on uvicorn's event loop: the lifespan hook enters
-`TelegramBot.running()`, which borrows the loop for the channel's `Bot` too.
+The bot lives on uvicorn's event loop, which owns the network in `run`: the
+lifespan hook enters `TelegramBot.running()`, which receives with the
+channel's own `Bot` (the outbox sends with it too).
 With TELEGRAM_WEBHOOK_SECRET set it registers our webhook (with that secret)
 and updates arrive at POST /webhooks/telegram; without it one process at a
 time long-polls, chosen by a lease in the database.
@@ -182,19 +183,22 @@ class TelegramBot:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[TelegramBot]:
-        """Run on the current loop until the block ends (in `run`: uvicorn's lifespan)."""
-        async with self.channel.running_here() as bot:
-            self._bot = bot
-            task = asyncio.create_task(self._serve(), name="telegram-bot")
-            try:
-                yield self
-            finally:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
-                if not self.webhook_mode:  # let a waiting process take over at once
-                    await asyncio.to_thread(self._release_lease)
-                self._bot = None
+        """Receive on the current loop until the block ends (in `run`: uvicorn's lifespan).
+
+        The Bot itself is the channel's, closed with the transports after the sender stops.
+        """
+        # The channel's Bot, on this loop (the network's): one HTTP client for both sides.
+        self._bot = self.channel.bot
+        task = asyncio.create_task(self._serve(), name="telegram-bot")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+            if not self.webhook_mode:  # let a waiting process take over at once
+                await asyncio.to_thread(self._release_lease)
+            self._bot = None
 
     # -- updates ------------------------------------------------------------------
 
@@ -256,7 +260,7 @@ class TelegramBot:
     # -- start-up: webhook or polling ---------------------------------------------------
 
     async def _serve(self) -> None:
-        await self._until_done(self.bot.initialize, "connect to Telegram")
+        await self._until_done(self.channel.ready_bot, "connect to Telegram")
         if self.on_username is not None and self.bot.username:
             self.on_username(self.bot.username)
         if self.webhook_mode:

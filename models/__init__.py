@@ -4,7 +4,7 @@ from models.admin import AppSetting, Lease, TemplateVersion
 from models.base import Base, UTCDateTime
 from models.checkin import KINDS, STATUSES, SURVEY_KINDS, THROTTLED_KINDS, CheckIn, Response
 from models.escalation import Escalation, EscalationEvent
-from models.message import InboundEvent, Message
+from models.message import InboundEvent, Message, SendBudget
 from models.people import CHANNELS, LANGUAGES, ROLES, Customer, Rep
 from models.purchase import Purchase
 
@@ -28,6 +28,7 @@ __all__ = [
     "Purchase",
     "Rep",
     "Response",
+    "SendBudget",
     "TemplateVersion",
     "UTCDateTime",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clock import utcnow
@@ -14,6 +14,7 @@ from models.base import Base, UTCDateTime
 # Outbound life: queued -> sending -> sent -> delivered | undelivered | failed;
 # `uncertain` when the provider may have taken it but we never heard back;
 # `cancelled` when it must not go any more (opt-out). Inbound: `received`.
+# A `sending` (or looked-up `uncertain`) row whose lease has run out is reconciled.
 MESSAGE_STATUSES = (
     "queued",
     "sending",
@@ -32,7 +33,9 @@ class Message(Base):
     __table_args__ = (
         # A webhook delivered twice stores one message.
         UniqueConstraint("channel", "provider_id"),
-        Index("ix_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        # Each lane claims its own due rows; reconciliation finds leases that ran out.
+        Index("ix_messages_lane_status_next_attempt_at", "lane", "status", "next_attempt_at"),
+        Index("ix_messages_status_lease_until", "status", "lease_until"),
         Index("ix_messages_customer_id_id", "customer_id", "id"),
     )
 
@@ -56,6 +59,13 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
+    # "interactive" (answers, confirmations, rep alerts) or "bulk" (what the bot starts).
+    lane: Mapped[str | None] = mapped_column(String(12))
+    # Real time (not `tick --now`): a claim not settled by then means its process died.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How a lost claim was settled: "found" (the provider had it), "resent" (it had not),
+    # "resent_blind" (the provider cannot tell: the customer may have it twice).
+    reconciliation: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -71,3 +81,18 @@ class InboundEvent(Base):
     source: Mapped[str] = mapped_column(String(30))
     key: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SendBudget(Base):
+    """A provider budget shared by every process: pacing (GCRA) and the provider's pauses.
+
+    Times are Unix seconds of the real clock: they pace real requests, whatever
+    `tick --now` pretends.
+    """
+
+    __tablename__ = "send_budgets"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    # The next free slot ("theoretical arrival time"); a booking moves it on by 1/rate.
+    next_slot: Mapped[float] = mapped_column(Float, default=0.0)
+    paused_until: Mapped[float | None] = mapped_column(Float)

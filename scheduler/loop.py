@@ -1,7 +1,9 @@
 """The scheduler inside `run`: `schedule` in its own thread, calling plain functions.
 
-Planning runs every minute; the outbox (surveys, confirmations, rep alerts) is
-drained every few seconds so a reply gets its answer quickly.
+A pass (plan, dispatch, remind, expire, SLAs) runs every minute and only
+queues; the process's sender, on the network loop, is woken by each committed
+batch and sends. Planning therefore never holds up a send, and a send never
+holds up planning.
 """
 
 from __future__ import annotations
@@ -14,8 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
 from messaging.channels import Transports
-from messaging.outbox import drain
-from scheduler.tick import tick
+from scheduler.tick import Stop, TickReport, run_pass
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,40 +30,42 @@ class SchedulerThread:
         settings: Settings,
         *,
         tick_seconds: int = 60,
-        drain_seconds: int = 3,
     ) -> None:
         self.factory, self.transports, self.settings = factory, transports, settings
         self.jobs = schedule.Scheduler()
-        self.jobs.every(tick_seconds).seconds.do(self._guarded, self.run_tick)
-        self.jobs.every(drain_seconds).seconds.do(self._guarded, self.run_drain)
-        self._stop = threading.Event()
+        self.jobs.every(tick_seconds).seconds.do(self._guarded)
+        self._stop = Stop()
         self._thread = threading.Thread(target=self._loop, name="aftercare-scheduler", daemon=True)
 
-    def run_tick(self) -> None:
-        report = tick(self.factory, utcnow(), self.transports, self.settings)
-        if report.planned.total() or report.decided.total() or report.drained.total:
+    def run_pass(self) -> None:
+        now = utcnow()
+        report = run_pass(
+            self.factory,
+            now,
+            self.transports.name_for,
+            self.settings,
+            TickReport(now),
+            stop=self._stop,
+        )
+        if report.planned.total() or report.decided.total() or report.reminders or report.escalated:
             log.info("%s", report.summary())
 
-    def run_drain(self) -> None:
-        report = drain(self.factory, utcnow(), self.transports, default_tz=self.settings.default_tz)
-        if report.total:
-            log.info("outbox: %s", dict(report.outcomes))
-
-    def _guarded(self, job: object) -> None:
+    def _guarded(self) -> None:
         try:
-            job()  # type: ignore[operator]
+            self.run_pass()
         except Exception:  # one bad pass must not stop the scheduler
-            log.exception("scheduler job failed")
+            log.exception("scheduler pass failed")
 
     def _loop(self) -> None:
-        self._guarded(self.run_tick)
-        while not self._stop.is_set():
+        self._guarded()
+        while not self._stop:
             self.jobs.run_pending()
-            self._stop.wait(0.5)
+            self._stop.event.wait(0.5)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
+        """Stop between batches (a pass in progress ends at its next batch)."""
+        self._stop.request()
         self._thread.join(timeout=10)

@@ -1,8 +1,16 @@
-"""One scheduler pass at a given `now`: plan, dispatch, remind and expire, then send."""
+"""One scheduler pass at a given `now`: plan, dispatch, remind, expire and check SLAs, and send.
+
+In `run` the pass only queues (`run_pass`, in the scheduler thread) and the
+process's sender sends. `tick` runs the pass and a sender side by side: the
+sender starts on the first committed batch instead of after the whole pass.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from escalation.sla import check_slas
 from messaging.channels import Transports
 from messaging.compose import TemplateBook
-from messaging.outbox import DrainReport, drain
+from messaging.outbox import DrainReport, Sender
 from scheduler.dispatch import Outcome, dispatch, dispatch_batch
 from scheduler.planner import plan
 from scheduler.reminders import expire_unanswered, send_reminders
@@ -56,6 +64,56 @@ class TickReport:
         return "\n".join(lines)
 
 
+class Stop:
+    """A request to end a pass early (SIGTERM): planning stops between batches, sending
+    stops claiming and finishes or gives back what is in flight."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def request(self) -> None:
+        self.event.set()
+        for callback in list(self._callbacks):
+            callback()
+
+    def on_request(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+        if self.event.is_set():
+            callback()
+
+    def __bool__(self) -> bool:
+        return self.event.is_set()
+
+
+def run_pass(
+    factory: sessionmaker[Session],
+    now: datetime,
+    transport_name: Callable[[str], str],
+    settings: Settings,
+    report: TickReport,
+    *,
+    keep_outcomes: bool = False,
+    stop: Stop | None = None,
+) -> TickReport:
+    """Plan, dispatch, remind, expire and check SLAs at `now`: everything but sending."""
+    with factory.begin() as session:
+        rules = load_rules(session)
+        report.planned = plan(session, now, rules, settings.default_tz)
+    for outcome in dispatch(factory, now, rules, settings, transport_name):
+        report.add(outcome)
+        if keep_outcomes:
+            report.outcomes.append(outcome)
+        if stop:
+            return report
+    with factory.begin() as session:
+        book = TemplateBook.load(session)
+        report.reminders = send_reminders(session, now, rules, settings, book, transport_name)
+        report.expired = expire_unanswered(session, now, rules)
+        report.escalated = check_slas(session, now, rules, settings, book)
+    return report
+
+
 def tick(
     factory: sessionmaker[Session],
     now: datetime,
@@ -63,23 +121,44 @@ def tick(
     settings: Settings,
     *,
     keep_outcomes: bool = False,
+    stop: Stop | None = None,
 ) -> TickReport:
-    """Run one pass as if the time were `now`; everything it records carries `now`."""
+    """Run one pass as if the time were `now`, sending as it goes; everything it records carries `now`."""
     report = TickReport(now)
-    with factory.begin() as session:
-        rules = load_rules(session)
-        report.planned = plan(session, now, rules, settings.default_tz)
-    for outcome in dispatch(factory, now, rules, settings, transports.name_for):
-        report.add(outcome)
-        if keep_outcomes:
-            report.outcomes.append(outcome)
-    with factory.begin() as session:
-        book = TemplateBook.load(session)
-        report.reminders = send_reminders(session, now, rules, settings, book, transports.name_for)
-        report.expired = expire_unanswered(session, now, rules)
-        report.escalated = check_slas(session, now, rules, settings, book)
-    report.drained = drain(factory, now, transports, default_tz=settings.default_tz)
+    network = transports.network
+
+    async def start() -> tuple[Sender, asyncio.Task[DrainReport]]:
+        sender = Sender(factory, transports, settings, clock=lambda: now)
+        return sender, asyncio.create_task(sender.drain())
+
+    sender, sending = network.call(start())
+    if stop is not None:
+
+        def shut_down() -> None:
+            network.loop.call_soon_threadsafe(
+                lambda: asyncio.ensure_future(sender.shutdown(sending))
+            )
+
+        stop.on_request(shut_down)
+    try:
+        run_pass(
+            factory,
+            now,
+            transports.name_for,
+            settings,
+            report,
+            keep_outcomes=keep_outcomes,
+            stop=stop,
+        )
+    finally:
+        network.loop.call_soon_threadsafe(sender.producing, False)
+        report.drained = network.call(_result_of(sending))
+        sender.close()
     return report
+
+
+async def _result_of(task: asyncio.Task[DrainReport]) -> DrainReport:
+    return await task
 
 
 def preview(

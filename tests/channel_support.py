@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.channels import Transports
+from messaging.channels.network import NETWORK
 from messaging.compose import score_buttons
 from messaging.outbox import drain, queue_message
 from messaging.telegram_bot import lifespan_hook
@@ -138,6 +139,11 @@ def serving(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def send(channel: Any, to: str, text: str, buttons: Any = None) -> Any:
+    """`channel.send` from a test's thread, on the network loop (where `drain` sends too)."""
+    return NETWORK.call(channel.send(to, text, buttons), timeout=30)
 
 
 def wait_until(predicate: Any, timeout: float = 5.0) -> Any:

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from messaging.channels.network import NETWORK
 from messaging.channels.sms import SmsChannel
-from messaging.channels.telegram import RateLimiter, TelegramChannel
+from messaging.channels.telegram import TelegramChannel
 from tests.channel_support import AUTH, SID, TOKEN, channel_settings
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
@@ -30,15 +31,21 @@ def fake_telegram() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-def sms(fake_twilio: FakeTwilio) -> SmsChannel:
-    return SmsChannel(channel_settings(twilio=fake_twilio))
+def sms(fake_twilio: FakeTwilio) -> Iterator[SmsChannel]:
+    channel = SmsChannel(channel_settings(twilio=fake_twilio))
+    yield channel
+    close_channel(channel)
 
 
 @pytest.fixture
 def telegram_channel(fake_telegram: FakeTelegram) -> Iterator[TelegramChannel]:
-    # A short per-chat spacing keeps tests quick; the limiter's own test uses real values.
-    channel = TelegramChannel(
-        channel_settings(telegram=fake_telegram), limiter=RateLimiter(per_chat=0.01)
-    )
+    # A short per-chat spacing keeps tests quick; the budgets' own tests use real values.
+    channel = TelegramChannel(channel_settings(telegram=fake_telegram), per_chat=0.01)
     yield channel
-    channel.close()
+    close_channel(channel)
+
+
+def close_channel(channel: SmsChannel | TelegramChannel) -> None:
+    """Close what the test left open, on the network loop its clients were made on."""
+    if NETWORK.started and not NETWORK.on_loop():
+        NETWORK.call(channel.aclose(), timeout=10)

@@ -15,7 +15,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from clock import utcnow
 from messaging.channels import Button, ConsoleChannel, SendError, Transports
-from messaging.channels.telegram import RateLimiter, TelegramChannel, keyboard, send_error
+from messaging.channels.network import NETWORK
+from messaging.channels.telegram import TelegramChannel, keyboard, send_error
 from messaging.linking import link_by_phone, link_by_token, normalise_phone
 from messaging.outbox import drain
 from messaging.telegram_bot import POLL_LEASE, TelegramBot, translate
@@ -28,6 +29,7 @@ from tests.channel_support import (
     drain_now,
     later,
     messages,
+    send,
     survey_for,
 )
 
@@ -118,7 +120,7 @@ def test_an_unreachable_chat_is_marked_at_once_and_the_survey_goes_by_sms(
     assert session.get_one(CheckIn, checkin.id).channel == "sms"
 
 
-def test_a_429_is_honoured_before_telegram_is_asked_again(
+def test_a_429_pauses_the_bot_until_telegram_says(
     db, session, cast, transports, telegram_channel, fake_telegram, monkeypatch
 ) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "1")  # PTB's future type, without its deprecation warning
@@ -134,28 +136,15 @@ def test_a_429_is_honoured_before_telegram_is_asked_again(
         "429",
     )
 
-    # Within the pause the channel does not even ask Telegram.
-    with pytest.raises(SendError) as error:
-        telegram_channel.send(str(CHAT), "Anyone?")
-    assert 0 < error.value.retry_after <= 1 and not error.value.permanent
+    # Within the pause (real time, shared through the database) Telegram is not asked:
+    # the message is given back, and the attempt does not count.
+    assert drain_now(db, transports, later(1))["released"] == 1
     assert [name for name, _ in fake_telegram.calls].count("sendMessage") == 1
-
     time.sleep(1.05)
-    assert drain_now(db, transports, later(1))["sent"] == 1
+    assert drain_now(db, transports, later(5))["sent"] == 1
+    [message] = messages(session, direction="out")
+    assert message.attempts == 2
     assert [s["text"][:8] for s in fake_telegram.sent] == ["Hi Agnie"]
-
-
-async def test_the_rate_limiter_keeps_to_one_message_a_second_per_chat_and_30_overall() -> None:
-    limiter = RateLimiter(per_second=4, per_chat=0.3)
-    started = time.monotonic()
-    await limiter.acquire(1)
-    await limiter.acquire(1)
-    assert time.monotonic() - started >= 0.29  # the same chat waits
-    for chat in (2, 3):
-        await limiter.acquire(chat)
-    assert time.monotonic() - started < 0.5  # other chats do not, within the overall budget
-    await limiter.acquire(4)
-    assert time.monotonic() - started >= 0.99  # the fifth in one second waits for the window
 
 
 @pytest.mark.parametrize(
@@ -190,34 +179,32 @@ def test_the_token_stays_out_of_errors_and_logs(fake_telegram, caplog) -> None:
     )
     try:
         with pytest.raises(SendError) as error:
-            channel.send(str(CHAT), "Hi")
+            send(channel, str(CHAT), "Hi")
     finally:
-        channel.close()
+        NETWORK.call(channel.aclose())
     assert not error.value.permanent  # ours to fix: the messages wait for the right token
     assert "999:wrong-token" not in str(error.value) and "<token>" in str(error.value)
     assert "wrong-token" not in caplog.text
     assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
 
 
-async def test_sync_send_on_the_bots_own_loop_is_refused_not_deadlocked(
+def test_concurrent_first_sends_share_one_bot_initialised_once(
     telegram_channel, fake_telegram
 ) -> None:
-    async with telegram_channel.running_here():
-        with pytest.raises(RuntimeError, match="own loop"):
-            telegram_channel.send(str(CHAT), "Hi")
-        result = await telegram_channel.send_async(str(CHAT), "Hi")
-        # A thread (the scheduler's) hands its send to this loop.
-        threaded = await asyncio.to_thread(telegram_channel.send, str(CHAT + 1), "Hello")
-    assert result.provider_id == f"{CHAT}:1" and threaded.provider_id == f"{CHAT + 1}:1"
+    async def three_at_once() -> list[str]:
+        results = await asyncio.gather(
+            *(telegram_channel.send(str(chat), "Hi") for chat in (1, 2, 3))
+        )
+        return [r.provider_id for r in results]
+
+    assert NETWORK.call(three_at_once()) == ["1:1", "2:1", "3:1"]
+    assert [name for name, _ in fake_telegram.calls].count("getMe") == 1
 
 
-def test_sends_from_a_command_share_one_private_loop(telegram_channel, fake_telegram) -> None:
-    for chat in (1, 2, 3):
-        telegram_channel.send(str(chat), "Hi")
-    assert [s["chat_id"] for s in fake_telegram.sent] == [1, 2, 3]
-    assert [name for name, _ in fake_telegram.calls].count(
-        "getMe"
-    ) == 1  # one Bot, initialised once
+def test_the_limits_are_telegrams_per_bot_and_per_chat(telegram_channel) -> None:
+    bot, chat = telegram_channel.limits("42")
+    assert (bot.key, bot.per_second) == ("telegram:123456", 30.0)
+    assert chat.key == "telegram-chat:123456:42"
 
 
 # -- translating updates ---------------------------------------------------------------
@@ -372,9 +359,12 @@ async def test_without_a_secret_the_bot_polls_and_a_deep_link_links_and_greets(
     settings = channel_settings(telegram=fake_telegram)
     anna = cast["pl"]
     usernames: list[str] = []
-    async with quick_bot(
-        telegram_channel, db, settings, on_username=usernames.append
-    ).running() as bot:
+    transports = Transports(by_channel={"telegram": telegram_channel})
+    # As in `run`: this loop owns the network, so the outbox sends with the bot's client.
+    async with (
+        transports.served_here(),
+        quick_bot(telegram_channel, db, settings, on_username=usernames.append).running() as bot,
+    ):
         await asyncio.to_thread(bot.ready.wait, 5)
         assert bot.polling and usernames == ["AftercareTestBot"]
         fake_telegram.queue_update(
@@ -386,7 +376,6 @@ async def test_without_a_secret_the_bot_polls_and_a_deep_link_links_and_greets(
             return session.get_one(Customer, anna.id).telegram_chat_id == CHAT
 
         await wait_for(linked)
-        transports = Transports(by_channel={"telegram": telegram_channel})
         # The update was handled when it arrived, on the real clock.
         report = await asyncio.to_thread(drain, db, utcnow(), transports)
     assert report["sent"] == 1
@@ -412,6 +401,8 @@ async def test_only_the_lease_holder_polls(db, session, fake_telegram) -> None:
     async with second.running():
         await asyncio.to_thread(second.ready.wait, 5)
         assert second.polling
+    await first_channel.aclose()
+    await second_channel.aclose()
 
 
 async def test_with_a_secret_the_webhook_is_registered_instead_of_polling(
@@ -427,3 +418,4 @@ async def test_with_a_secret_the_webhook_is_registered_instead_of_polling(
     }
     assert "getUpdates" not in [name for name, _ in fake_telegram.calls]
     assert TOKEN not in repr(fake_telegram.webhook)
+    await telegram_channel.aclose()

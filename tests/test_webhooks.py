@@ -31,6 +31,7 @@ from tests.channel_support import (
     SECRET,
     channel_settings,
     messages,
+    send,
     serving,
     survey_for,
     wait_until,
@@ -233,7 +234,7 @@ def test_a_receipt_that_overtakes_the_outbox_still_counts(
     row = Message(direction="out", channel="sms", address=john.phone, body="Hi", status="sending")
     session.add(row)
     session.commit()
-    sid = sms.send(john.phone, "Hi").provider_id
+    sid = send(sms, john.phone, "Hi").provider_id
 
     def outbox_records_the_sid() -> None:
         with db.begin() as other:

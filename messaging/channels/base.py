@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -38,6 +39,19 @@ class SendResult:
     provider_id: str
 
 
+@dataclass(frozen=True)
+class Limit:
+    """A provider budget that every Aftercare process shares through the database.
+
+    `key` names the sender it belongs to ("sms:+15005550006", "telegram:123456",
+    "telegram-chat:42"); a 429 pauses the first key of a message's limits.
+    `per_second` None: no pacing of our own, only the provider's pauses.
+    """
+
+    key: str
+    per_second: float | None = None
+
+
 class SendError(Exception):
     """A send that did not go through.
 
@@ -45,6 +59,7 @@ class SendError(Exception):
     `uncertain`: the provider may have taken the message (a timeout after the request
     left); it must not be resent blindly. `retry_after`: the provider's own pause.
     `unreachable`: this address is dead for this channel (the customer blocked the bot).
+    `throttled`: the provider told this sender to slow down (a 429); every process pauses it.
     """
 
     def __init__(
@@ -56,6 +71,7 @@ class SendError(Exception):
         uncertain: bool = False,
         retry_after: float | None = None,
         unreachable: bool = False,
+        throttled: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
@@ -63,11 +79,29 @@ class SendError(Exception):
         self.uncertain = uncertain
         self.retry_after = retry_after
         self.unreachable = unreachable
+        self.throttled = throttled
 
 
 class Channel(Protocol):
-    name: str
+    """A way to reach people. Every method runs on the one event loop that owns the network."""
 
-    def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
+    name: str
+    # Whether `look_up` can tell if the provider has a message (Twilio's message list can;
+    # the Telegram Bot API cannot). Reconciliation resends blindly when it cannot.
+    can_look_up: bool
+
+    async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
         """Send `text` to the address `to` (E.164 phone, or Telegram chat id)."""
+        ...
+
+    def limits(self, to: str) -> tuple[Limit, ...]:
+        """The shared budgets a message to `to` spends, the sender's own first."""
+        ...
+
+    async def look_up(self, to: str, text: str, since: datetime) -> list[str]:
+        """Provider ids of messages with exactly `text` sent to `to` at or after `since`."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections (called once, on the loop, when the process stops sending)."""
         ...

@@ -1,4 +1,4 @@
-"""The SMS channel: Twilio Programmable Messaging through the official `twilio` client.
+"""The SMS channel: Twilio Programmable Messaging through the official `twilio` client's async API.
 
 Twilio's error codes and status words live here, and only here. The rest of
 Aftercare sees a `SendResult` (the message SID) or a `SendError` that says
@@ -8,18 +8,18 @@ whether trying again can help.
 from __future__ import annotations
 
 import logging
-import threading
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import requests
+import aiohttp
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from messaging.channels.base import Buttons, SendError, SendResult
+from messaging.channels.base import Buttons, Limit, SendError, SendResult
 from settings import Settings
 
 STATUS_PATH = "/webhooks/twilio/status"
@@ -28,8 +28,6 @@ INBOUND_PATH = "/webhooks/twilio/sms"
 # A survey that cannot reach the phone within this time is dropped by Twilio
 # rather than delivered late (at night, or after the customer already answered).
 DEFAULT_VALIDITY = timedelta(hours=4)
-# Twilio answers in well under a second; a stuck call must not stall the outbox.
-DEFAULT_TIMEOUT = 10.0
 
 # Retrying cannot help: the number is wrong, unreachable, or opted out at the carrier.
 PERMANENT_CODES = {
@@ -99,27 +97,36 @@ class SmsChannel:
     """Sends SMS through Twilio, from TWILIO_FROM_NUMBER or the Messaging Service."""
 
     name = "sms"
+    can_look_up = True
 
     def __init__(
         self,
         settings: Settings,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
         validity: timedelta = DEFAULT_VALIDITY,
     ) -> None:
         if not settings.sms_configured:
             raise ValueError("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sender must be set")
         self._settings = settings
-        self._timeout = timeout
+        self._timeout = timeout or settings.provider_timeout
         self._validity = int(validity.total_seconds())
         self._status_callback = f"{settings.public_url}{STATUS_PATH}"
-        # One client per thread: a response hook notes a 429's Retry-After header in
-        # thread-local state, which must not be another thread's response.
-        self._local = threading.local()
-        # The client logs every request body (phone numbers, message text) at INFO.
-        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+        self._sender = settings.twilio_from_number or settings.twilio_messaging_service_sid
+        self._client: Client | None = None
+        # The clients log every request (phone numbers, message text) at INFO.
+        for name in ("twilio.http_client", "twilio.async_http_client"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
-    def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
+    def limits(self, to: str) -> tuple[Limit, ...]:
+        """One budget per sender; paced only when AFTERCARE_TWILIO_PER_SECOND is set.
+
+        Twilio queues each sender's excess itself, so by default we only honour its 429s.
+        """
+        rate = self._settings.twilio_per_second or None
+        return (Limit(f"sms:{self._sender}", rate),)
+
+    async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
         """Send `text` to the E.164 number `to`; buttons are dropped (SMS has none)."""
         del buttons
         params: dict[str, Any] = {
@@ -132,59 +139,108 @@ class SmsChannel:
             params["from_"] = self._settings.twilio_from_number
         else:
             params["messaging_service_sid"] = self._settings.twilio_messaging_service_sid
-        client = self._client()
-        self._local.retry_after = None
+        _retry_after.set(None)
         try:
-            message = client.messages.create(**params)
+            message = await self.client.messages.create_async(**params)
         except TwilioRestException as error:
-            raise self._rest_error(error) from error
-        except requests.exceptions.RequestException as error:
+            raise _rest_error(error) from error
+        except (TimeoutError, aiohttp.ClientError) as error:
             raise _network_error(error) from error
         return SendResult(provider_id=str(message.sid))
 
-    def _client(self) -> Client:
-        client: Client | None = getattr(self._local, "client", None)
-        if client is None:
-            http = TwilioHttpClient(
-                timeout=self._timeout,
-                request_hooks={"response": [self._remember_retry_after]},
+    async def look_up(self, to: str, text: str, since: datetime) -> list[str]:
+        """SIDs of messages with exactly `text` that Twilio sent to `to` since `since`."""
+        try:
+            found = await self.client.messages.list_async(
+                to=to, date_sent_after=since, page_size=100, limit=200
             )
+        except TwilioRestException as error:
+            raise _rest_error(error) from error
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise SendError(
+                f"cannot list Twilio messages: {_short(error)}", permanent=False
+            ) from error
+        return [
+            str(message.sid)
+            for message in found
+            if message.body == text and str(message.direction).startswith("outbound")
+        ]
+
+    @property
+    def client(self) -> Client:
+        """The Twilio client, made on first use on the network loop (aiohttp binds to it)."""
+        if self._client is None:
             client = Client(
                 self._settings.twilio_account_sid,
                 self._settings.twilio_auth_token,
-                http_client=http,
+                http_client=_HttpClient(self._timeout),
             )
             if self._settings.twilio_api_base_url:
                 client.api.base_url = self._settings.twilio_api_base_url.rstrip("/")
-            self._local.client = client
-        return client
+            self._client = client
+        return self._client
 
-    def _remember_retry_after(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self._local.retry_after = _seconds(response.headers.get("Retry-After"))
-
-    def _rest_error(self, error: TwilioRestException) -> SendError:
-        code = error.code
-        text = f"Twilio {error.status}" + (f" error {code}" if code else "") + f": {error.msg}"
-        if error.status == 429 or error.status >= 500:
-            retry_after = getattr(self._local, "retry_after", None)
-            return SendError(text, permanent=False, code=_str(code), retry_after=retry_after)
-        if error.status in (401, 403) or code in CONFIGURATION_CODES:
-            return SendError(text, permanent=False, code=_str(code))
-        # Any other 4xx is about this message or this number: sending it again fails again.
-        return SendError(text, permanent=True, code=_str(code))
+    async def aclose(self) -> None:
+        if self._client is not None:
+            http = self._client.http_client
+            self._client = None
+            if isinstance(http, _HttpClient):
+                await http.close()
 
 
+# The Retry-After of the 429 this task just got: TwilioRestException does not carry headers.
+# A ContextVar is per task, so concurrent sends never read each other's.
+_retry_after: ContextVar[float | None] = ContextVar("twilio_retry_after", default=None)
+
+
+class _HttpClient(AsyncTwilioHttpClient):
+    """twilio's aiohttp client with our timeouts, keeping a 429's Retry-After for the outbox."""
+
+    def __init__(self, timeout: float) -> None:
+        # The session is made here, so construct this on the loop that will use it.
+        super().__init__(timeout=timeout, pool_connections=False)
+        self.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 5.0)),
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+        )
+
+    async def request(self, *args: Any, **kwargs: Any) -> Response:
+        # twilio passes timeout=None, which aiohttp reads as "no timeout at all".
+        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
+        response = await super().request(*args, **kwargs)
+        if response.status_code == 429 or response.status_code >= 500:
+            _retry_after.set(_seconds(response.headers.get("Retry-After")))
+        return response
+
+
+def _rest_error(error: TwilioRestException) -> SendError:
+    code = error.code
+    text = f"Twilio {error.status}" + (f" error {code}" if code else "") + f": {error.msg}"
+    if error.status == 429 or error.status >= 500:
+        return SendError(
+            text,
+            permanent=False,
+            code=_str(code),
+            retry_after=_retry_after.get(),
+            throttled=error.status == 429,
+        )
+    if error.status in (401, 403) or code in CONFIGURATION_CODES:
+        return SendError(text, permanent=False, code=_str(code))
+    # Any other 4xx is about this message or this number: sending it again fails again.
+    return SendError(text, permanent=True, code=_str(code))
+
+
+# aiohttp errors raised before a byte of the request can have reached Twilio.
 _BEFORE_SENDING = (
-    requests.exceptions.ConnectTimeout,
-    requests.exceptions.SSLError,
-    requests.exceptions.ProxyError,
-    requests.exceptions.InvalidURL,
-    requests.exceptions.MissingSchema,
+    aiohttp.ClientConnectorError,
+    aiohttp.ConnectionTimeoutError,
+    aiohttp.InvalidUrlClientError,
+    aiohttp.NonHttpUrlClientError,
 )
 
 
-def _network_error(error: requests.exceptions.RequestException) -> SendError:
-    if _never_sent(error):
+def _network_error(error: BaseException) -> SendError:
+    if isinstance(error, _BEFORE_SENDING):
         return SendError(f"Twilio unreachable: {_short(error)}", permanent=False)
     # The request may have reached Twilio: resending could text the customer twice.
     return SendError(
@@ -192,18 +248,7 @@ def _network_error(error: requests.exceptions.RequestException) -> SendError:
     )
 
 
-def _never_sent(error: requests.exceptions.RequestException) -> bool:
-    """True when the request cannot have left: no connection (or no TLS session) was made."""
-    if isinstance(error, _BEFORE_SENDING):
-        return True
-    if isinstance(error, requests.exceptions.ConnectionError) and error.args:
-        # urllib3 wraps "connection refused" and DNS failures in MaxRetryError.reason.
-        cause = getattr(error.args[0], "reason", error.args[0])
-        return isinstance(cause, NewConnectionError | ConnectTimeoutError)
-    return False
-
-
-def _short(error: Exception) -> str:
+def _short(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"[:300]
 
 

@@ -1,29 +1,20 @@
-"""The Telegram channel: python-telegram-bot's `Bot`, used from sync code through the loop that owns it.
+"""The Telegram channel: python-telegram-bot's async `Bot`, on the loop that owns the network.
 
-PTB is async and its HTTP client belongs to one event loop. In `run` that loop
-is uvicorn's: the bot's lifespan hook enters `running_here()`, and every
-`send` from the scheduler thread is handed to it with
-`run_coroutine_threadsafe`. Without a server (`bot.py tick`) the channel
-starts one private loop in a background thread on first use. No loop is ever
-created per call.
+PTB's HTTP client belongs to one event loop: the `Network`'s (uvicorn's in
+`run`, a private one in commands). The Bot is made there on first use and
+shared with the receiving side (`messaging/telegram_bot.py`).
 
+Telegram's limits (about 30 messages a second per bot, one a second per chat)
+are declared in `limits()` and kept by the outbox for every process at once.
 Telegram's error strings live here and become `SendError`s the outbox understands.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import concurrent.futures
 import logging
-import threading
-import time
 import warnings
-from collections import deque
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -38,14 +29,16 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from messaging.channels.base import Buttons, SendError, SendResult
+from messaging.channels.base import Buttons, Limit, SendError, SendResult
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.telegram.org"
-# Long enough for the rate limiter's short waits plus PTB's own HTTP timeouts.
-SEND_TIMEOUT = 30.0
+# Telegram's published limits: "no more than 30 messages per second" to different
+# users, and "avoid more than one message per second" in one chat.
+PER_SECOND = 30.0
+PER_CHAT = 1.0
 # A 403 means the user blocked the bot, deleted their account or never started it;
 # "chat not found" is the 400 for an id Telegram does not know. Both are final.
 UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid")
@@ -53,15 +46,22 @@ UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid")
 AFTER_SENDING = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.RemoteProtocolError)
 
 
-def make_bot(settings: Settings, *, poll_timeout: float = 30.0) -> Bot:
+def make_bot(settings: Settings, *, poll_timeout: float = 30.0, pool: int = 64) -> Bot:
     """A Bot for TELEGRAM_BOT_TOKEN, pointed at TELEGRAM_API_BASE_URL when set."""
     _keep_token_out_of_logs()
     base = (settings.telegram_api_base_url or DEFAULT_API).rstrip("/")
+    timeout = settings.provider_timeout
     return Bot(
         settings.telegram_bot_token,
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
-        request=HTTPXRequest(connection_pool_size=16, read_timeout=10.0, pool_timeout=3.0),
+        request=HTTPXRequest(
+            connection_pool_size=pool,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            connect_timeout=min(timeout, 5.0),
+            pool_timeout=timeout,
+        ),
         # Long polls get a connection of their own so they never starve sends.
         get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout + 10),
     )
@@ -96,185 +96,72 @@ def keyboard(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
     )
 
 
-class RateLimiter:
-    """Telegram's limits: about 30 messages a second in all, and one a second per chat.
-
-    It runs on the bot's loop only, so it needs no lock: nothing awaits between
-    the check and the booking. A 429 pauses everything for the time Telegram asked.
-    """
-
-    def __init__(
-        self,
-        per_second: int = 30,
-        per_chat: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.per_second, self.per_chat, self.clock = per_second, per_chat, clock
-        self._recent: deque[float] = deque(maxlen=per_second)
-        self._chat_free_at: dict[int, float] = {}
-        self._paused_until = 0.0
-
-    def paused_for(self) -> float:
-        """Seconds left of a pause Telegram imposed (0 when none)."""
-        return max(0.0, self._paused_until - self.clock())
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, self.clock() + seconds)
-
-    async def acquire(self, chat_id: int) -> None:
-        """Wait until a message to `chat_id` stays within both limits, and book it."""
-        while True:
-            now = self.clock()
-            wait = self._chat_free_at.get(chat_id, 0.0) - now
-            if len(self._recent) == self.per_second:
-                wait = max(wait, self._recent[0] + 1.0 - now)
-            if wait <= 0:
-                self._recent.append(now)
-                self._chat_free_at[chat_id] = now + self.per_chat
-                if len(self._chat_free_at) > 10_000:
-                    self._forget_before(now)
-                return
-            await asyncio.sleep(wait)
-
-    def _forget_before(self, now: float) -> None:
-        self._chat_free_at = {c: t for c, t in self._chat_free_at.items() if t > now}
-
-
-@dataclass
-class _Home:
-    """A loop and the one Bot that lives on it; `thread` is set when the loop is ours."""
-
-    loop: asyncio.AbstractEventLoop
-    bot: Bot
-    thread: threading.Thread | None = None
-
-    def close(self) -> None:
-        """Shut a private loop down (the owner of a borrowed loop shuts its bot itself)."""
-        if self.thread is None or self.loop.is_closed():
-            return
-        try:
-            asyncio.run_coroutine_threadsafe(self.bot.shutdown(), self.loop).result(5)
-        except Exception:  # noqa: BLE001 - closing: nothing left to save
-            log.debug("telegram bot shutdown failed", exc_info=True)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-        self.loop.close()
-
-
 class TelegramChannel:
-    """Sends Telegram messages to chat ids, within Telegram's rate limits."""
+    """Sends Telegram messages to chat ids."""
 
     name = "telegram"
+    # The Bot API has no list of sent messages: a lost claim is sent again, flagged.
+    can_look_up = False
 
     def __init__(
-        self,
-        settings: Settings,
-        *,
-        send_timeout: float = SEND_TIMEOUT,
-        limiter: RateLimiter | None = None,
+        self, settings: Settings, *, per_second: float = PER_SECOND, per_chat: float = PER_CHAT
     ) -> None:
         if not settings.telegram_configured:
             raise ValueError("TELEGRAM_BOT_TOKEN must be set")
         self._settings = settings
-        self._send_timeout = send_timeout
-        self.limiter = limiter or RateLimiter()
-        self._home: _Home | None = None
-        self._lock = threading.Lock()
+        self.per_second, self.per_chat = per_second, per_chat
+        # The bot's numeric id is the token's public half: a key for the shared limits.
+        self.bot_id = settings.telegram_bot_token.split(":", 1)[0]
+        self._bot: Bot | None = None
+        self._initialised: asyncio.Lock | None = None
 
-    # -- which loop owns the bot -------------------------------------------------
+    @property
+    def bot(self) -> Bot:
+        """The one Bot, made on first use (on the network loop, whose client it keeps)."""
+        if self._bot is None:
+            self._bot = make_bot(self._settings)
+        return self._bot
 
-    @asynccontextmanager
-    async def running_here(self) -> AsyncIterator[Bot]:
-        """Serve every send from the running loop (uvicorn's) until the block ends; yield its Bot."""
-        home = _Home(asyncio.get_running_loop(), make_bot(self._settings))
-        with self._lock:
-            previous, self._home = self._home, home
-        if previous is not None:
-            await asyncio.to_thread(previous.close)
-        try:
-            yield home.bot
-        finally:
-            with self._lock:
-                if self._home is home:
-                    self._home = None
-            await home.bot.shutdown()
-
-    def close(self) -> None:
-        """Stop the private loop, if this channel started one."""
-        with self._lock:
-            home = self._home if self._home is not None and self._home.thread else None
-            if home is not None:
-                self._home = None
-        if home is not None:
-            home.close()
-
-    def _home_for_sync_caller(self) -> _Home:
-        with self._lock:
-            if self._home is None:
-                self._home = self._start_private_loop()
-            return self._home
-
-    def _start_private_loop(self) -> _Home:
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="telegram-bot-loop", daemon=True)
-        thread.start()
-        home = _Home(loop, make_bot(self._settings), thread)
-        atexit.register(home.close)
-        return home
-
-    # -- sending -----------------------------------------------------------------
-
-    def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
-        """Send from any thread but the bot's own: the work runs on the bot's loop."""
-        home = self._home_for_sync_caller()
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is home.loop:
-            raise RuntimeError("TelegramChannel.send() on the bot's own loop; await send_async()")
-        future = asyncio.run_coroutine_threadsafe(
-            self._send(home.bot, to, text, buttons), home.loop
-        )
-        try:
-            return future.result(timeout=self._send_timeout)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise SendError(
-                "no answer from Telegram in time", permanent=False, uncertain=True
-            ) from None
-
-    async def send_async(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
-        """Send from a coroutine already running on the bot's loop."""
-        home = self._home
-        if home is None or home.loop is not asyncio.get_running_loop():
-            raise RuntimeError("send_async() must run on the loop that owns the bot")
-        return await self._send(home.bot, to, text, buttons)
-
-    async def _send(self, bot: Bot, to: str, text: str, buttons: Buttons | None) -> SendResult:
-        chat_id = _chat_id(to)
-        paused = self.limiter.paused_for()
-        if paused > 0:
-            # Honour Telegram's flood wait without asking again: the outbox comes back later.
-            raise SendError(
-                f"Telegram asked us to wait {paused:.1f}s", permanent=False, retry_after=paused
-            )
-        await self.limiter.acquire(chat_id)
-        try:
+    async def ready_bot(self) -> Bot:
+        """The Bot, initialised once (getMe) however many sends start at the same moment."""
+        bot = self.bot
+        if self._initialised is None:
+            self._initialised = asyncio.Lock()
+        async with self._initialised:
             await bot.initialize()
+        return bot
+
+    def limits(self, to: str) -> tuple[Limit, ...]:
+        return (
+            Limit(f"telegram:{self.bot_id}", self.per_second),
+            Limit(f"telegram-chat:{self.bot_id}:{to}", 1.0 / self.per_chat),
+        )
+
+    async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
+        chat_id = _chat_id(to)
+        try:
+            bot = await self.ready_bot()
             message = await bot.send_message(chat_id, text, reply_markup=keyboard(buttons))
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
-            self.limiter.pause(seconds)
             raise SendError(
                 f"Telegram rate limit: retry after {seconds:g}s",
                 permanent=False,
                 code="429",
                 retry_after=seconds,
+                throttled=True,
             ) from None
         except TelegramError as error:
             raise send_error(error, self._settings.telegram_bot_token) from None
         return SendResult(provider_id=f"{chat_id}:{message.message_id}")
+
+    async def look_up(self, to: str, text: str, since: datetime) -> list[str]:
+        return []
+
+    async def aclose(self) -> None:
+        bot, self._bot, self._initialised = self._bot, None, None
+        if bot is not None:
+            await bot.shutdown()
 
 
 def send_error(error: TelegramError, token: str = "") -> SendError:

@@ -78,7 +78,11 @@ def rfc2822(moment: datetime) -> str:
 
 
 class FakeTwilio(LocalServer):
-    """Serves POST/GET {base}/2010-04-01/Accounts/{sid}/Messages[/{SM...}].json."""
+    """Serves POST/GET {base}/2010-04-01/Accounts/{sid}/Messages[/{SM...}].json.
+
+    A send is recorded when it arrives, then answered after `latency` (or an injected
+    delay): as with Twilio, a client that gives up early may still have sent it.
+    """
 
     def __init__(self, account_sid: str, auth_token: str, host: str = "127.0.0.1", port: int = 0):
         self.account_sid = account_sid
@@ -88,6 +92,8 @@ class FakeTwilio(LocalServer):
         self._failing_numbers: dict[str, tuple[int, int, str]] = {}
         self._fail_next: list[tuple[int, int]] = []
         self._delays: list[float] = []
+        self.list_requests = 0
+        self.latency = 0.0  # seconds every answer to a send waits, like a real round trip
         super().__init__(host, port)
 
     # -- recorded state and failure injection ---------------------------------
@@ -137,6 +143,8 @@ class FakeTwilio(LocalServer):
             with self._cond:
                 found = next((m for m in self._messages if m["sid"] == match.group(2)), None)
             return _json(200, self._resource(found)) if found else _error(404, 20404)
+        if method == "GET":
+            return self._list(dict(parse_qsl(query, keep_blank_values=True)))
         if method != "POST" or match.group(2):
             return _error(405, 20004, "Method not allowed")
         return self._create(dict(parse_qsl(body.decode(), keep_blank_values=True)))
@@ -172,7 +180,7 @@ class FakeTwilio(LocalServer):
             if self._fail_next:
                 status, code = self._fail_next.pop(0)
                 return _error(status, code)
-            delay = self._delays.pop(0) if self._delays else 0.0
+            delay = self._delays.pop(0) if self._delays else self.latency
             segments, encoding = sms_segments(body)
             record = {
                 "sid": new_sid("SM"),
@@ -191,12 +199,52 @@ class FakeTwilio(LocalServer):
                 "num_segments": segments,
                 "encoding": encoding,
                 "date_created": datetime.now(UTC),
+                # The fake hands every message to the carrier at once.
+                "date_sent": datetime.now(UTC),
             }
             self._messages.append(record)
             self._cond.notify_all()
         if delay:
             self._stopping.wait(delay)  # the client times out meanwhile; the send stands
         return _json(201, self._resource(record))
+
+    def _list(self, query: dict[str, str]) -> Reply:
+        """GET Messages.json: To, From and DateSent / DateSent< / DateSent> filters, newest first.
+
+        One page only (the page size bounds it), as Twilio's first page would be.
+        """
+
+        def when(value: str) -> datetime:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+        size = min(int(query.get("PageSize") or 50), 1000)
+        with self._cond:
+            self.list_requests += 1
+            found = [m for m in reversed(self._messages) if m.get("date_sent")]
+        if "To" in query:
+            found = [m for m in found if m["to"] == query["To"]]
+        if "From" in query:
+            found = [m for m in found if m["from_"] == query["From"]]
+        if "DateSent>" in query:
+            found = [m for m in found if m["date_sent"] >= when(query["DateSent>"])]
+        if "DateSent<" in query:
+            found = [m for m in found if m["date_sent"] <= when(query["DateSent<"])]
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
+        return _json(
+            200,
+            {
+                "messages": [self._resource(m) for m in found[:size]],
+                "end": min(len(found), size) - 1,
+                "first_page_uri": f"{uri}?PageSize={size}&Page=0",
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": f"{uri}?PageSize={size}&Page=0",
+            },
+        )
 
     def _resource(self, m: dict[str, Any]) -> dict[str, Any]:
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{m['sid']}"
@@ -205,7 +253,7 @@ class FakeTwilio(LocalServer):
             "api_version": API_VERSION,
             "body": m["body"],
             "date_created": rfc2822(m["date_created"]),
-            "date_sent": None,
+            "date_sent": rfc2822(m["date_sent"]) if m.get("date_sent") else None,
             "date_updated": rfc2822(m["date_created"]),
             "direction": "outbound-api",
             "error_code": m["error_code"],

@@ -1,9 +1,8 @@
 """The demo's customer phone: speak as any customer and watch the bot answer at once.
 
 A reply typed here goes through exactly the door a real SMS or Telegram message
-uses (`messaging.inbound.receive`), on the console channel; then the outbox is
-drained with the app's transports, so the bot's answer is in the thread when
-the page comes back.
+uses (`messaging.inbound.receive`), on the console channel; the page comes back
+once the bot's answer is sent, so it is in the thread.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 from clock import utcnow
 from messaging.channels import ConsoleChannel, Transports, console_only
 from messaging.inbound import Inbound, receive
-from messaging.outbox import drain
+from messaging.outbox import drain, wait_until_settled
 from models import Customer, Message
 from models.db import transaction
 from scheduler.tick import tick
@@ -155,7 +154,11 @@ def _deliver(
             sender_name=customer.name,
         )
         receive(session, now, inbound, request.app.state.settings)
+        customer_id = customer.id
+    # Under `run` and `demo` the app's own sender is woken by the commit; without one
+    # (an app built bare), this drain sends. Either way, wait for the answer.
     drain(factory, now, transports(request))
+    wait_until_settled(factory, customer_id, now)
     if not request.headers.get("HX-Request"):
         return RedirectResponse(
             f"/admin/simulator?customer={external_id}", status.HTTP_303_SEE_OTHER

@@ -1,0 +1,114 @@
+"""Claiming due messages, and giving claims back.
+
+A claim is one conditional UPDATE (row locks with SKIP LOCKED on PostgreSQL;
+SQLite serialises writers) that marks the rows `sending`, counts the attempt,
+and sets a lease on the real clock. The provider call happens outside any
+transaction; a claim that is never settled is reconciled when its lease ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from models import Customer, Message
+
+
+@dataclass(slots=True)
+class Claimed:
+    """A message this process holds, with what sending it needs."""
+
+    id: int
+    channel: str
+    address: str
+    body: str
+    buttons: Any
+    customer_id: int | None
+    checkin_id: int | None
+    purpose: str
+    attempts: int
+
+
+_RETURNING = (
+    Message.id,
+    Message.channel,
+    Message.address,
+    Message.body,
+    Message.buttons,
+    Message.customer_id,
+    Message.checkin_id,
+    Message.purpose,
+    Message.attempts,
+)
+
+
+def claim(
+    session: Session,
+    *,
+    lane: str,
+    now: datetime,
+    worker: str,
+    limit: int,
+    lease_until: datetime,
+) -> list[Claimed]:
+    """Take up to `limit` of the lane's messages due at `now`, oldest first."""
+    due = (
+        select(Message.id)
+        .where(Message.lane == lane, Message.status == "queued", Message.next_attempt_at <= now)
+        .order_by(Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    taken = (
+        update(Message)
+        .where(Message.id.in_(due.scalar_subquery()), Message.status == "queued")
+        .values(
+            status="sending",
+            claimed_by=worker,
+            attempts=Message.attempts + 1,
+            lease_until=lease_until,
+        )
+        .returning(*_RETURNING)
+    )
+    rows = session.execute(taken, execution_options={"synchronize_session": False}).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda m: m.id)
+
+
+def release(session: Session, worker: str, ids_and_times: list[tuple[int, datetime]]) -> None:
+    """Give claims back unsent, due again at the given times; the attempt does not count."""
+    if not ids_and_times:
+        return
+    statement = (
+        update(Message)
+        .where(
+            Message.id == bindparam("message_id"),
+            Message.status == "sending",
+            Message.claimed_by == worker,
+        )
+        .values(
+            status="queued",
+            attempts=Message.attempts - 1,
+            lease_until=None,
+            next_attempt_at=bindparam("due"),
+        )
+    )
+    session.connection().execute(
+        statement, [{"message_id": i, "due": due} for i, due in ids_and_times]
+    )
+
+
+def opted_out(session: Session, customer_ids: set[int]) -> set[int]:
+    """Those of `customer_ids` who have opted out."""
+    if not customer_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Customer.id).where(
+                Customer.id.in_(customer_ids), Customer.opted_out_at.is_not(None)
+            )
+        )
+    )

@@ -1,0 +1,106 @@
+"""Queuing: an outgoing message is a row, committed with the decision to send it.
+
+Each message goes to one of two lanes. The interactive lane carries what a person
+is waiting for (answers to a customer's message, confirmations, rep and manager
+alerts, replies to rep commands); the bulk lane carries what the bot starts
+(surveys, reminders, delay notices, recovery checks). Each lane has its own claim
+and its own worker, so a reply never waits behind a morning's surveys.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from messaging.channels.base import Buttons, buttons_to_json
+from messaging.compose import Composed, TemplateBook
+from messaging.outbox import doorbell
+from messaging.render import TemplateError
+from models import Message
+
+log = logging.getLogger(__name__)
+
+INTERACTIVE = "interactive"
+BULK = "bulk"
+LANES = (INTERACTIVE, BULK)
+# Messages the bot starts. They go in the bulk lane and keep to the customer's quiet
+# hours even when retried; everything else answers someone and goes at once.
+BOT_STARTED = frozenset({"survey", "reminder", "delay_notice"})
+
+
+def lane_for(purpose: str) -> str:
+    return BULK if purpose in BOT_STARTED else INTERACTIVE
+
+
+def queue_message(
+    session: Session,
+    *,
+    now: datetime,
+    channel: str,
+    address: str,
+    body: str,
+    purpose: str,
+    customer_id: int | None = None,
+    rep_id: int | None = None,
+    checkin_id: int | None = None,
+    buttons: Buttons | None = None,
+    composed: Composed | None = None,
+) -> Message:
+    """Add an outgoing message to the queue (committed with the caller's transaction).
+
+    With `composed`, the message remembers its template, so it can be rendered
+    again for another channel if this one turns out to be dead. The lane's
+    sender is woken when the transaction commits.
+    """
+    lane = lane_for(purpose)
+    message = Message(
+        direction="out",
+        channel=channel,
+        address=address,
+        body=body,
+        purpose=purpose,
+        lane=lane,
+        customer_id=customer_id,
+        rep_id=rep_id,
+        checkin_id=checkin_id,
+        buttons=buttons_to_json(buttons),
+        template=_template_json(composed),
+        status="queued",
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    doorbell.ring_on_commit(session, lane)
+    return message
+
+
+def _template_json(composed: Composed | None) -> dict[str, Any] | None:
+    if composed is None:
+        return None
+    # Through JSON once, so what is stored is exactly what will come back.
+    context = json.loads(json.dumps(composed.context, default=str))
+    return {"key": composed.key, "language": composed.language, "context": context}
+
+
+def render_for(session: Session, row: Message, channel: str) -> str:
+    """The message's text as its template renders it for `channel` (its body when it has none)."""
+    if not row.template:
+        return row.body
+    context = {**row.template["context"], "channel": channel}
+    if "channel_for_commands" in context:
+        context["channel_for_commands"] = channel
+    try:
+        return (
+            TemplateBook.load(session)
+            .compose(row.template["key"], row.template["language"], context)
+            .body
+        )
+    except TemplateError:
+        log.exception(
+            "cannot render message %s again for %s; sending it as it was", row.id, channel
+        )
+        return row.body

@@ -1,0 +1,141 @@
+"""Reconciliation: settling claims whose lease ran out before their outcome was written.
+
+A lease runs out when its process died mid-send (kill -9, a lost machine), or
+when a send timed out after the request left ("uncertain"). The provider may
+or may not have the message. Where it can tell (Twilio lists messages by
+recipient and date), we ask: found means sent, with its id; not found means
+send again. Where it cannot (the Telegram Bot API), a lost claim is sent again
+and flagged as a possible duplicate; an uncertain Telegram send is never
+resent. Nothing stays in `sending`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from messaging.outbox.record import CHECKIN_PURPOSES, settle_checkin
+from models import CheckIn, Message
+
+# Twilio stamps date_sent a little after our request; a generous margin costs nothing,
+# since a match must also have the same recipient and the very same text.
+LOOK_BACK_MARGIN = timedelta(minutes=2)
+
+
+@dataclass(slots=True)
+class Lost:
+    id: int
+    channel: str
+    address: str
+    body: str
+    status: str  # "sending" (its process died) or "uncertain" (a timeout after sending)
+    since: datetime  # no later than the lost attempt started, on the real clock
+
+
+def take_lost(
+    session: Session, real_now: datetime, worker: str, lease: timedelta, limit: int = 200
+) -> list[Lost]:
+    """Take over up to `limit` messages whose lease ran out, with a fresh lease of ours."""
+    rows = session.execute(
+        select(
+            Message.id,
+            Message.channel,
+            Message.address,
+            Message.body,
+            Message.status,
+            Message.lease_until,
+        )
+        .where(Message.status.in_(("sending", "uncertain")), Message.lease_until < real_now)
+        .order_by(Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not rows:
+        return []
+    session.execute(
+        update(Message)
+        .where(Message.id.in_([row.id for row in rows]))
+        .values(claimed_by=worker, lease_until=real_now + lease),
+        execution_options={"synchronize_session": False},
+    )
+    return [
+        Lost(
+            row.id,
+            row.channel,
+            row.address,
+            row.body,
+            row.status,
+            row.lease_until - 2 * lease - LOOK_BACK_MARGIN,
+        )
+        for row in rows
+    ]
+
+
+@dataclass(slots=True)
+class Finding:
+    lost: Lost
+    # "looked_up" (the provider answered: `candidates` are its matching ids), "blind" (it
+    # cannot tell), or "unknown" (the look-up failed: tried again when our lease runs out).
+    how: str
+    candidates: tuple[str, ...] = ()
+
+
+def settle(session: Session, now: datetime, findings: list[Finding]) -> dict[str, int]:
+    """Write what the look-ups found, in the caller's transaction; count the outcomes.
+
+    Outcomes: "found" (the provider has it), "resent" (it has not), "resent_blind"
+    (it cannot tell, and the claim was lost before or during the call), and
+    "kept_uncertain" (it cannot tell, and the request certainly left: never resent).
+    """
+    settled = [f for f in findings if f.how != "unknown"]
+    counts: dict[str, int] = {}
+    if not settled:
+        return counts
+    rows = {
+        m.id: m
+        for m in session.scalars(
+            select(Message).where(Message.id.in_([f.lost.id for f in settled]))
+        )
+    }
+    # A provider id already on another message belongs to that message, not this one.
+    candidates = {c for f in settled for c in f.candidates}
+    taken: set[str] = set()
+    if candidates:
+        query = select(Message.provider_id).where(Message.provider_id.in_(candidates))
+        taken = {provider_id for provider_id in session.scalars(query) if provider_id}
+    for finding in settled:
+        row = rows[finding.lost.id]
+        outcome, provider_id = _outcome(finding, taken)
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if provider_id:
+            taken.add(provider_id)
+        _apply(session, now, row, outcome, provider_id)
+    return counts
+
+
+def _outcome(finding: Finding, taken: set[str]) -> tuple[str, str | None]:
+    if finding.how == "looked_up":
+        free = [c for c in finding.candidates if c not in taken]
+        return ("found", free[0]) if free else ("resent", None)
+    if finding.lost.status == "uncertain":
+        return "kept_uncertain", None
+    return "resent_blind", None
+
+
+def _apply(
+    session: Session, now: datetime, row: Message, outcome: str, provider_id: str | None
+) -> None:
+    row.lease_until = None
+    row.reconciliation = None if outcome == "kept_uncertain" else outcome
+    if outcome == "found":
+        row.status, row.provider_id, row.sent_at, row.error = "sent", provider_id, now, None
+    elif outcome in ("resent", "resent_blind"):
+        row.status, row.next_attempt_at = "queued", now
+        return
+    else:
+        row.status = "uncertain"
+    if row.checkin_id is not None and row.purpose in CHECKIN_PURPOSES:
+        settle_checkin(now, session.get_one(CheckIn, row.checkin_id), row)
