@@ -10,29 +10,39 @@ from pathlib import Path
 # from beside this file, while the default SQLite file lands in the cwd.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import importlib  # noqa: E402
+
 import click  # noqa: E402
 
-from cli.escalations import escalations_command  # noqa: E402
-from cli.importing import import_group  # noqa: E402
-from cli.mix import mix_command  # noqa: E402
-from cli.reports import nps_command  # noqa: E402
-from cli.running import demo_command, run_command  # noqa: E402
-from cli.scheduling import migrate_command, plan_command, tick_command  # noqa: E402
-
-COMMANDS: dict[str, click.Command] = {
-    "demo": demo_command,
-    "run": run_command,
-    "tick": tick_command,
-    "plan": plan_command,
-    "import": import_group,
-    "nps": nps_command,
-    "mix": mix_command,
-    "escalations": escalations_command,
-    "migrate": migrate_command,
+# Each command's module is imported only when it runs: `tick`, started by cron or
+# four at a time, need not load the web framework.
+COMMANDS: dict[str, str] = {
+    "demo": "cli.running:demo_command",
+    "run": "cli.running:run_command",
+    "tick": "cli.scheduling:tick_command",
+    "plan": "cli.scheduling:plan_command",
+    "import": "cli.importing:import_group",
+    "nps": "cli.reports:nps_command",
+    "mix": "cli.mix:mix_command",
+    "escalations": "cli.escalations:escalations_command",
+    "migrate": "cli.scheduling:migrate_command",
 }
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Aftercare keeps the sale going after the sale.
 
@@ -42,9 +52,6 @@ def main() -> None:
     variables (or a .env file); see the README.
     """
 
-
-for _name, _command in COMMANDS.items():
-    main.add_command(_command, _name)
 
 if __name__ == "__main__":
     main()

@@ -25,7 +25,8 @@ class CheckIn(Base):
     __table_args__ = (
         # One check-in per customer, kind and subject/period: planning twice is harmless.
         UniqueConstraint("customer_id", "kind", "dedupe_key"),
-        Index("ix_checkins_status_due_at", "status", "due_at"),
+        # Dispatch claims in (due_at, id) order: with id in the index, no sort.
+        Index("ix_checkins_status_due_at", "status", "due_at", "id"),
         Index("ix_checkins_status_sent_at", "status", "sent_at"),
         CheckConstraint(f"kind IN {KINDS!r}", name="kind"),
         CheckConstraint(f"status IN {STATUSES!r}", name="status"),

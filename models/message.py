@@ -34,7 +34,7 @@ class Message(Base):
         # A webhook delivered twice stores one message.
         UniqueConstraint("channel", "provider_id"),
         # Each lane claims its own due rows; reconciliation finds leases that ran out.
-        Index("ix_messages_lane_status_next_attempt_at", "lane", "status", "next_attempt_at"),
+        Index("ix_messages_lane_status_next_attempt_at", "lane", "status", "next_attempt_at", "id"),
         Index("ix_messages_status_lease_until", "status", "lease_until"),
         Index("ix_messages_customer_id_id", "customer_id", "id"),
     )

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.compose import TemplateBook, customer_context, score_buttons
-from messaging.outbox import queue_message
+from messaging.outbox import message_row, queue_many
 from messaging.render import TemplateError
 from models import CheckIn, Customer, Escalation, Purchase
 from scheduler.decisions import SURVEY_KINDS, Decision, Facts, decide, reachable_channel
@@ -32,6 +32,9 @@ TEMPLATE_FOR_KIND = {
     "recovery": "survey_recovery",
     "delay_notice": "delay_notice",
 }
+
+
+FIRST_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -153,18 +156,19 @@ def dispatch_batch(
     if not checkins:
         return []
     around = _Neighbourhood(session, checkins, now, settings.default_tz)
-    outcomes = []
+    outcomes: list[Outcome] = []
+    queued: list[dict[str, Any]] = []
     for checkin in checkins:
         facts = around.facts(checkin, settings.default_tz)
         decision = decide(facts, now, rules)
         outcomes.append(
-            _apply(session, now, checkin, around, facts, decision, settings, book, transport_name)
+            _apply(now, checkin, around, facts, decision, settings, book, transport_name, queued)
         )
+    queue_many(session, queued)
     return outcomes
 
 
 def _apply(
-    session: Session,
     now: datetime,
     checkin: CheckIn,
     around: _Neighbourhood,
@@ -173,7 +177,9 @@ def _apply(
     settings: Settings,
     book: TemplateBook,
     transport_name: Any,
+    queued: list[dict[str, Any]],
 ) -> Outcome:
+    """Carry out `decision` on the check-in; a message to send is added to `queued`."""
     customer = around.customers[checkin.customer_id]
     label = f"{customer.external_id} ({customer.name})"
     if decision.action == "wait":
@@ -199,17 +205,18 @@ def _apply(
         return Outcome(checkin.id, label, checkin.kind, "fail", facts.channel, checkin.reason)
     address = customer.phone if facts.channel == "sms" else str(customer.telegram_chat_id)
     is_survey = checkin.kind in SURVEY_KINDS
-    queue_message(
-        session,
-        now=now,
-        channel=channel,
-        address=address or "",
-        body=composed.body,
-        purpose="survey" if is_survey else "delay_notice",
-        customer_id=customer.id,
-        checkin_id=checkin.id,
-        buttons=score_buttons(checkin.id) if is_survey else None,
-        composed=composed,
+    queued.append(
+        message_row(
+            now=now,
+            channel=channel,
+            address=address or "",
+            body=composed.body,
+            purpose="survey" if is_survey else "delay_notice",
+            customer_id=customer.id,
+            checkin_id=checkin.id,
+            buttons=score_buttons(checkin.id) if is_survey else None,
+            composed=composed,
+        )
     )
     checkin.channel, checkin.reason, checkin.not_before = channel, None, None
     checkin.template_key, checkin.template_version = composed.key, composed.version
@@ -254,14 +261,20 @@ def dispatch(
     *,
     batch_size: int = 500,
 ) -> Iterator[Outcome]:
-    """Dispatch every due check-in, one committed batch at a time."""
+    """Dispatch every due check-in, one committed batch at a time.
+
+    The first batches are small and then double up to `batch_size`: the sender
+    starts on the first committed batch, so the first survey leaves at once.
+    """
     with factory() as session:
         book = TemplateBook.load(session)
+    size = min(FIRST_BATCH, batch_size)
     while True:
         with factory.begin() as session:
             outcomes = dispatch_batch(
-                session, now, rules, settings, book, transport_name, limit=batch_size
+                session, now, rules, settings, book, transport_name, limit=size
             )
         if not outcomes:
             return
         yield from outcomes
+        size = min(2 * size, batch_size)

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, exists, select, update
+from sqlalchemy import Insert, and_, exists, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -184,8 +184,20 @@ def plan_recovery(session: Session, now: datetime, rules: CadenceRules) -> int:
     return created
 
 
+# Any constant works; it only has to be the same in every Aftercare process.
+PLAN_LOCK_KEY = 0x506C616E  # "Plan"
+
+
 def plan(session: Session, now: datetime, rules: CadenceRules, default_tz: str) -> Counter[str]:
-    """Create every check-in due at `now`; return how many of each kind were new."""
+    """Create every check-in due at `now`; return how many of each kind were new.
+
+    On PostgreSQL passes plan one at a time (a transaction-scoped advisory lock):
+    the unique keys already make a second planner harmless, but four processes
+    starting together would each read the same candidates and try the same
+    inserts; waiting instead, the later ones find everything planned.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK_KEY})
     return Counter(
         {
             "post_delivery": plan_post_delivery(session, now, rules),

@@ -25,6 +25,7 @@ class StubChannel:
 
     name = "sms"
     can_look_up = False
+    shows_buttons = False
 
     def limits(self, to: str) -> tuple[Limit, ...]:
         return ()

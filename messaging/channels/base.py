@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
-@dataclass(frozen=True)
-class Button:
+class Button(NamedTuple):
     """An inline button: `data` comes back to us when pressed; `url` opens a link."""
 
+    # A tuple, not a dataclass: a survey carries eleven, and dispatch makes thousands.
     text: str
     data: str | None = None
     url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {key: value for key, value in vars(self).items() if value is not None}
+        return {key: value for key, value in self._asdict().items() if value is not None}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Button:
@@ -89,6 +89,8 @@ class Channel(Protocol):
     # Whether `look_up` can tell if the provider has a message (Twilio's message list can;
     # the Telegram Bot API cannot). Reconciliation resends blindly when it cannot.
     can_look_up: bool
+    # Whether it shows inline buttons (SMS does not: they are left out, not decoded).
+    shows_buttons: bool
 
     async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
         """Send `text` to the address `to` (E.164 phone, or Telegram chat id)."""

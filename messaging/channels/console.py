@@ -24,6 +24,7 @@ class ConsoleChannel:
     name = "console"
     # It remembers only what this process printed; after a crash it cannot tell.
     can_look_up = False
+    shows_buttons = True
 
     def __init__(self, stream: TextIO | None = sys.stdout) -> None:
         self.stream = stream

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from messaging.channels import Channel, Transports
-from messaging.channels.sms import SmsChannel
-from messaging.channels.telegram import TelegramChannel
 from settings import Settings
 
-# Nothing registers itself on import: a new channel is one more line here.
-CHANNELS: dict[str, Callable[[Settings], Channel]] = {
-    "sms": SmsChannel,
-    "telegram": TelegramChannel,
+# Nothing registers itself on import: a new channel is one more line here. The
+# module is imported only when the channel is configured (a provider SDK is heavy).
+CHANNELS: dict[str, str] = {
+    "sms": "messaging.channels.sms:SmsChannel",
+    "telegram": "messaging.channels.telegram:TelegramChannel",
 }
+
+
+def channel_class(name: str) -> Callable[[Settings], Channel]:
+    module, attribute = CHANNELS[name].split(":")
+    found: Callable[[Settings], Channel] = getattr(importlib.import_module(module), attribute)
+    return found
 
 
 def is_configured(name: str, settings: Settings) -> bool:
@@ -27,6 +33,6 @@ def attach_configured(transports: Transports, settings: Settings) -> None:
     Building a channel connects to nothing; the first send does. Without
     credentials the console stands in, as DESIGN.md promises.
     """
-    for name, channel_class in CHANNELS.items():
+    for name in CHANNELS:
         if is_configured(name, settings):
-            transports.by_channel[name] = channel_class(settings)
+            transports.by_channel[name] = channel_class(name)(settings)

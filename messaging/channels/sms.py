@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -98,6 +99,7 @@ class SmsChannel:
 
     name = "sms"
     can_look_up = True
+    shows_buttons = False
 
     def __init__(
         self,
@@ -207,6 +209,10 @@ class _HttpClient(AsyncTwilioHttpClient):
     async def request(self, *args: Any, **kwargs: Any) -> Response:
         # twilio passes timeout=None, which aiohttp reads as "no timeout at all".
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
+        if isinstance(kwargs.get("data"), dict):
+            # The same form Twilio receives, encoded once here: aiohttp's FormData would
+            # build (and discard) a multipart writer with a fresh uuid4 for every message.
+            kwargs["data"] = urlencode(kwargs["data"], doseq=True)
         response = await super().request(*args, **kwargs)
         if response.status_code == 429 or response.status_code >= 500:
             _retry_after.set(_seconds(response.headers.get("Retry-After")))

@@ -102,6 +102,7 @@ class TelegramChannel:
     name = "telegram"
     # The Bot API has no list of sent messages: a lost claim is sent again, flagged.
     can_look_up = False
+    shows_buttons = True
 
     def __init__(
         self, settings: Settings, *, per_second: float = PER_SECOND, per_chat: float = PER_CHAT

@@ -23,6 +23,8 @@ from messaging.outbox.queue import (
     BULK,
     INTERACTIVE,
     lane_for,
+    message_row,
+    queue_many,
     queue_message,
     render_for,
 )
@@ -91,6 +93,8 @@ __all__ = [
     "backoff",
     "drain",
     "lane_for",
+    "message_row",
+    "queue_many",
     "queue_message",
     "render_for",
     "wait_until_settled",

@@ -55,11 +55,11 @@ def claim(
     limit: int,
     lease_until: datetime,
 ) -> list[Claimed]:
-    """Take up to `limit` of the lane's messages due at `now`, oldest first."""
+    """Take up to `limit` of the lane's messages due at `now`, longest due first."""
     due = (
         select(Message.id)
         .where(Message.lane == lane, Message.status == "queued", Message.next_attempt_at <= now)
-        .order_by(Message.id)
+        .order_by(Message.next_attempt_at, Message.id)  # the index's order: no sort
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

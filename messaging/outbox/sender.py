@@ -82,13 +82,19 @@ class DrainReport:
 @dataclass
 class _Lane:
     name: str
-    capacity: int
+    capacity: int  # requests in flight at once
     executor: ThreadPoolExecutor
+    # Claimed messages, sending or about to: up to two batches, so the next claim's round
+    # trip overlaps the sends of the one before.
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    in_flight: asyncio.Semaphore = field(init=False)
     pending: list[Outcome] = field(default_factory=list)
     slot_freed: asyncio.Event = field(default_factory=asyncio.Event)
     flushing: asyncio.Lock = field(default_factory=asyncio.Lock)
     flush_timer: asyncio.TimerHandle | None = None
+
+    def __post_init__(self) -> None:
+        self.in_flight = asyncio.Semaphore(self.capacity)
 
 
 class Sender:
@@ -198,14 +204,14 @@ class Sender:
 
     async def _work(self, lane: _Lane, *, until_idle: bool) -> None:
         while not self._stopping.is_set():
-            free = lane.capacity - len(lane.tasks)
-            if free < max(1, lane.capacity // 4):
+            if len(lane.tasks) > lane.capacity:  # a whole batch is still waiting its turn
                 lane.slot_freed.clear()
                 await lane.slot_freed.wait()
                 continue
-            batch = await self._db(lane, self._claim, lane.name, free)
+            room = 2 * lane.capacity - len(lane.tasks)
+            batch, stopped = await self._db(lane, self._claim, lane.name, room)
             if batch:
-                await self._start(lane, batch)
+                self._start(lane, batch, stopped)
             elif until_idle and not self._producing:
                 # Done once nothing is due, in flight or unwritten (writing may queue more:
                 # a survey to a blocked Telegram chat goes again by SMS).
@@ -218,9 +224,10 @@ class Sender:
             else:
                 await self.bell.wait(lane.name, 0.5 if until_idle else POLL_SECONDS[lane.name])
 
-    def _claim(self, lane: str, limit: int) -> list[Claimed]:
+    def _claim(self, lane: str, limit: int) -> tuple[list[Claimed], set[int]]:
+        """Claim a batch, and learn in the same transaction who of its customers opted out."""
         with self.factory.begin() as session:
-            return claim(
+            batch = claim(
                 session,
                 lane=lane,
                 now=self.clock(),
@@ -228,10 +235,10 @@ class Sender:
                 limit=limit,
                 lease_until=utcnow() + self.lease,
             )
+            customers = {m.customer_id for m in batch if m.customer_id is not None}
+            return batch, opted_out(session, customers)
 
-    async def _start(self, lane: _Lane, batch: list[Claimed]) -> None:
-        customers = {m.customer_id for m in batch if m.customer_id is not None}
-        stopped = await self._db(lane, self._opted_out, customers) if customers else set()
+    def _start(self, lane: _Lane, batch: list[Claimed], stopped: set[int]) -> None:
         for message in batch:
             if message.customer_id in stopped and message.purpose not in ALLOWED_AFTER_OPT_OUT:
                 self._done(lane, Outcome(message, "cancelled", {"error": "customer opted out"}))
@@ -239,10 +246,6 @@ class Sender:
             task = asyncio.create_task(self._deliver(lane, message))
             lane.tasks.add(task)
             task.add_done_callback(functools.partial(self._task_done, lane))
-
-    def _opted_out(self, customer_ids: set[int]) -> set[int]:
-        with self.factory() as session:
-            return opted_out(session, customer_ids)
 
     def _task_done(self, lane: _Lane, task: asyncio.Task[None]) -> None:
         lane.tasks.discard(task)
@@ -259,7 +262,8 @@ class Sender:
             if previous is not None:
                 # Two messages to one person go in the order they were queued.
                 await asyncio.shield(previous)
-            outcome = await self._attempt(message)
+            async with lane.in_flight:
+                outcome = await self._attempt(message)
         except asyncio.CancelledError:
             kind = "abandoned" if message.id in self._in_call else "released"
             outcome = Outcome(message, kind, {"due": self.clock()})
@@ -288,9 +292,8 @@ class Sender:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout):
-                result = await transport.send(
-                    message.address, message.body, buttons_from_json(message.buttons)
-                )
+                buttons = buttons_from_json(message.buttons) if transport.shows_buttons else None
+                result = await transport.send(message.address, message.body, buttons)
         except SendError as error:
             if error.throttled and limits:
                 THROTTLED.labels(limits[0].key).inc()

@@ -35,12 +35,15 @@ def upgrade() -> None:
         batch_op.drop_index("ix_messages_status_next_attempt_at")
         batch_op.create_index(
             "ix_messages_lane_status_next_attempt_at",
-            ["lane", "status", "next_attempt_at"],
+            ["lane", "status", "next_attempt_at", "id"],
             unique=False,
         )
         batch_op.create_index(
             "ix_messages_status_lease_until", ["status", "lease_until"], unique=False
         )
+    with op.batch_alter_table("checkins", schema=None) as batch_op:
+        batch_op.drop_index("ix_checkins_status_due_at")
+        batch_op.create_index("ix_checkins_status_due_at", ["status", "due_at", "id"], unique=False)
     # Every outgoing message gets its lane; a claim left by the old outbox (no lease)
     # is reconciled by the first sender that starts.
     op.execute(
@@ -53,6 +56,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("checkins", schema=None) as batch_op:
+        batch_op.drop_index("ix_checkins_status_due_at")
+        batch_op.create_index("ix_checkins_status_due_at", ["status", "due_at"], unique=False)
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_status_lease_until")
         batch_op.drop_index("ix_messages_lane_status_next_attempt_at")
