@@ -78,10 +78,15 @@ def _extra_routers() -> list[Any]:
 
 
 def _serve(app: FastAPI, host: str, port: int) -> None:
+    import signal
+
     import uvicorn
 
     # On SIGTERM uvicorn stops accepting requests and runs the lifespan's shutdown: the
     # scheduler stops, the sender finishes or gives back what is in flight (within 30 s).
+    # uvicorn then raises the signal again for the previous handler: a stop that went as
+    # planned is a clean exit (0) for systemd, not a death by signal.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     uvicorn.run(
         app,
         host=host,

@@ -61,10 +61,13 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[CheckIn]:
         .order_by(CheckIn.due_at, CheckIn.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        # Run once (see messaging/outbox/claims.py): a claim never takes more than `limit`.
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
     claimed_ids = session.scalars(
         update(CheckIn)
-        .where(CheckIn.id.in_(due.scalar_subquery()), CheckIn.status == "scheduled")
+        .where(CheckIn.id == due.c.id, CheckIn.status == "scheduled")
         .values(status="queued")
         .returning(CheckIn.id),
         execution_options={"synchronize_session": False},

@@ -61,6 +61,9 @@ class TickReport:
         )
         sent = ", ".join(f"{k} {v}" for k, v in sorted(self.drained.outcomes.items())) or "nothing"
         lines.append(f"  messages:   {sent}")
+        if self.drained.reconciled:
+            settled = ", ".join(f"{k} {v}" for k, v in sorted(self.drained.reconciled.items()))
+            lines.append(f"  lost claims settled: {settled}")
         return "\n".join(lines)
 
 

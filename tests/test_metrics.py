@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 
 from models import CheckIn, Escalation
@@ -36,3 +38,44 @@ def test_metrics_count_checkins_messages_and_escalations(db, session, cast) -> N
     assert 'aftercare_checkins{kind="periodic",status="sent"} 1.0' in text
     assert 'aftercare_escalations{kind="detractor",status="open"} 1.0' in text
     assert "aftercare_escalations_past_sla 1.0" in text
+
+
+def test_metrics_show_the_outbox_by_lane_pauses_and_reconciliations(db, session, cast) -> None:
+    import time
+
+    from clock import utcnow
+    from messaging.outbox import queue_message
+    from models import Message, SendBudget
+
+    now = utcnow()
+    john = cast["en"]
+    for purpose, minutes in (("survey", 10), ("survey", 1), ("thanks", 2)):
+        queue_message(
+            session,
+            now=now - timedelta(minutes=minutes),
+            channel="sms",
+            address=john.phone or "",
+            body="Hi",
+            purpose=purpose,
+            customer_id=john.id,
+        )
+    session.add(
+        Message(direction="out", channel="sms", body="x", status="sent", reconciliation="found")
+    )
+    session.add(SendBudget(key="sms:+15005550006", next_slot=0.0, paused_until=time.time() + 30))
+    session.commit()
+    client = TestClient(create_app(db, Settings(api_token="secret")))
+    text = client.get("/metrics", headers={"Authorization": "Bearer secret"}).text
+
+    assert 'aftercare_outbox_due{lane="bulk"} 2.0' in text
+    assert 'aftercare_outbox_due{lane="interactive"} 1.0' in text
+    oldest = float(text.split('aftercare_outbox_oldest_due_seconds{lane="bulk"} ')[1].split()[0])
+    assert 599 <= oldest < 700
+    paused = float(
+        text.split('aftercare_sender_paused_seconds{sender="sms:+15005550006"} ')[1].split()[0]
+    )
+    assert 20 < paused <= 30
+    assert 'aftercare_reconciled_messages{outcome="found"} 1.0' in text
+    # this process's own figures ride along
+    assert "# TYPE aftercare_send_seconds histogram" in text
+    assert "# TYPE aftercare_sends_in_flight gauge" in text

@@ -30,6 +30,9 @@ class StubChannel:
     def limits(self, to: str) -> tuple[Limit, ...]:
         return ()
 
+    async def connect(self) -> None:
+        return None
+
     async def look_up(self, to: str, text: str, since: datetime) -> list[str]:
         return []
 

@@ -1,13 +1,18 @@
-"""`GET /metrics`: Prometheus figures read from the database at scrape time.
+"""`GET /metrics`: Prometheus figures read from the database at scrape time, and this process's.
 
 Reading them from the database, rather than counting in memory, gives the
-same answer whichever of several `run` processes is scraped. The endpoint
-takes the API's bearer token (Prometheus' `authorization` setting sends it).
+same answer whichever of several `run` processes is scraped: check-ins,
+messages, escalations, the outbox's depth and oldest due message per lane,
+senders paused by a provider, reconciled claims. What only a process knows
+(its sends' latency, requests in flight, 429s it got) comes from
+`messaging.outbox.metrics`; scrape every process for those. The endpoint takes
+the API's bearer token (Prometheus' `authorization` setting sends it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
@@ -19,7 +24,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from clock import utcnow
-from models import CheckIn, Escalation, Message
+from messaging.outbox import LANES
+from messaging.outbox.metrics import REGISTRY as PROCESS_FIGURES
+from models import CheckIn, Escalation, Message, SendBudget
 from web.auth import require_api_token
 from web.deps import SessionDep
 
@@ -33,6 +40,8 @@ class DatabaseFigures(Collector):
         self.session = session
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        now = utcnow()
+        yield from self._outbox(now)
         yield self._family(
             "aftercare_checkins",
             "Check-ins by kind and status.",
@@ -62,8 +71,49 @@ class DatabaseFigures(Collector):
             "Escalations still open (not acknowledged) past their SLA.",
             [],
             select(func.count(Escalation.id)).where(
-                Escalation.status == "open", Escalation.sla_due_at < utcnow()
+                Escalation.status == "open", Escalation.sla_due_at < now
             ),
+        )
+
+    def _outbox(self, now: datetime) -> Iterator[GaugeMetricFamily]:
+        due = self.session.execute(
+            select(Message.lane, func.count(), func.min(Message.next_attempt_at))
+            .where(Message.status == "queued", Message.next_attempt_at <= now)
+            .group_by(Message.lane)
+        ).all()
+        depth = GaugeMetricFamily(
+            "aftercare_outbox_due", "Messages due now and not yet sent, by lane.", labels=["lane"]
+        )
+        oldest = GaugeMetricFamily(
+            "aftercare_outbox_oldest_due_seconds",
+            "How long the longest-waiting due message has waited, by lane.",
+            labels=["lane"],
+        )
+        for lane in LANES:
+            count, since = next(((c, s) for name, c, s in due if name == lane), (0, None))
+            depth.add_metric([lane], count)
+            oldest.add_metric([lane], (now - since).total_seconds() if since else 0.0)
+        yield depth
+        yield oldest
+        paused = GaugeMetricFamily(
+            "aftercare_sender_paused_seconds",
+            "Seconds left of a pause a provider imposed (a 429), by sender.",
+            labels=["sender"],
+        )
+        clock = now.timestamp()
+        for key, until in self.session.execute(
+            select(SendBudget.key, SendBudget.paused_until).where(SendBudget.paused_until > clock)
+        ):
+            paused.add_metric([key], (until or clock) - clock)
+        yield paused
+        yield self._family(
+            "aftercare_reconciled_messages",
+            "Messages whose lost claim was settled, by outcome: found at the provider, "
+            "resent, or resent blind (the provider cannot tell: a possible duplicate).",
+            ["outcome"],
+            select(Message.reconciliation, func.count())
+            .where(Message.reconciliation.is_not(None))
+            .group_by(Message.reconciliation),
         )
 
     def _family(
@@ -78,7 +128,7 @@ class DatabaseFigures(Collector):
 def _scrape(session: Session) -> bytes:
     registry = CollectorRegistry()
     registry.register(DatabaseFigures(session))
-    return generate_latest(registry)
+    return generate_latest(registry) + generate_latest(PROCESS_FIGURES)
 
 
 # Not part of the JSON API, so not in its OpenAPI document.

@@ -92,6 +92,10 @@ class Channel(Protocol):
     # Whether it shows inline buttons (SMS does not: they are left out, not decoded).
     shows_buttons: bool
 
+    async def connect(self) -> None:
+        """Get ready to send (Telegram's getMe): done before a send books its paced slot."""
+        ...
+
     async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
         """Send `text` to the address `to` (E.164 phone, or Telegram chat id)."""
         ...

@@ -34,6 +34,9 @@ class ConsoleChannel:
         self._ids = itertools.count(1)
         self._prefix = f"console-{id(self):x}"
 
+    async def connect(self) -> None:
+        return None
+
     async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
         with self._lock:
             provider_id = f"{self._prefix}-{next(self._ids)}"

@@ -128,6 +128,9 @@ class SmsChannel:
         rate = self._settings.twilio_per_second or None
         return (Limit(f"sms:{self._sender}", rate),)
 
+    async def connect(self) -> None:
+        return None  # the first request opens the connection; nothing to learn first
+
     async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
         """Send `text` to the E.164 number `to`; buttons are dropped (SMS has none)."""
         del buttons

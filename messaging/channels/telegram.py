@@ -138,6 +138,12 @@ class TelegramChannel:
             Limit(f"telegram-chat:{self.bot_id}:{to}", 1.0 / self.per_chat),
         )
 
+    async def connect(self) -> None:
+        try:
+            await self.ready_bot()
+        except TelegramError as error:
+            raise send_error(error, self._settings.telegram_bot_token) from None
+
     async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
         chat_id = _chat_id(to)
         try:

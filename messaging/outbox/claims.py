@@ -62,10 +62,14 @@ def claim(
         .order_by(Message.next_attempt_at, Message.id)  # the index's order: no sort
         .limit(limit)
         .with_for_update(skip_locked=True)
+        # Materialised, so it runs once: inside `IN (...)` PostgreSQL may run a LIMIT ...
+        # SKIP LOCKED subquery again per row, and each run skips what the last one locked.
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
     taken = (
         update(Message)
-        .where(Message.id.in_(due.scalar_subquery()), Message.status == "queued")
+        .where(Message.id == due.c.id, Message.status == "queued")
         .values(
             status="sending",
             claimed_by=worker,

@@ -31,9 +31,3 @@ PAUSED = Counter(
     ["sender"],
     registry=REGISTRY,
 )
-RECONCILED = Counter(
-    "aftercare_reconciliations",
-    "Lost claims settled by this process, by outcome (found, resent, resent_blind).",
-    ["outcome"],
-    registry=REGISTRY,
-)

@@ -37,7 +37,7 @@ from messaging.channels.base import SendError, buttons_from_json
 from messaging.outbox import doorbell
 from messaging.outbox.budgets import Budgets, Paused
 from messaging.outbox.claims import Claimed, claim, opted_out
-from messaging.outbox.metrics import IN_FLIGHT, PAUSED, RECONCILED, SEND_SECONDS, THROTTLED
+from messaging.outbox.metrics import IN_FLIGHT, PAUSED, SEND_SECONDS, THROTTLED
 from messaging.outbox.queue import BULK, INTERACTIVE, LANES
 from messaging.outbox.reconcile import Finding, Lost, settle, take_lost
 from messaging.outbox.record import Outcome, record
@@ -57,6 +57,11 @@ INTERACTIVE_IN_FLIGHT = 8
 # A lane with nothing to do looks again this often (retries whose time has come,
 # other processes' SQLite commits); a bell wakes it at once for new work.
 POLL_SECONDS = {INTERACTIVE: 2.0, BULK: 5.0}
+# A paced send that wakes this late for its slot books another (at most a few times).
+LATE_FOR_SLOT = 0.02
+MAX_REBOOKINGS = 3
+# Reconciliation asks the provider about this many lost claims at a time.
+LOOK_UPS_IN_FLIGHT = 8
 # Past this, a shutdown gives in-flight claims back instead of waiting for them.
 SHUTDOWN_GRACE = 20.0
 
@@ -135,6 +140,7 @@ class Sender:
         self._producing = True
         self._chains: dict[tuple[str, str], asyncio.Future[None]] = {}
         self._in_call: set[int] = set()
+        self._connected: set[str] = set()
 
     # -- running -------------------------------------------------------------------------
 
@@ -277,16 +283,27 @@ class Sender:
     async def _attempt(self, message: Claimed) -> Outcome:
         transport = self.transports.get(message.channel)
         limits = transport.limits(message.address)
-        try:
-            at = await self.budgets.when(limits)
-        except Paused as paused:
-            PAUSED.labels(paused.key).inc()
-            return self._release_until(message, paused.until)
-        wait = at - time.time()
-        if wait > self.lease.total_seconds() - 2 * self.timeout:
-            return self._release_until(message, at)  # it would outlive its lease waiting
-        if wait > 0:
-            await asyncio.sleep(wait)
+        if limits and transport.name not in self._connected:
+            try:
+                await transport.connect()  # not on a booked slot's time: it would be late
+            except SendError as error:
+                return self._failure(message, error, transport.can_look_up)
+            self._connected.add(transport.name)
+        for _ in range(MAX_REBOOKINGS):
+            try:
+                at = await self.budgets.when(limits)
+            except Paused as paused:
+                PAUSED.labels(paused.key).inc()
+                return self._release_until(message, paused.until)
+            wait = at - time.time()
+            if wait > self.lease.total_seconds() - 2 * self.timeout:
+                return self._release_until(message, at)  # it would outlive its lease waiting
+            if wait > 0:
+                await asyncio.sleep(wait)
+            # Woken well after its slot (the loop was busy), it would go out together with
+            # the sends of the next slots, over the provider's rate: book a fresh slot.
+            if not at or time.time() - at < LATE_FOR_SLOT:
+                break
         self._in_call.add(message.id)
         IN_FLIGHT.labels(message.channel).inc()
         started = time.perf_counter()
@@ -383,11 +400,18 @@ class Sender:
     async def reconcile_once(self) -> None:
         """Settle every claim whose lease has run out (one batch at a time)."""
         lane = self._lanes[BULK]
+        # A provider limits concurrent requests too (Twilio: 100 per account); a crash can
+        # leave hundreds of claims to look up, so only a few questions at a time.
+        asking = asyncio.Semaphore(LOOK_UPS_IN_FLIGHT)
+
+        async def look_up(lost: Lost) -> Finding:
+            async with asking:
+                return await self._look_up(lost)
+
         while lost := await self._db(lane, self._take_lost):
-            findings = await asyncio.gather(*(self._look_up(item) for item in lost))
+            findings = await asyncio.gather(*(look_up(item) for item in lost))
             counts = await self._db(lane, self._settle, list(findings))
             for outcome, count in counts.items():
-                RECONCILED.labels(outcome).inc(count)
                 self.report.reconciled[outcome] += count
             if len(lost) < 200:
                 return
@@ -404,7 +428,7 @@ class Sender:
             async with asyncio.timeout(self.timeout):
                 found = await transport.look_up(lost.address, lost.body, lost.since)
         except (SendError, TimeoutError) as error:
-            log.warning("cannot look message %s up (%s); trying again later", lost.id, error)
+            log.warning("cannot look message %s up (%r); trying again later", lost.id, error)
             return Finding(lost, "unknown")
         return Finding(lost, "looked_up", tuple(found))
 

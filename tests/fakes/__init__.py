@@ -77,6 +77,10 @@ def _make_handler(owner: LocalServer) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if len(body) < length:
+                # The client died mid-request (kill -9 in the chaos test): like the real
+                # providers, act on nothing that did not fully arrive.
+                return
             parts = urlsplit(self.path)
             status, headers, payload = owner.handle(
                 self.command, parts.path, parts.query, self.headers, body

@@ -374,7 +374,13 @@ class FakeTelegram(LocalServer):
             return copy.deepcopy(self._updates[:limit])
 
     def _record(self, method: str, p: dict[str, Any], **fields: Any) -> None:
-        entry = {"method": method, "chat_id": None, "text": p.get("text"), "message_id": None}
+        entry = {
+            "method": method,
+            "chat_id": None,
+            "text": p.get("text"),
+            "message_id": None,
+            "at": time.monotonic(),
+        }
         entry.update(reply_markup=p.get("reply_markup"), **fields)
         self._sent.append(entry)
 

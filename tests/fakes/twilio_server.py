@@ -90,9 +90,12 @@ class FakeTwilio(LocalServer):
         self._credentials = {account_sid: auth_token}  # plus API keys (SK...) if added
         self._messages: list[dict[str, Any]] = []
         self._failing_numbers: dict[str, tuple[int, int, str]] = {}
-        self._fail_next: list[tuple[int, int]] = []
+        self._fail_next: list[tuple[int, int, int | None]] = []
+        # How many messages it had accepted when it last answered an injected failure.
+        self.accepted_before_failure: int | None = None
         self._delays: list[float] = []
         self.list_requests = 0
+        self._by_recipient: dict[str, list[dict[str, Any]]] = {}
         self.latency = 0.0  # seconds every answer to a send waits, like a real round trip
         super().__init__(host, port)
 
@@ -121,10 +124,20 @@ class FakeTwilio(LocalServer):
         with self._cond:
             self._failing_numbers[to] = (status, code, text)
 
-    def fail_next(self, status: int = 500, times: int = 1, code: int | None = None) -> None:
-        """The next `times` sends fail with `status` (429 → code 20429, 5xx → 205xx)."""
+    def fail_next(
+        self,
+        status: int = 500,
+        times: int = 1,
+        code: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        """The next `times` sends fail with `status` (429 → code 20429, 5xx → 205xx).
+
+        `retry_after` adds Twilio's Retry-After header (seconds) to those answers.
+        """
         with self._cond:
-            self._fail_next += [(status, code or CODE_FOR_STATUS.get(status, 20500))] * times
+            failure = (status, code or CODE_FOR_STATUS.get(status, 20500), retry_after)
+            self._fail_next += [failure] * times
 
     def delay_next(self, seconds: float, times: int = 1) -> None:
         """Record the next sends, then answer only after `seconds`: an ambiguous send."""
@@ -178,8 +191,12 @@ class FakeTwilio(LocalServer):
                 status, code, text = self._failing_numbers[to]
                 return _error(status, code, text)
             if self._fail_next:
-                status, code = self._fail_next.pop(0)
-                return _error(status, code)
+                status, code, retry_after = self._fail_next.pop(0)
+                self.accepted_before_failure = len(self._messages)
+                status, headers, payload = _error(status, code)
+                if retry_after is not None:
+                    headers = {**headers, "Retry-After": str(retry_after)}
+                return status, headers, payload
             delay = self._delays.pop(0) if self._delays else self.latency
             segments, encoding = sms_segments(body)
             record = {
@@ -203,6 +220,7 @@ class FakeTwilio(LocalServer):
                 "date_sent": datetime.now(UTC),
             }
             self._messages.append(record)
+            self._by_recipient.setdefault(to, []).append(record)
             self._cond.notify_all()
         if delay:
             self._stopping.wait(delay)  # the client times out meanwhile; the send stands
@@ -221,9 +239,10 @@ class FakeTwilio(LocalServer):
         size = min(int(query.get("PageSize") or 50), 1000)
         with self._cond:
             self.list_requests += 1
-            found = [m for m in reversed(self._messages) if m.get("date_sent")]
-        if "To" in query:
-            found = [m for m in found if m["to"] == query["To"]]
+            if "To" in query:
+                found = list(reversed(self._by_recipient.get(query["To"], [])))
+            else:
+                found = list(reversed(self._messages))
         if "From" in query:
             found = [m for m in found if m["from_"] == query["From"]]
         if "DateSent>" in query:
