@@ -8,7 +8,7 @@ rendering thousands of check-ins does not query the database for each.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from messaging.channels.base import Button, Buttons
 from messaging.render import render
 from models import Customer, TemplateVersion
+from models.people import first_name
 from settings import Settings
 
 
@@ -70,12 +71,16 @@ class TemplateBook:
         return Composed(key, rendered, version, language, dict(context))
 
 
+class Named(Protocol):
+    name: str
+
+
 def customer_context(
-    customer: Customer, settings: Settings, channel: str, **extra: Any
+    customer: Customer | Named, settings: Settings, channel: str, **extra: Any
 ) -> dict[str, Any]:
-    """The variables every customer-facing template may use."""
+    """The variables every customer-facing template may use (a Customer, or a row with `name`)."""
     context: dict[str, Any] = {
-        "first_name": customer.first_name,
+        "first_name": first_name(customer.name),
         "name": customer.name,
         "business_name": settings.business_name,
         "channel": channel,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant works; it only has to be the same in every Aftercare process.
@@ -49,6 +52,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -60,7 +65,13 @@ def migrate(engine: Engine) -> None:
 
     On PostgreSQL several `run` processes may start at once, so the upgrade
     runs under an advisory lock and the later ones find nothing left to do.
+    A schema already at the newest migration is recognised with one query,
+    without loading Alembic (commands start four at a time, from cron).
     """
+    if _at_head(engine):
+        return
+    from alembic import command
+
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
@@ -74,6 +85,34 @@ def migrate(engine: Engine) -> None:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
                 connection.commit()
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration's id, read from the files; None when there is not exactly one."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision = re.search(r"^revision\s*=\s*[\"'](\w+)", source, re.MULTILINE)
+        parent = re.search(r"^down_revision\s*=\s*[\"'](\w+)", source, re.MULTILINE)
+        if revision:
+            revisions.add(revision[1])
+        if parent:
+            parents.add(parent[1])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _at_head(engine: Engine) -> bool:
+    head = head_revision()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as connection:
+            current = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except SQLAlchemyError:  # a new database: no version table yet
+        return False
+    return [row[0] for row in current] == [head]
 
 
 @functools.cache

@@ -21,6 +21,11 @@ def new_link_token() -> str:
     return secrets.token_urlsafe(18)
 
 
+def first_name(name: str) -> str:
+    """The name a customer is greeted by: the first word of their name."""
+    return name.split()[0] if name.strip() else name
+
+
 class Rep(Base):
     __tablename__ = "reps"
 
@@ -75,4 +80,4 @@ class Customer(Base):
 
     @property
     def first_name(self) -> str:
-        return self.name.split()[0] if self.name.strip() else self.name
+        return first_name(self.name)

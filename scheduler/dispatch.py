@@ -8,12 +8,12 @@ two processes never dispatch the same check-in and a crash loses nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from babel.dates import format_date
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.compose import TemplateBook, customer_context, score_buttons
@@ -50,7 +50,13 @@ class Outcome:
     body: str | None = None
 
 
-def claim_due(session: Session, now: datetime, limit: int) -> list[CheckIn]:
+# Rows, not ORM objects (SQLAlchemy types their columns one by one; these read as names):
+DueCheckIn = Any  # id, customer_id, purchase_id, kind, due_at
+CustomerRow = Any  # the columns of _CUSTOMER
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[DueCheckIn]:
+    """Claim up to `limit` due check-ins (now "queued"): rows of id, customer_id, purchase_id, kind."""
     due = (
         select(CheckIn.id)
         .where(
@@ -65,37 +71,38 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[CheckIn]:
         .cte("due")
         .prefix_with("MATERIALIZED")
     )
-    claimed_ids = session.scalars(
+    claimed = session.execute(
         update(CheckIn)
         .where(CheckIn.id == due.c.id, CheckIn.status == "scheduled")
         .values(status="queued")
-        .returning(CheckIn.id),
+        .returning(
+            CheckIn.id, CheckIn.customer_id, CheckIn.purchase_id, CheckIn.kind, CheckIn.due_at
+        ),
         execution_options={"synchronize_session": False},
     ).all()
-    if not claimed_ids:
-        return []
-    return list(
-        session.scalars(
-            select(CheckIn).where(CheckIn.id.in_(claimed_ids)).order_by(CheckIn.due_at, CheckIn.id)
-        )
-    )
+    return sorted(claimed, key=lambda row: (row.due_at, row.id))
 
 
 class _Neighbourhood:
-    """Everything about the batch's customers that the decisions read, in four queries."""
+    """Everything about the batch's customers that the decisions read, in four queries.
+
+    Plain rows, not ORM objects: a batch is hundreds of check-ins, and the
+    decisions only read.
+    """
 
     def __init__(
-        self, session: Session, checkins: list[CheckIn], now: datetime, default_tz: str
+        self, session: Session, checkins: list[DueCheckIn], now: datetime, default_tz: str
     ) -> None:
         customer_ids = {c.customer_id for c in checkins}
         self.customers = {
-            c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
+            c.id: c
+            for c in session.execute(select(*_CUSTOMER).where(Customer.id.in_(customer_ids)))
         }
         purchase_ids = {c.purchase_id for c in checkins if c.purchase_id is not None}
         self.purchases = (
             {
                 p.id: p
-                for p in session.scalars(select(Purchase).where(Purchase.id.in_(purchase_ids)))
+                for p in session.execute(select(*_PURCHASE).where(Purchase.id.in_(purchase_ids)))
             }
             if purchase_ids
             else {}
@@ -122,8 +129,10 @@ class _Neighbourhood:
                 now, zone_for(customer.timezone, default_tz)
             ):
                 self.overdue.setdefault(customer_id, product)
+        # Customers surveyed earlier in this very batch: the throttle counts those too.
+        self.surveyed_now: set[int] = set()
 
-    def facts(self, checkin: CheckIn, default_tz: str) -> Facts:
+    def facts(self, checkin: DueCheckIn, now: datetime, default_tz: str) -> Facts:
         customer = self.customers[checkin.customer_id]
         purchase = self.purchases.get(checkin.purchase_id) if checkin.purchase_id else None
         delivered = purchase is not None and purchase.delivered_at is not None
@@ -137,11 +146,90 @@ class _Neighbourhood:
                 customer.telegram_chat_id,
                 customer.telegram_unreachable_at is not None,
             ),
-            last_survey_at=customer.last_survey_at,
+            last_survey_at=now if customer.id in self.surveyed_now else customer.last_survey_at,
             open_escalation_id=self.open_escalation.get(customer.id),
             overdue_product=self.overdue.get(customer.id),
             delivered_product=purchase.product if purchase and delivered else None,
         )
+
+
+_CUSTOMER = (
+    Customer.id,
+    Customer.external_id,
+    Customer.name,
+    Customer.language,
+    Customer.timezone,
+    Customer.channel,
+    Customer.phone,
+    Customer.telegram_chat_id,
+    Customer.telegram_unreachable_at,
+    Customer.opted_out_at,
+    Customer.last_survey_at,
+)
+_PURCHASE = (Purchase.id, Purchase.product, Purchase.delivered_at, Purchase.promised_delivery_date)
+
+
+@dataclass
+class _Writes:
+    """What a batch changes, written with one executemany per kind of change."""
+
+    waits: list[dict[str, Any]] = field(default_factory=list)
+    closes: list[dict[str, Any]] = field(default_factory=list)
+    sends: list[dict[str, Any]] = field(default_factory=list)
+    surveyed: list[dict[str, Any]] = field(default_factory=list)
+    periodic_closed: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def write(self, session: Session, now: datetime) -> None:
+        connection = session.connection()
+        by_id = CheckIn.id == bindparam("checkin")
+        if self.waits:
+            connection.execute(
+                update(CheckIn)
+                .where(by_id)
+                .values(status="scheduled", reason=bindparam("why"), not_before=bindparam("wake")),
+                self.waits,
+            )
+        if self.closes:
+            connection.execute(
+                update(CheckIn)
+                .where(by_id)
+                .values(
+                    status=bindparam("final"),
+                    reason=bindparam("why"),
+                    closed_at=now,
+                    not_before=None,
+                ),
+                self.closes,
+            )
+        if self.sends:
+            connection.execute(
+                update(CheckIn)
+                .where(by_id)
+                .values(
+                    channel=bindparam("via"),
+                    reason=None,
+                    not_before=None,
+                    template_key=bindparam("key"),
+                    template_version=bindparam("version"),
+                ),
+                self.sends,
+            )
+        by_customer = Customer.id == bindparam("customer")
+        if self.surveyed:
+            connection.execute(
+                update(Customer)
+                .where(by_customer)
+                .values(last_survey_at=now, periodic_anchor_at=now),
+                self.surveyed,
+            )
+        if self.periodic_closed:
+            # Otherwise the same periodic would be due again at once, forever.
+            connection.execute(
+                update(Customer).where(by_customer).values(periodic_anchor_at=now),
+                self.periodic_closed,
+            )
+        queue_many(session, self.messages)
 
 
 def dispatch_batch(
@@ -159,41 +247,39 @@ def dispatch_batch(
     if not checkins:
         return []
     around = _Neighbourhood(session, checkins, now, settings.default_tz)
-    outcomes: list[Outcome] = []
-    queued: list[dict[str, Any]] = []
+    writes = _Writes()
+    outcomes = []
     for checkin in checkins:
-        facts = around.facts(checkin, settings.default_tz)
+        facts = around.facts(checkin, now, settings.default_tz)
         decision = decide(facts, now, rules)
         outcomes.append(
-            _apply(now, checkin, around, facts, decision, settings, book, transport_name, queued)
+            _apply(now, checkin, around, facts, decision, settings, book, transport_name, writes)
         )
-    queue_many(session, queued)
+    writes.write(session, now)
     return outcomes
 
 
 def _apply(
     now: datetime,
-    checkin: CheckIn,
+    checkin: DueCheckIn,
     around: _Neighbourhood,
     facts: Facts,
     decision: Decision,
     settings: Settings,
     book: TemplateBook,
     transport_name: Any,
-    queued: list[dict[str, Any]],
+    writes: _Writes,
 ) -> Outcome:
-    """Carry out `decision` on the check-in; a message to send is added to `queued`."""
+    """Carry out `decision` on the check-in: the changes go to `writes`."""
     customer = around.customers[checkin.customer_id]
     label = f"{customer.external_id} ({customer.name})"
     if decision.action == "wait":
-        checkin.status, checkin.reason, checkin.not_before = (
-            "scheduled",
-            decision.reason,
-            decision.not_before,
+        writes.waits.append(
+            {"checkin": checkin.id, "why": decision.reason, "wake": decision.not_before}
         )
         return Outcome(checkin.id, label, checkin.kind, "wait", facts.channel, decision.reason)
     if decision.action == "suppress":
-        _close(checkin, customer, now, "suppressed", decision.reason)
+        _close(writes, checkin, "suppressed", decision.reason)
         return Outcome(checkin.id, label, checkin.kind, "suppress", facts.channel, decision.reason)
     assert facts.channel is not None
     channel = transport_name(facts.channel)
@@ -204,11 +290,12 @@ def _apply(
             _context(checkin, customer, around, settings, channel),
         )
     except TemplateError as error:
-        _close(checkin, customer, now, "failed", f"template error: {error}")
-        return Outcome(checkin.id, label, checkin.kind, "fail", facts.channel, checkin.reason)
+        reason = f"template error: {error}"
+        _close(writes, checkin, "failed", reason)
+        return Outcome(checkin.id, label, checkin.kind, "fail", facts.channel, reason)
     address = customer.phone if facts.channel == "sms" else str(customer.telegram_chat_id)
     is_survey = checkin.kind in SURVEY_KINDS
-    queued.append(
+    writes.messages.append(
         message_row(
             now=now,
             channel=channel,
@@ -221,30 +308,27 @@ def _apply(
             composed=composed,
         )
     )
-    checkin.channel, checkin.reason, checkin.not_before = channel, None, None
-    checkin.template_key, checkin.template_version = composed.key, composed.version
+    writes.sends.append(
+        {"checkin": checkin.id, "via": channel, "key": composed.key, "version": composed.version}
+    )
     if is_survey:
-        customer.last_survey_at = now
-        customer.periodic_anchor_at = now
+        around.surveyed_now.add(customer.id)
+        writes.surveyed.append({"customer": customer.id})
     return Outcome(checkin.id, label, checkin.kind, "send", channel, None, composed.body)
 
 
-def _close(
-    checkin: CheckIn, customer: Customer, now: datetime, status: str, reason: str | None
-) -> None:
-    checkin.status, checkin.reason, checkin.closed_at, checkin.not_before = (
-        status,
-        reason,
-        now,
-        None,
-    )
+def _close(writes: _Writes, checkin: DueCheckIn, status: str, reason: str | None) -> None:
+    writes.closes.append({"checkin": checkin.id, "final": status, "why": reason})
     if checkin.kind == "periodic":
-        # Otherwise the same periodic would be due again at once, forever.
-        customer.periodic_anchor_at = now
+        writes.periodic_closed.append({"customer": checkin.customer_id})
 
 
 def _context(
-    checkin: CheckIn, customer: Customer, around: _Neighbourhood, settings: Settings, channel: str
+    checkin: DueCheckIn,
+    customer: CustomerRow,
+    around: _Neighbourhood,
+    settings: Settings,
+    channel: str,
 ) -> dict[str, Any]:
     purchase = around.purchases.get(checkin.purchase_id) if checkin.purchase_id else None
     extra: dict[str, Any] = {"product": purchase.product if purchase else None}

@@ -93,3 +93,13 @@ def test_a_provider_message_id_is_stored_once(session: Session) -> None:
         )
     with pytest.raises(IntegrityError):
         session.flush()
+
+
+def test_the_head_read_from_the_files_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from models.db import MIGRATIONS_DIR, head_revision
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert head_revision() == script.get_current_head()
+    assert (MIGRATIONS_DIR / "versions").is_dir()

@@ -16,7 +16,12 @@ class Button(NamedTuple):
     url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {key: value for key, value in self._asdict().items() if value is not None}
+        found: dict[str, Any] = {"text": self.text}
+        if self.data is not None:
+            found["data"] = self.data
+        if self.url is not None:
+            found["url"] = self.url
+        return found
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Button:
