@@ -400,8 +400,8 @@ class Sender:
     async def reconcile_once(self) -> None:
         """Settle every claim whose lease has run out (one batch at a time)."""
         lane = self._lanes[BULK]
-        # A provider limits concurrent requests too (Twilio: 100 per account); a crash can
-        # leave hundreds of claims to look up, so only a few questions at a time.
+        # A provider limits concurrent requests per account too; a crash can leave
+        # hundreds of claims to look up, so only a few questions at a time.
         asking = asyncio.Semaphore(LOOK_UPS_IN_FLIGHT)
 
         async def look_up(lost: Lost) -> Finding:
