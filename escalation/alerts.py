@@ -1,8 +1,8 @@
 """Rep and manager alerts: who hears about an escalation, on which channel, and what they read.
 
 An alert is queued in the outbox inside the caller's transaction, so it exists
-exactly when the escalation does; `run` drains the outbox every few seconds and
-`tick` at the end of its pass. Reps read English (a rep has no language of their
+exactly when the escalation does; its commit wakes the sender's interactive lane,
+which does not wait behind a bulk of surveys. Reps read English (a rep has no language of their
 own); the customer's language is named in the alert so the rep knows what to speak.
 """
 

@@ -61,7 +61,9 @@ class Message(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     # "interactive" (answers, confirmations, rep alerts) or "bulk" (what the bot starts).
     lane: Mapped[str | None] = mapped_column(String(12))
-    # Real time (not `tick --now`): a claim not settled by then means its process died.
+    # Real time (not `tick --now`): when the current attempt was claimed, and the end of its
+    # lease; a claim not settled by then is reconciled (its process died, or it timed out).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How a lost claim was settled: "found" (the provider had it), "resent" (it had not),
     # "resent_blind" (the provider cannot tell: the customer may have it twice).

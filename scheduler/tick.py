@@ -155,8 +155,10 @@ def tick(
         )
     finally:
         network.loop.call_soon_threadsafe(sender.producing, False)
-        report.drained = network.call(_result_of(sending))
-        sender.close()
+        try:
+            report.drained = network.call(_result_of(sending))
+        finally:
+            sender.close()
     return report
 
 

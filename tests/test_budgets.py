@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.channels.base import Limit
-from messaging.outbox.budgets import Budgets, Paused, book, pause, pauses
+from messaging.outbox.budgets import Budgets, NoSlotInTime, Paused, book, pause, pauses
 
 T = 1_000_000.0  # a Unix time
 
 
 def booked(db: sessionmaker[Session], wants, now: float, horizon: float = 2.0):
     with db.begin() as session:
-        return book(session, wants, now, horizon)
+        return book(session, {k: (rate, n, horizon) for k, (rate, n) in wants.items()}, now)
 
 
 def test_slots_are_spaced_at_the_rate_and_the_next_booking_carries_on(db) -> None:
@@ -73,3 +73,15 @@ async def test_a_paused_sender_is_refused_and_says_until_when(db) -> None:
             await elsewhere.when((Limit("sms:+1"),))
         assert paused.value.until == pytest.approx(T + 5)
         assert await elsewhere.when((Limit("sms:+2"),)) == 0.0  # other senders are not paused
+
+
+async def test_a_message_that_cannot_go_before_its_deadline_takes_no_slot(db) -> None:
+    with ThreadPoolExecutor(1) as executor:
+        budgets = Budgets(db, executor, clock=lambda: T)
+        limits = (Limit("chat", 1.0),)
+        assert await budgets.when(limits, deadline=T + 0.5) == pytest.approx(T)
+        with pytest.raises(NoSlotInTime) as busy:
+            await budgets.when(limits, deadline=T + 0.5)  # the next is at T + 1
+        assert busy.value.at == pytest.approx(T + 1)
+        # Nothing was spent on it: the next message with time to wait gets T + 1.
+        assert await budgets.when(limits, deadline=T + 5) == pytest.approx(T + 1)

@@ -6,7 +6,8 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
@@ -15,6 +16,7 @@ from messaging.channels.base import Buttons, Limit
 from messaging.optout import withdraw_everything
 from messaging.outbox import MAX_ATTEMPTS, backoff, drain, queue_message
 from models import CheckIn, Customer, Message, Purchase
+from settings import Settings
 from tests.conftest import at
 
 NOW = at("2026-03-02 15:00")  # 10:00 in New York: inside the hours surveys may go
@@ -428,3 +430,109 @@ def test_a_rep_alert_rerouted_from_telegram_tells_the_sms_commands(db, session, 
     drain(db, NOW, Transports(by_channel={"telegram": BlockedTelegram(), "sms": sms}))
     [(to, text)] = sms.sent
     assert to == anna.phone and "ACK 1" in text
+
+
+# -- leases, late outcomes, opt-outs while waiting, the night -----------------------------
+
+
+class PacedChannel(ScriptedChannel):
+    """A provider that takes two messages a second, shared by every process."""
+
+    def limits(self, to: str) -> tuple[Limit, ...]:
+        return (Limit("paced", 2.0),)
+
+
+def test_a_claim_that_cannot_start_within_its_lease_is_given_back_not_sent_late(db, cast) -> None:
+    # A 1 s provider timeout: a claim may wait about 0.9 s for its turn before it must go
+    # back (later, its lease could run out in flight and it would be sent twice).
+    settings = Settings(provider_timeout=1.0)
+    channel = PacedChannel()
+    transports = Transports(by_channel={"sms": channel})
+    ids = [queued(db, cast[language]) for language in ("en", "pl", "uk", "ru", "th")]
+    first = drain(db, NOW, transports, settings=settings)
+    assert first["sent"] < 5 and first["sent"] + first["released"] == 5
+    with db() as session:
+        assert session.scalar(select(func.count()).where(Message.status == "sending")) == 0
+    later = NOW
+    while len(channel.calls) < 5:
+        later += timedelta(minutes=1)
+        drain(db, later, transports, settings=settings)
+    assert sorted(channel.calls) == sorted({stored(db, i).address for i in ids})
+    assert {stored(db, i).attempts for i in ids} == {1}  # a release costs no attempt
+
+
+def test_an_outcome_that_comes_after_reconciliation_took_the_claim_is_ignored(db, cast) -> None:
+    from messaging.outbox.claims import claim
+    from messaging.outbox.reconcile import Finding, settle, take_lost
+    from messaging.outbox.record import Outcome, record
+
+    message_id = queued(db, cast["en"])
+    now = utcnow()
+    with db.begin() as session:
+        [mine] = claim(
+            session, lane="bulk", now=NOW, worker="slow", limit=1, claimed_at=now,
+            lease_until=now - timedelta(seconds=1),
+        )  # fmt: skip
+    with db.begin() as session:
+        [lost] = take_lost(session, utcnow(), "reconciler", timedelta(seconds=30))
+    with db.begin() as session:  # the slow process finally writes its outcome
+        record(
+            session, NOW, utcnow(), "slow", [Outcome(mine, "sent", {"provider_id": "SM1"})], "UTC"
+        )
+    assert (stored(db, message_id).status, stored(db, message_id).provider_id) == ("sending", None)
+    with db.begin() as session:  # Twilio has SM1: the reconciler records it, once
+        counts = settle(session, NOW, "reconciler", [Finding(lost, "looked_up", ("SM1",))], "UTC")
+    assert counts == {"found": 1}
+    assert (stored(db, message_id).status, stored(db, message_id).provider_id) == ("sent", "SM1")
+
+
+def test_a_stop_that_arrives_while_a_message_waits_its_turn_stops_it(db, cast) -> None:
+    john = cast["en"]
+    first, second = queued(db, john, "survey"), queued(db, john, "reminder")
+
+    class StopDuringTheFirst(ScriptedChannel):
+        async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
+            if not self.calls:
+
+                def stop() -> None:
+                    with db.begin() as other:
+                        customer = other.get_one(Customer, john.id)
+                        customer.opted_out_at = NOW
+                        withdraw_everything(other, NOW, customer)
+
+                await asyncio.to_thread(stop)
+                await asyncio.sleep(0.3)  # longer than the opt-outs are trusted for
+            return await super().send(to, text, buttons)
+
+    channel = StopDuringTheFirst()
+    drain(db, NOW, Transports(by_channel={"sms": channel}))
+    assert channel.calls == [john.phone]  # the one already on its way, and no more
+    assert (stored(db, first).status, stored(db, second).status) == ("sent", "cancelled")
+
+
+def test_a_survey_resent_after_a_crash_in_the_evening_waits_for_the_morning(db, cast) -> None:
+    evening = at("2026-03-03 02:30")  # 21:30 in New York
+    message_id = queued(db, cast["en"], "survey", now=evening)
+    lost_claim(db, message_id)
+    drain(db, evening, Transports(by_channel={"sms": ScriptedChannel()}))
+    resent = stored(db, message_id)
+    assert (resent.status, resent.reconciliation) == ("queued", "resent_blind")
+    assert resent.next_attempt_at == at("2026-03-03 14:00")  # 09:00 in New York
+
+
+def test_a_lane_survives_a_database_error_and_carries_on(db, cast, monkeypatch) -> None:
+    from messaging.outbox import sender as sender_module
+
+    original = sender_module.Sender._claim
+    failures = iter([True])
+
+    def flaky(self, lane, limit):
+        if next(failures, False):
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        return original(self, lane, limit)
+
+    monkeypatch.setattr(sender_module.Sender, "_claim", flaky)
+    monkeypatch.setattr(sender_module, "RETRY_AFTER_FAILURE", 0.01)
+    channel = ScriptedChannel()
+    queued(db, cast["en"])
+    assert drain(db, NOW, Transports(by_channel={"sms": channel}))["sent"] == 1

@@ -111,10 +111,15 @@ def test_a_claim_takes_no_more_than_it_asked_for(db) -> None:
     # Regression: `WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` let PostgreSQL
     # run the subquery again per row, and one claim of 8 took all 200.
     queued_surveys(db, due_surveys(db, 200))
+    now = utcnow()
     with db.begin() as session:
-        first = claim(session, lane="bulk", now=NOW, worker="a", limit=8, lease_until=utcnow())
+        first = claim(
+            session, lane="bulk", now=NOW, worker="a", limit=8, claimed_at=now, lease_until=now
+        )
     with db.begin() as session:
-        second = claim(session, lane="bulk", now=NOW, worker="b", limit=8, lease_until=utcnow())
+        second = claim(
+            session, lane="bulk", now=NOW, worker="b", limit=8, claimed_at=now, lease_until=now
+        )
     assert len(first) == len(second) == 8
     assert not {m.id for m in first} & {m.id for m in second}
     assert [m.id for m in first] == sorted(m.id for m in first)  # oldest first

@@ -156,9 +156,12 @@ def test_a_retry_after_header_sets_the_pause(db, session, cast) -> None:
     assert message.error_code == "20429"
 
 
+@pytest.mark.parametrize("held_by_twilio", [False, True])
 def test_a_timeout_after_sending_is_looked_up_and_never_sent_twice(
-    db, session, cast, fake_twilio
+    db, session, cast, fake_twilio, held_by_twilio
 ) -> None:
+    # Held: Twilio accepted it but has not handed it to the carrier (no date_sent yet).
+    fake_twilio.hold_in_queue = held_by_twilio
     john = cast["en"]
     settings = channel_settings(twilio=fake_twilio, provider_timeout=0.3)
     transports = Transports(by_channel={"sms": SmsChannel(settings)})
@@ -168,8 +171,8 @@ def test_a_timeout_after_sending_is_looked_up_and_never_sent_twice(
     assert drain(db, NOW, transports, settings=settings)["uncertain"] == 1
     [message] = messages(session, direction="out")
     assert message.status == "uncertain" and "after sending" in message.error
-    # Until Twilio has been asked, the check-in waits.
-    assert session.get_one(CheckIn, checkin.id).status == "queued"
+    # The customer most likely has it: a reply must count even before Twilio is asked.
+    assert session.get_one(CheckIn, checkin.id).status == "sent"
 
     time.sleep(0.35)  # the look-up waits one provider timeout
     report = drain(db, later(60), transports, settings=settings)

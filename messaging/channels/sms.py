@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from twilio.base import values
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
@@ -154,10 +155,15 @@ class SmsChannel:
         return SendResult(provider_id=str(message.sid))
 
     async def look_up(self, to: str, text: str, since: datetime) -> list[str]:
-        """SIDs of messages with exactly `text` that Twilio sent to `to` since `since`."""
+        """SIDs of messages with exactly `text` that Twilio took for `to` since `since`.
+
+        Listed by recipient and sender, newest first, and filtered on `date_created`
+        here: Twilio's `DateSent` filter would miss a message it has accepted but not
+        yet handed to the carrier (its `date_sent` stays empty until then).
+        """
         try:
             found = await self.client.messages.list_async(
-                to=to, date_sent_after=since, page_size=100, limit=200
+                to=to, from_=self._settings.twilio_from_number or values.unset, limit=100
             )
         except TwilioRestException as error:
             raise _rest_error(error) from error
@@ -168,7 +174,9 @@ class SmsChannel:
         return [
             str(message.sid)
             for message in found
-            if message.body == text and str(message.direction).startswith("outbound")
+            if message.body == text
+            and str(message.direction).startswith("outbound")
+            and (message.date_created is None or message.date_created >= since)
         ]
 
     @property

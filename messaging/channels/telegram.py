@@ -46,9 +46,13 @@ UNREACHABLE_400 = ("chat not found", "user not found", "peer_id_invalid")
 AFTER_SENDING = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.RemoteProtocolError)
 
 
-def make_bot(settings: Settings, *, poll_timeout: float = 30.0, pool: int = 64) -> Bot:
+def make_bot(settings: Settings, *, poll_timeout: float = 30.0) -> Bot:
     """A Bot for TELEGRAM_BOT_TOKEN, pointed at TELEGRAM_API_BASE_URL when set."""
     _keep_token_out_of_logs()
+    # A connection for every send the outbox may have in flight (both lanes), and a few
+    # for the bot's own calls: a send never waits for a connection (that wait would look
+    # like a provider timeout).
+    pool = settings.sends_in_flight + 16
     base = (settings.telegram_api_base_url or DEFAULT_API).rstrip("/")
     timeout = settings.provider_timeout
     return Bot(

@@ -44,6 +44,14 @@ class Paused(Exception):
         self.key, self.until = key, until
 
 
+class NoSlotInTime(Exception):
+    """The budget has no slot before the message's deadline; the next is at `at`."""
+
+    def __init__(self, key: str, at: float) -> None:
+        super().__init__(f"{key}: no slot in time")
+        self.key, self.at = key, at
+
+
 # -- the database side ------------------------------------------------------------------
 
 
@@ -58,13 +66,14 @@ def _ensure(session: Session, keys: list[str]) -> None:
 
 
 def book(
-    session: Session, wants: dict[str, tuple[float, int]], now: float, horizon: float = HORIZON
+    session: Session, wants: dict[str, tuple[float, int, float]], now: float
 ) -> dict[str, tuple[list[float], float]]:
-    """Book up to `count` slots at `per_second` for each key ({key: (per_second, count)}).
+    """Book up to `count` slots at `per_second` for each key ({key: (per_second, count, horizon)}).
 
-    Returns {key: (slots, next free slot)}. A budget books no further ahead than
-    `horizon` seconds, so a key may get fewer slots than asked (none while it is
-    that far ahead): ask again at `next free slot - horizon`.
+    Returns {key: (slots, next free slot)}. A key books no further ahead than its
+    `horizon` (the deadline of the messages asking, at most HORIZON), so it may get
+    fewer slots than asked, or none: a slot nobody can use is never taken, or the
+    budget would run ahead of real time.
     """
     keys = sorted(wants)  # one lock order for every process
     _ensure(session, keys)
@@ -77,10 +86,10 @@ def book(
     granted: dict[str, tuple[list[float], float]] = {}
     moved = []
     for key, next_slot in rows:
-        per_second, count = wants[key]
+        per_second, count, horizon = wants[key]
         interval = 1.0 / per_second
         first = max(next_slot, now)
-        room = math.floor((now + horizon - first) / interval) + 1
+        room = math.floor((now + horizon - first) / interval) + 1 if horizon >= 0 else 0
         k = max(0, min(count, room))
         granted[key] = ([first + i * interval for i in range(k)], first + k * interval)
         if k:
@@ -137,14 +146,19 @@ class Budgets:
     ) -> None:
         self.factory, self.executor, self.clock, self.horizon = factory, executor, clock, horizon
         self._slots: dict[str, deque[float]] = {}
-        self._demand: dict[str, tuple[float, int]] = {}
+        # Slots asked for since the last booking: {key: (per second, how many, latest deadline)}.
+        self._demand: dict[str, tuple[float, int, float]] = {}
         self._round: asyncio.Future[dict[str, float]] | None = None
         self._paused: dict[str, float] = {}
         self._pauses_read_at = -math.inf
         self._reading: asyncio.Future[None] | None = None
 
-    async def when(self, limits: tuple[Limit, ...]) -> float:
-        """The Unix time at which a message spending `limits` may go; raises `Paused`."""
+    async def when(self, limits: tuple[Limit, ...], deadline: float = math.inf) -> float:
+        """The Unix time at which a message spending `limits` may go, no later than `deadline`.
+
+        Raises `Paused` while a sender is paused, `NoSlotInTime` when the budget has no
+        slot before the deadline.
+        """
         if not limits:
             return 0.0
         await self._fresh_pauses()
@@ -156,7 +170,7 @@ class Budgets:
         at = 0.0
         for limit in limits:
             if limit.per_second:
-                at = max(at, await self._slot(limit.key, limit.per_second))
+                at = max(at, await self._slot(limit.key, limit.per_second, deadline))
         return at
 
     async def pause(self, key: str, seconds: float) -> None:
@@ -194,39 +208,50 @@ class Budgets:
         with self.factory() as session:
             return pauses(session, now)
 
-    async def _slot(self, key: str, per_second: float) -> float:
+    async def _slot(self, key: str, per_second: float, deadline: float) -> float:
         queue = self._slots.setdefault(key, deque())
-        while not queue:
-            rate, count = self._demand.get(key, (per_second, 0))
-            self._demand[key] = (rate, count + 1)
+        while True:
+            if queue:
+                if queue[0] > deadline:
+                    raise NoSlotInTime(key, queue[0])  # it stays for a later message
+                return queue.popleft()
+            _, count, latest = self._demand.get(key, (per_second, 0, 0.0))
+            self._demand[key] = (per_second, count + 1, max(latest, deadline))
             if self._round is None:
                 self._round = asyncio.ensure_future(self._book_round())
-            retry_at = await asyncio.shield(self._round)
-            if not queue:
-                await asyncio.sleep(max(0.0, retry_at.get(key, 0.0) - self.clock()))
-        return queue.popleft()
+            next_free = await asyncio.shield(self._round)
+            if not queue and key in next_free:
+                ask_again = next_free[key] - self.horizon
+                if next_free[key] > deadline:
+                    raise NoSlotInTime(key, next_free[key])
+                await asyncio.sleep(max(0.0, ask_again - self.clock()))
 
     async def _book_round(self) -> dict[str, float]:
-        """Book everything asked for so far in one transaction; {key: when to ask again}."""
+        """Book everything asked for so far in one transaction; {key: next free slot} for
+        the keys that got nothing."""
         try:
             await asyncio.sleep(0)  # let the sends started in this tick add their demand
-            wants, self._demand = self._demand, {}
+            demand, self._demand = self._demand, {}
             now = self.clock()
+            wants = {
+                key: (rate, count, min(self.horizon, latest - now))
+                for key, (rate, count, latest) in demand.items()
+            }
             granted = await self._run(self._book, wants, now)
-            retry: dict[str, float] = {}
+            next_free: dict[str, float] = {}
             for key, (slots, next_slot) in granted.items():
                 self._slots.setdefault(key, deque()).extend(slots)
                 if not slots:
-                    retry[key] = next_slot - self.horizon
-            return retry
+                    next_free[key] = next_slot
+            return next_free
         finally:
             self._round = None
 
     def _book(
-        self, wants: dict[str, tuple[float, int]], now: float
+        self, wants: dict[str, tuple[float, int, float]], now: float
     ) -> dict[str, tuple[list[float], float]]:
         with self.factory.begin() as session:
-            return book(session, wants, now, self.horizon)
+            return book(session, wants, now)
 
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)

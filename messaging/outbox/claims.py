@@ -31,6 +31,9 @@ class Claimed:
     checkin_id: int | None
     purpose: str
     attempts: int
+    # Unix time by which the provider call must have started, or the claim is given back:
+    # a send that starts later could outlive the lease, and be reconciled while in flight.
+    start_by: float = 0.0
 
 
 _RETURNING = (
@@ -53,9 +56,13 @@ def claim(
     now: datetime,
     worker: str,
     limit: int,
+    claimed_at: datetime,
     lease_until: datetime,
 ) -> list[Claimed]:
-    """Take up to `limit` of the lane's messages due at `now`, longest due first."""
+    """Take up to `limit` of the lane's messages due at `now`, longest due first.
+
+    `claimed_at` and `lease_until` are on the real clock, whatever `now` pretends.
+    """
     due = (
         select(Message.id)
         .where(Message.lane == lane, Message.status == "queued", Message.next_attempt_at <= now)
@@ -74,6 +81,7 @@ def claim(
             status="sending",
             claimed_by=worker,
             attempts=Message.attempts + 1,
+            claimed_at=claimed_at,
             lease_until=lease_until,
         )
         .returning(*_RETURNING)

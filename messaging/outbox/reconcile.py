@@ -2,26 +2,27 @@
 
 A lease runs out when its process died mid-send (kill -9, a lost machine), or
 when a send timed out after the request left ("uncertain"). The provider may
-or may not have the message. Where it can tell (Twilio lists messages by
-recipient and date), we ask: found means sent, with its id; not found means
-send again. Where it cannot (the Telegram Bot API), a lost claim is sent again
-and flagged as a possible duplicate; an uncertain Telegram send is never
-resent. Nothing stays in `sending`.
+or may not have the message. Where it can tell (Twilio lists the messages to a
+recipient), we ask: found means sent, with its id; not found means send again.
+Where it cannot (the Telegram Bot API), a lost claim is sent again and flagged
+as a possible duplicate; an uncertain Telegram send is never resent. Nothing
+stays in `sending`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from messaging.outbox.record import CHECKIN_PURPOSES, settle_checkin
+from messaging.outbox.queue import BOT_STARTED, BULK, INTERACTIVE
+from messaging.outbox.record import CHECKIN_PURPOSES, keep_out_of_the_night, settle_checkin
 from models import CheckIn, Message
 
-# Twilio stamps date_sent a little after our request; a generous margin costs nothing,
-# since a match must also have the same recipient and the very same text.
+# A margin before the lost attempt's claim: clocks of two machines differ a little.
 LOOK_BACK_MARGIN = timedelta(minutes=2)
 
 
@@ -32,35 +33,48 @@ class Lost:
     address: str
     body: str
     status: str  # "sending" (its process died) or "uncertain" (a timeout after sending)
-    since: datetime  # no later than the lost attempt started, on the real clock
+    since: datetime  # a little before the lost attempt was claimed, on the real clock
+    customer_id: int | None
+    purpose: str
 
 
 def take_lost(
     session: Session, real_now: datetime, worker: str, lease: timedelta, limit: int = 200
 ) -> list[Lost]:
-    """Take over up to `limit` messages whose lease ran out, with a fresh lease of ours."""
+    """Take over up to `limit` messages whose lease ran out, with a fresh lease of ours.
+
+    One conditional UPDATE, so two reconcilers (or a reconciler and a late outcome)
+    never both hold a row: whoever writes it afterwards must still be its holder.
+    """
+    expired = (
+        select(Message.id)
+        .where(Message.status.in_(("sending", "uncertain")), Message.lease_until < real_now)
+        .order_by(Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("expired")
+        .prefix_with("MATERIALIZED")  # run once (see claims.py)
+    )
     rows = session.execute(
-        select(
+        update(Message)
+        .where(
+            Message.id == expired.c.id,
+            Message.status.in_(("sending", "uncertain")),
+            Message.lease_until < real_now,
+        )
+        .values(claimed_by=worker, lease_until=real_now + lease)
+        .returning(
             Message.id,
             Message.channel,
             Message.address,
             Message.body,
             Message.status,
-            Message.lease_until,
-        )
-        .where(Message.status.in_(("sending", "uncertain")), Message.lease_until < real_now)
-        .order_by(Message.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    if not rows:
-        return []
-    session.execute(
-        update(Message)
-        .where(Message.id.in_([row.id for row in rows]))
-        .values(claimed_by=worker, lease_until=real_now + lease),
+            Message.claimed_at,
+            Message.customer_id,
+            Message.purpose,
+        ),
         execution_options={"synchronize_session": False},
-    )
+    ).all()
     return [
         Lost(
             row.id,
@@ -68,10 +82,30 @@ def take_lost(
             row.address,
             row.body,
             row.status,
-            row.lease_until - 2 * lease - LOOK_BACK_MARGIN,
+            (row.claimed_at or real_now - 2 * lease) - LOOK_BACK_MARGIN,
+            row.customer_id,
+            row.purpose,
         )
-        for row in rows
+        for row in sorted(rows, key=lambda r: r.id)
     ]
+
+
+def adopt_older_versions(session: Session, real_now: datetime, lease: timedelta) -> None:
+    """Messages left by a version without lanes or leases, during a rolling upgrade."""
+    session.execute(
+        update(Message)
+        .where(Message.lane.is_(None), Message.direction == "out", Message.status == "queued")
+        .values(
+            lane=case((Message.purpose.in_(BOT_STARTED), BULK), else_=INTERACTIVE),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        update(Message)
+        .where(Message.status == "sending", Message.lease_until.is_(None))
+        .values(claimed_at=real_now, lease_until=real_now + lease),
+        execution_options={"synchronize_session": False},
+    )
 
 
 @dataclass(slots=True)
@@ -83,7 +117,9 @@ class Finding:
     candidates: tuple[str, ...] = ()
 
 
-def settle(session: Session, now: datetime, findings: list[Finding]) -> dict[str, int]:
+def settle(
+    session: Session, now: datetime, worker: str, findings: list[Finding], default_tz: str
+) -> dict[str, int]:
     """Write what the look-ups found, in the caller's transaction; count the outcomes.
 
     Outcomes: "found" (the provider has it), "resent" (it has not), "resent_blind"
@@ -97,22 +133,37 @@ def settle(session: Session, now: datetime, findings: list[Finding]) -> dict[str
     rows = {
         m.id: m
         for m in session.scalars(
-            select(Message).where(Message.id.in_([f.lost.id for f in settled]))
+            select(Message).where(
+                Message.id.in_([f.lost.id for f in settled]), Message.claimed_by == worker
+            )
         )
     }
     # A provider id already on another message belongs to that message, not this one.
     candidates = {c for f in settled for c in f.candidates}
     taken: set[str] = set()
     if candidates:
-        query = select(Message.provider_id).where(Message.provider_id.in_(candidates))
+        query = select(Message.provider_id).where(
+            Message.provider_id.in_(candidates), Message.id.not_in(rows)
+        )
         taken = {provider_id for provider_id in session.scalars(query) if provider_id}
+    resent: list[tuple[Message, dict[str, Any]]] = []
     for finding in settled:
-        row = rows[finding.lost.id]
+        row = rows.get(finding.lost.id)
+        if row is None or row.status not in ("sending", "uncertain"):
+            continue  # no longer ours
         outcome, provider_id = _outcome(finding, taken)
         counts[outcome] = counts.get(outcome, 0) + 1
         if provider_id:
             taken.add(provider_id)
         _apply(session, now, row, outcome, provider_id)
+        if row.status == "queued":
+            resent.append((row, {"due": now}))
+    # A survey resent after a crash at 19:55 waits for the morning like any other.
+    keep_out_of_the_night(
+        session, [(r.customer_id, r.purpose, values, "due") for r, values in resent], default_tz
+    )
+    for row, values in resent:
+        row.next_attempt_at = values["due"]
     return counts
 
 

@@ -7,6 +7,7 @@ their rows and go through the rules below.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,8 @@ from models import CheckIn, Customer, Message, Rep
 from scheduler.quiet_hours import quiet_hours_end, zone_for
 from scheduler.rules import load_rules
 
+log = logging.getLogger(__name__)
+
 # The outbox's own purposes whose check-in it settles (reminders belong to a sent check-in).
 CHECKIN_PURPOSES = ("survey", "delay_notice")
 
@@ -29,8 +32,9 @@ class Outcome:
     """What became of one claimed message.
 
     `kind`: "sent", "retry", "failed", "uncertain", "unreachable", "cancelled",
-    "released" (given back unsent: a pause or a shutdown) or "abandoned" (the
-    process stopped during the provider call: reconciled at once).
+    "released" (given back unsent: a pause, a shutdown, or too late to start within
+    the lease) or "abandoned" (the process stopped during the provider call: it is
+    reconciled as soon as a reconciler looks).
     """
 
     message: Claimed
@@ -46,36 +50,51 @@ def record(
     outcomes: list[Outcome],
     default_tz: str,
 ) -> None:
-    """Write `outcomes` in the caller's transaction; `now` is the pass's time, `real_now` the clock's."""
+    """Write `outcomes` in the caller's transaction; `now` is the pass's time, `real_now` the clock's.
+
+    Only claims `worker` still holds are written: a claim whose lease ran out belongs
+    to whoever reconciles it, and a late outcome must not overwrite theirs.
+    """
     by_kind: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
         by_kind.setdefault(outcome.kind, []).append(outcome)
-    _record_sent(session, now, by_kind.pop("sent", []))
-    release(
+    _record_sent(session, now, worker, by_kind.pop("sent", []))
+    released = by_kind.pop("released", [])
+    keep_out_of_the_night(
         session,
-        worker,
-        [(o.message.id, o.values["due"]) for o in by_kind.pop("released", [])],
+        [(o.message.customer_id, o.message.purpose, o.values, "due") for o in released],
+        default_tz,
     )
+    release(session, worker, [(o.message.id, o.values["due"]) for o in released])
     abandoned = by_kind.pop("abandoned", [])
     if abandoned:
+        # The request may have reached the provider: reconciliation decides, at once.
         session.execute(
             update(Message)
-            .where(Message.id.in_([o.message.id for o in abandoned]), Message.status == "sending")
+            .where(
+                Message.id.in_([o.message.id for o in abandoned]),
+                Message.status == "sending",
+                Message.claimed_by == worker,
+            )
             .values(lease_until=real_now),
             execution_options={"synchronize_session": False},
         )
     rest = [o for kind_outcomes in by_kind.values() for o in kind_outcomes]
     if rest:
-        _record_the_rest(session, now, real_now, rest, default_tz)
+        _record_the_rest(session, now, real_now, worker, rest, default_tz)
 
 
-def _record_sent(session: Session, now: datetime, sent: list[Outcome]) -> None:
+def _record_sent(session: Session, now: datetime, worker: str, sent: list[Outcome]) -> None:
     if not sent:
         return
     connection = session.connection()
-    connection.execute(
+    written = connection.execute(
         update(Message)
-        .where(Message.id == bindparam("message_id"), Message.status == "sending")
+        .where(
+            Message.id == bindparam("message_id"),
+            Message.status == "sending",
+            Message.claimed_by == worker,
+        )
         .values(
             status="sent",
             provider_id=bindparam("provider"),
@@ -86,6 +105,11 @@ def _record_sent(session: Session, now: datetime, sent: list[Outcome]) -> None:
         ),
         [{"message_id": o.message.id, "provider": o.values["provider_id"]} for o in sent],
     )
+    if written.rowcount not in (-1, len(sent)):
+        log.warning(
+            "%d sent messages had been taken over by reconciliation; it settles them",
+            len(sent) - written.rowcount,
+        )
     settled = [
         {"checkin": o.message.checkin_id, "channel": o.message.channel}
         for o in sent
@@ -101,12 +125,32 @@ def _record_sent(session: Session, now: datetime, sent: list[Outcome]) -> None:
 
 
 def _record_the_rest(
-    session: Session, now: datetime, real_now: datetime, outcomes: list[Outcome], default_tz: str
+    session: Session,
+    now: datetime,
+    real_now: datetime,
+    worker: str,
+    outcomes: list[Outcome],
+    default_tz: str,
 ) -> None:
-    _keep_retries_out_of_the_night(session, outcomes, default_tz)
+    keep_out_of_the_night(
+        session,
+        [
+            (o.message.customer_id, o.message.purpose, o.values, "next_attempt_at")
+            for o in outcomes
+            if o.kind == "retry"
+        ],
+        default_tz,
+    )
     # Load the rows once; recording then touches no row twice.
     ids = [o.message.id for o in outcomes]
-    rows = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
+    rows = {
+        m.id: m
+        for m in session.scalars(
+            select(Message).where(
+                Message.id.in_(ids), Message.status == "sending", Message.claimed_by == worker
+            )
+        )
+    }
     checkin_ids = [o.message.checkin_id for o in outcomes if o.message.checkin_id is not None]
     checkins = (
         {c.id: c for c in session.scalars(select(CheckIn).where(CheckIn.id.in_(checkin_ids)))}
@@ -115,35 +159,41 @@ def _record_the_rest(
     )
     with session.no_autoflush:
         for outcome in outcomes:
-            _record_one(session, now, real_now, rows[outcome.message.id], outcome, checkins)
+            row = rows.get(outcome.message.id)
+            if row is not None:  # else reconciliation took it over
+                _record_one(session, now, real_now, row, outcome, checkins)
 
 
-def _keep_retries_out_of_the_night(
-    session: Session, outcomes: list[Outcome], default_tz: str
+def keep_out_of_the_night(
+    session: Session,
+    due: list[tuple[int | None, str, dict[str, Any], str]],
+    default_tz: str,
 ) -> None:
-    """Move a bot-started message's retry out of the customer's quiet hours.
+    """Move bot-started messages' next time out of their customers' quiet hours.
 
-    Dispatch checked the hours when it queued the message; a backoff or a provider's
-    Retry-After can still carry it past 20:00, and only SMS has a validity period.
+    `due` holds (customer id, purpose, values, key): values[key] is the time to move.
+    Dispatch checked the hours when it queued the message; a backoff, a provider's
+    Retry-After or a pause can still carry it past 20:00, and only SMS has a
+    validity period.
     """
-    retried = [
-        (o.message.customer_id, o.values)
-        for o in outcomes
-        if o.kind == "retry" and o.message.purpose in BOT_STARTED and o.message.customer_id
+    moving = [
+        (customer_id, values, key)
+        for customer_id, purpose, values, key in due
+        if purpose in BOT_STARTED and customer_id
     ]
-    if not retried:
+    if not moving:
         return
     zones = dict(
         session.execute(
             select(Customer.id, Customer.timezone).where(
-                Customer.id.in_({customer_id for customer_id, _ in retried})
+                Customer.id.in_({customer_id for customer_id, _, _ in moving})
             )
         ).all()
     )
     rules = load_rules(session)
-    for customer_id, values in retried:
+    for customer_id, values, key in moving:
         zone = zone_for(zones.get(customer_id or 0), default_tz)
-        values["next_attempt_at"] = quiet_hours_end(values["next_attempt_at"], zone, rules)
+        values[key] = quiet_hours_end(values[key], zone, rules)
 
 
 def _record_one(
@@ -167,14 +217,15 @@ def _record_one(
     elif kind == "unreachable":
         row.status = "failed"
         _reroute_unreachable(session, now, row)
-    elif kind == "uncertain" and values.get("look_up_after"):
-        # The provider can tell us later whether it has the message: until then the
-        # check-in waits, and reconciliation settles both.
-        row.status, row.lease_until = "uncertain", real_now + values["look_up_after"]
-        return
     else:
         row.status = kind  # failed, uncertain, cancelled
+        if kind == "uncertain" and values.get("look_up_after"):
+            # The provider can tell us later whether it has the message: reconciliation
+            # asks once it has had its time, and sends it again if it has not.
+            row.lease_until = real_now + values["look_up_after"]
     if message.checkin_id is not None and message.purpose in CHECKIN_PURPOSES:
+        # An uncertain survey most likely reached the customer: it counts as sent, so
+        # their reply is scored; if the provider turns out not to have it, it is resent.
         settle_checkin(now, checkins[message.checkin_id], row)
 
 

@@ -23,7 +23,7 @@ import secrets
 import socket
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,11 +35,11 @@ from clock import utcnow
 from messaging.channels import Transports
 from messaging.channels.base import SendError, buttons_from_json
 from messaging.outbox import doorbell
-from messaging.outbox.budgets import Budgets, Paused
+from messaging.outbox.budgets import Budgets, NoSlotInTime, Paused
 from messaging.outbox.claims import Claimed, claim, opted_out
 from messaging.outbox.metrics import IN_FLIGHT, PAUSED, SEND_SECONDS, THROTTLED
 from messaging.outbox.queue import BULK, INTERACTIVE, LANES
-from messaging.outbox.reconcile import Finding, Lost, settle, take_lost
+from messaging.outbox.reconcile import Finding, Lost, adopt_older_versions, settle, take_lost
 from messaging.outbox.record import Outcome, record
 from settings import Settings
 
@@ -62,8 +62,16 @@ LATE_FOR_SLOT = 0.02
 MAX_REBOOKINGS = 3
 # Reconciliation asks the provider about this many lost claims at a time.
 LOOK_UPS_IN_FLIGHT = 8
-# Past this, a shutdown gives in-flight claims back instead of waiting for them.
-SHUTDOWN_GRACE = 20.0
+# Past this, a shutdown gives in-flight claims back instead of waiting for them; with
+# the web server's and the scheduler's own stops, `run` exits well within 30 s.
+SHUTDOWN_GRACE = 15.0
+# How often the opt-outs of the customers whose messages are claimed are read again:
+# a STOP that arrives while a survey waits for its turn still stops it.
+OPT_OUTS_FRESH_FOR = 0.25
+# A claim given back for want of time waits this long before it is claimed again.
+RELEASED_FOR = 1.0
+# A lane that fails (the database went away) tries again after this, doubling, up to a minute.
+RETRY_AFTER_FAILURE = 1.0
 
 
 def backoff(attempts: int) -> timedelta:
@@ -123,6 +131,9 @@ class Sender:
         )
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.timeout = settings.provider_timeout
+        # A safety net around a provider call, past the client's own timeouts (connect,
+        # write, read, a pool wait); the lease (3 timeouts) outlasts it.
+        self.call_limit = 2 * self.timeout
         self.lease = timedelta(seconds=settings.send_lease)
         self.report = DrainReport()
         self._lanes = {
@@ -141,6 +152,12 @@ class Sender:
         self._chains: dict[tuple[str, str], asyncio.Future[None]] = {}
         self._in_call: set[int] = set()
         self._connected: set[str] = set()
+        # Customers with claimed messages here, and which of them have opted out.
+        self._claimed_customers: Counter[int] = Counter()
+        self._opted_out: set[int] = set()
+        self._opt_outs_read_at = -1.0
+        self._reading_opt_outs: asyncio.Future[None] | None = None
+        self._chores: set[asyncio.Future[None]] = set()
 
     # -- running -------------------------------------------------------------------------
 
@@ -204,34 +221,52 @@ class Sender:
             for lane in self._lanes.values():
                 for task in list(lane.tasks):
                     task.cancel()
-            await asyncio.wait({runner}, timeout=5)
+            await asyncio.wait({runner}, timeout=10)
+        if runner.done() and not runner.cancelled() and runner.exception() is not None:
+            log.error("the sender stopped with an error", exc_info=runner.exception())
 
     # -- a lane ------------------------------------------------------------------------------
 
     async def _work(self, lane: _Lane, *, until_idle: bool) -> None:
+        failures = 0
         while not self._stopping.is_set():
-            if len(lane.tasks) > lane.capacity:  # a whole batch is still waiting its turn
-                lane.slot_freed.clear()
-                await lane.slot_freed.wait()
-                continue
-            room = 2 * lane.capacity - len(lane.tasks)
-            batch, stopped = await self._db(lane, self._claim, lane.name, room)
-            if batch:
-                self._start(lane, batch, stopped)
-            elif until_idle and not self._producing:
-                # Done once nothing is due, in flight or unwritten (writing may queue more:
-                # a survey to a blocked Telegram chat goes again by SMS).
-                if lane.tasks:
-                    await asyncio.wait(set(lane.tasks))
-                elif lane.pending:
-                    await self._flush(lane)
-                else:
+            try:
+                if not await self._work_once(lane, until_idle):
                     return
+                failures = 0
+            except Exception:  # the database went away, most likely: never let a lane die
+                failures += 1
+                if until_idle and failures >= 5:
+                    raise
+                log.exception("outbox %s lane failed; trying again", lane.name)
+                await asyncio.sleep(min(RETRY_AFTER_FAILURE * 2 ** (failures - 1), 60.0))
+
+    async def _work_once(self, lane: _Lane, until_idle: bool) -> bool:
+        """One step of a lane; False when a drain is done."""
+        if len(lane.tasks) > lane.capacity:  # a whole batch is still waiting its turn
+            lane.slot_freed.clear()
+            await lane.slot_freed.wait()
+            return True
+        room = 2 * lane.capacity - len(lane.tasks)
+        batch, stopped = await self._db(lane, self._claim, lane.name, room)
+        if batch:
+            self._start(lane, batch, stopped)
+        elif until_idle and not self._producing:
+            # Done once nothing is due, in flight or unwritten (writing may queue more:
+            # a survey to a blocked Telegram chat goes again by SMS).
+            if lane.tasks:
+                await asyncio.wait(set(lane.tasks))
+            elif lane.pending or lane.flushing.locked():
+                await self._flush(lane)
             else:
-                await self.bell.wait(lane.name, 0.5 if until_idle else POLL_SECONDS[lane.name])
+                return False
+        else:
+            await self.bell.wait(lane.name, 0.5 if until_idle else POLL_SECONDS[lane.name])
+        return True
 
     def _claim(self, lane: str, limit: int) -> tuple[list[Claimed], set[int]]:
         """Claim a batch, and learn in the same transaction who of its customers opted out."""
+        claimed_at = utcnow()
         with self.factory.begin() as session:
             batch = claim(
                 session,
@@ -239,16 +274,25 @@ class Sender:
                 now=self.clock(),
                 worker=self.worker,
                 limit=limit,
-                lease_until=utcnow() + self.lease,
+                claimed_at=claimed_at,
+                lease_until=claimed_at + self.lease,
             )
             customers = {m.customer_id for m in batch if m.customer_id is not None}
-            return batch, opted_out(session, customers)
+            stopped = opted_out(session, customers)
+        # The call must start early enough to end (the safety net below) within the lease.
+        margin = 0.1 * self.timeout
+        start_by = claimed_at.timestamp() + self.lease.total_seconds() - self.call_limit - margin
+        for message in batch:
+            message.start_by = start_by
+        return batch, stopped
 
     def _start(self, lane: _Lane, batch: list[Claimed], stopped: set[int]) -> None:
         for message in batch:
             if message.customer_id in stopped and message.purpose not in ALLOWED_AFTER_OPT_OUT:
                 self._done(lane, Outcome(message, "cancelled", {"error": "customer opted out"}))
                 continue
+            if message.customer_id is not None:
+                self._claimed_customers[message.customer_id] += 1
             task = asyncio.create_task(self._deliver(lane, message))
             lane.tasks.add(task)
             task.add_done_callback(functools.partial(self._task_done, lane))
@@ -273,11 +317,18 @@ class Sender:
         except asyncio.CancelledError:
             kind = "abandoned" if message.id in self._in_call else "released"
             outcome = Outcome(message, kind, {"due": self.clock()})
+        except Exception:  # the budgets' database, say: give the claim back, not lose it
+            log.exception("sending message %s failed before the provider was asked", message.id)
+            outcome = Outcome(message, "released", {"due": self.clock() + timedelta(seconds=30)})
         finally:
             self._in_call.discard(message.id)
             mine.set_result(None)
             if self._chains.get(key) is mine:
                 del self._chains[key]
+            if message.customer_id is not None:
+                self._claimed_customers[message.customer_id] -= 1
+                if self._claimed_customers[message.customer_id] <= 0:
+                    del self._claimed_customers[message.customer_id]
         self._done(lane, outcome)
 
     async def _attempt(self, message: Claimed) -> Outcome:
@@ -291,24 +342,30 @@ class Sender:
             self._connected.add(transport.name)
         for _ in range(MAX_REBOOKINGS):
             try:
-                at = await self.budgets.when(limits)
+                at = await self.budgets.when(limits, deadline=message.start_by)
             except Paused as paused:
                 PAUSED.labels(paused.key).inc()
                 return self._release_until(message, paused.until)
-            wait = at - time.time()
-            if wait > self.lease.total_seconds() - 2 * self.timeout:
-                return self._release_until(message, at)  # it would outlive its lease waiting
-            if wait > 0:
+            except NoSlotInTime as busy:  # it would outlive its lease waiting: give it back
+                return self._release_until(message, busy.at)
+            if (wait := at - time.time()) > 0:
                 await asyncio.sleep(wait)
             # Woken well after its slot (the loop was busy), it would go out together with
             # the sends of the next slots, over the provider's rate: book a fresh slot.
             if not at or time.time() - at < LATE_FOR_SLOT:
                 break
+        if self._stopping.is_set():
+            return self._release_until(message, time.time())  # the next process sends it
+        if time.time() > message.start_by:
+            return self._release_until(message, time.time() + RELEASED_FOR)  # too late now
+        if await self._opted_out_meanwhile(message):
+            return Outcome(message, "cancelled", {"error": "customer opted out"})
         self._in_call.add(message.id)
         IN_FLIGHT.labels(message.channel).inc()
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.timeout):
+            # The channel's own client timeouts come first; this is the safety net.
+            async with asyncio.timeout(self.call_limit):
                 buttons = buttons_from_json(message.buttons) if transport.shows_buttons else None
                 result = await transport.send(message.address, message.body, buttons)
         except SendError as error:
@@ -333,6 +390,31 @@ class Sender:
             IN_FLIGHT.labels(message.channel).dec()
             SEND_SECONDS.labels(message.channel).observe(time.perf_counter() - started)
         return Outcome(message, "sent", {"provider_id": result.provider_id})
+
+    async def _opted_out_meanwhile(self, message: Claimed) -> bool:
+        """Whether the customer opted out since the claim (read for all claims, 4 times a second)."""
+        if message.customer_id is None or message.purpose in ALLOWED_AFTER_OPT_OUT:
+            return False
+        if time.monotonic() - self._opt_outs_read_at > OPT_OUTS_FRESH_FOR:
+            if self._reading_opt_outs is None:
+                self._reading_opt_outs = asyncio.ensure_future(self._read_opt_outs())
+            await asyncio.shield(self._reading_opt_outs)
+        return message.customer_id in self._opted_out
+
+    async def _read_opt_outs(self) -> None:
+        try:
+            customers = set(self._claimed_customers)
+            read_at = time.monotonic()
+            self._opted_out = await self._db(
+                self._lanes[INTERACTIVE], self._opted_out_of, customers
+            )
+            self._opt_outs_read_at = read_at
+        finally:
+            self._reading_opt_outs = None
+
+    def _opted_out_of(self, customers: set[int]) -> set[int]:
+        with self.factory() as session:
+            return opted_out(session, customers)
 
     def _release_until(self, message: Claimed, unix_time: float) -> Outcome:
         # Pauses are on the real clock; the message's due time is on the pass's clock.
@@ -361,12 +443,21 @@ class Sender:
         lane.pending.append(outcome)
         self.report.outcomes[outcome.kind] += 1
         if len(lane.pending) >= RECORD_EVERY:
-            asyncio.ensure_future(self._flush(lane))
-        elif lane.flush_timer is None:
-            loop = asyncio.get_running_loop()
-            lane.flush_timer = loop.call_later(
-                RECORD_AFTER, lambda: asyncio.ensure_future(self._flush(lane))
+            self._background(self._flush(lane))
+        else:
+            self._schedule_flush(lane)
+
+    def _schedule_flush(self, lane: _Lane) -> None:
+        if lane.flush_timer is None:
+            lane.flush_timer = asyncio.get_running_loop().call_later(
+                RECORD_AFTER, lambda: self._background(self._flush(lane))
             )
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` without waiting for it, keeping a reference until it is done."""
+        task = asyncio.ensure_future(work)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
 
     async def _flush(self, lane: _Lane) -> None:
         async with lane.flushing:
@@ -374,8 +465,17 @@ class Sender:
                 lane.flush_timer.cancel()
                 lane.flush_timer = None
             outcomes, lane.pending = lane.pending, []
-            if outcomes:
+            if not outcomes:
+                return
+            try:
                 await self._db(lane, self._record, outcomes)
+            except Exception:
+                # Keep them: they are written with the next batch (claims not written stay
+                # leased, and reconciliation settles them if this process never manages).
+                log.exception("writing %d outcomes failed; keeping them", len(outcomes))
+                lane.pending[:0] = outcomes
+                await asyncio.sleep(RETRY_AFTER_FAILURE)
+                self._schedule_flush(lane)
 
     def _record(self, outcomes: list[Outcome]) -> None:
         with self.factory.begin() as session:
@@ -385,6 +485,8 @@ class Sender:
         for lane in self._lanes.values():
             if lane.tasks:
                 await asyncio.wait(set(lane.tasks))
+            if self._chores:
+                await asyncio.wait(set(self._chores))
             await self._flush(lane)
 
     # -- reconciliation ------------------------------------------------------------------------
@@ -408,24 +510,31 @@ class Sender:
             async with asking:
                 return await self._look_up(lost)
 
-        while lost := await self._db(lane, self._take_lost):
+        await self._db(lane, self._adopt_older_versions)
+        # A batch small enough that its look-ups end well within the lease it takes.
+        batch = 2 * LOOK_UPS_IN_FLIGHT
+        while lost := await self._db(lane, self._take_lost, batch):
             findings = await asyncio.gather(*(look_up(item) for item in lost))
             counts = await self._db(lane, self._settle, list(findings))
             for outcome, count in counts.items():
                 self.report.reconciled[outcome] += count
-            if len(lost) < 200:
+            if len(lost) < batch:
                 return
 
-    def _take_lost(self) -> list[Lost]:
+    def _take_lost(self, limit: int) -> list[Lost]:
         with self.factory.begin() as session:
-            return take_lost(session, utcnow(), self.worker, self.lease)
+            return take_lost(session, utcnow(), self.worker, self.lease, limit)
+
+    def _adopt_older_versions(self) -> None:
+        with self.factory.begin() as session:
+            adopt_older_versions(session, utcnow(), self.lease)
 
     async def _look_up(self, lost: Lost) -> Finding:
         transport = self.transports.get(lost.channel)
         if not transport.can_look_up:
             return Finding(lost, "blind")
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.call_limit):
                 found = await transport.look_up(lost.address, lost.body, lost.since)
         except (SendError, TimeoutError) as error:
             log.warning("cannot look message %s up (%r); trying again later", lost.id, error)
@@ -434,7 +543,7 @@ class Sender:
 
     def _settle(self, findings: list[Finding]) -> dict[str, int]:
         with self.factory.begin() as session:
-            return settle(session, self.clock(), findings)
+            return settle(session, self.clock(), self.worker, findings, self.settings.default_tz)
 
     # -- plumbing --------------------------------------------------------------------------------
 

@@ -95,6 +95,7 @@ class FakeTwilio(LocalServer):
         self.accepted_before_failure: int | None = None
         self._delays: list[float] = []
         self.list_requests = 0
+        self.hold_in_queue = False
         self._by_recipient: dict[str, list[dict[str, Any]]] = {}
         self.latency = 0.0  # seconds every answer to a send waits, like a real round trip
         super().__init__(host, port)
@@ -216,8 +217,9 @@ class FakeTwilio(LocalServer):
                 "num_segments": segments,
                 "encoding": encoding,
                 "date_created": datetime.now(UTC),
-                # The fake hands every message to the carrier at once.
-                "date_sent": datetime.now(UTC),
+                # The fake hands every message to the carrier at once, unless it holds them
+                # in its queue (Twilio's date_sent stays empty until the carrier has it).
+                "date_sent": None if self.hold_in_queue else datetime.now(UTC),
             }
             self._messages.append(record)
             self._by_recipient.setdefault(to, []).append(record)
@@ -243,6 +245,8 @@ class FakeTwilio(LocalServer):
                 found = list(reversed(self._by_recipient.get(query["To"], [])))
             else:
                 found = list(reversed(self._messages))
+        if any(name.startswith("DateSent") for name in query):
+            found = [m for m in found if m.get("date_sent")]
         if "From" in query:
             found = [m for m in found if m["from_"] == query["From"]]
         if "DateSent>" in query:

@@ -29,6 +29,9 @@ def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("lane", sa.String(length=12), nullable=True))
         batch_op.add_column(
+            sa.Column("claimed_at", models.base.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(
             sa.Column("lease_until", models.base.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("reconciliation", sa.String(length=20), nullable=True))
@@ -51,7 +54,10 @@ def upgrade() -> None:
         "ELSE 'interactive' END WHERE direction = 'out'"
     )
     op.execute(
-        sa.text("UPDATE messages SET lease_until = next_attempt_at WHERE status = 'sending'")
+        sa.text(
+            "UPDATE messages SET lease_until = next_attempt_at, claimed_at = next_attempt_at "
+            "WHERE status = 'sending'"
+        )
     )
 
 
@@ -67,5 +73,6 @@ def downgrade() -> None:
         )
         batch_op.drop_column("reconciliation")
         batch_op.drop_column("lease_until")
+        batch_op.drop_column("claimed_at")
         batch_op.drop_column("lane")
     op.drop_table("send_budgets")
