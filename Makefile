@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint fmt bench install clean
+.PHONY: demo test lint fmt bench bench-peers install clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,6 +36,11 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.idle_tick
 	$(BIN)/python -m bench.replies
 	$(BIN)/python -m bench.import_customers
+
+bench-peers: $(STAMP)  ## sending beside Celery and a hand-written sender (docs/BENCHMARKS.md)
+	./scripts/ensure-postgres
+	./scripts/bench-peers 150
+	./scripts/bench-peers 0 5000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import ColumnElement, Engine, Select, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +42,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def claimed(session: Session, due: Select[Any], id_column: Any) -> ColumnElement[bool]:
+    """The condition "`id_column` is one of the ids `due` selects", with `due` run once.
+
+    `due` is a `SELECT id ... LIMIT n FOR UPDATE SKIP LOCKED`. Inside `IN (...)`
+    PostgreSQL may run such a subquery again for every row, and each run skips
+    what the last one locked, so a claim of 8 could take every due row: there it
+    is a materialised CTE. On SQLite the claim must stay `UPDATE ... WHERE id IN
+    (...)`: pysqlite opens a transaction only before a statement that starts with
+    INSERT, UPDATE or DELETE, and a claim starting with WITH would commit on its
+    own, outside the caller's transaction (a crash would then lose its work).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        taken = due.cte("taken").prefix_with("MATERIALIZED")
+        return cast("ColumnElement[bool]", id_column == taken.c[0])
+    return cast("ColumnElement[bool]", id_column.in_(due.scalar_subquery()))
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import message_row, queue_many
 from messaging.render import TemplateError
 from models import CheckIn, Customer, Escalation, Purchase
+from models.db import claimed
 from scheduler.decisions import SURVEY_KINDS, Decision, Facts, decide, reachable_channel
 from scheduler.quiet_hours import local_today, zone_for
 from scheduler.rules import CadenceRules
@@ -67,20 +68,17 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[DueCheckIn]:
         .order_by(CheckIn.due_at, CheckIn.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        # Run once (see messaging/outbox/claims.py): a claim never takes more than `limit`.
-        .cte("due")
-        .prefix_with("MATERIALIZED")
     )
-    claimed = session.execute(
+    taken = session.execute(
         update(CheckIn)
-        .where(CheckIn.id == due.c.id, CheckIn.status == "scheduled")
+        .where(claimed(session, due, CheckIn.id), CheckIn.status == "scheduled")
         .values(status="queued")
         .returning(
             CheckIn.id, CheckIn.customer_id, CheckIn.purchase_id, CheckIn.kind, CheckIn.due_at
         ),
         execution_options={"synchronize_session": False},
     ).all()
-    return sorted(claimed, key=lambda row: (row.due_at, row.id))
+    return sorted(taken, key=lambda row: (row.due_at, row.id))
 
 
 class _Neighbourhood:

@@ -49,3 +49,19 @@ def close_channel(channel: SmsChannel | TelegramChannel) -> None:
     """Close what the test left open, on the network loop its clients were made on."""
     if NETWORK.started and not NETWORK.on_loop():
         NETWORK.call(channel.aclose(), timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def sms_channels_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Close every SMS channel a test made (their aiohttp sessions would warn when collected)."""
+    made: list[SmsChannel] = []
+    original = SmsChannel.__init__
+
+    def remembering(self: SmsChannel, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    monkeypatch.setattr(SmsChannel, "__init__", remembering)
+    yield
+    for channel in made:
+        close_channel(channel)

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -123,3 +124,33 @@ def test_a_claim_takes_no_more_than_it_asked_for(db) -> None:
     assert len(first) == len(second) == 8
     assert not {m.id for m in first} & {m.id for m in second}
     assert [m.id for m in first] == sorted(m.id for m in first)  # oldest first
+
+
+def test_a_claim_belongs_to_its_transaction_and_rolls_back_with_it(db, session) -> None:
+    # Regression: on SQLite a claim written `WITH ... UPDATE` ran outside the transaction
+    # (pysqlite begins one only before INSERT/UPDATE/DELETE), so a process killed between
+    # a dispatch batch's claim and its commit left check-ins "queued" with no message.
+    from scheduler.dispatch import claim_due
+    from scheduler.planner import plan
+    from scheduler.rules import DEFAULT_RULES
+
+    due_surveys(db, 5)
+    with db.begin() as planning:
+        plan(planning, NOW, DEFAULT_RULES, "UTC")
+    queued_surveys(db, due_surveys_ids := [c.customer_id for c in session.scalars(select(CheckIn))])
+    assert due_surveys_ids
+    for take in (
+        lambda s: claim_due(s, NOW, 10),
+        lambda s: claim(
+            s, lane="bulk", now=NOW, worker="w", limit=10, claimed_at=utcnow(), lease_until=utcnow()
+        ),
+    ):
+        with pytest.raises(RuntimeError), db.begin() as doomed:
+            assert take(doomed)
+            raise RuntimeError("the process dies before the batch commits")
+    session.expire_all()
+    statuses = {
+        c.status for c in session.scalars(select(CheckIn).where(CheckIn.kind == "post_delivery"))
+    }
+    assert statuses == {"scheduled"}
+    assert {m.status for m in session.scalars(select(Message))} == {"queued"}

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from models import Customer, Message
+from models.db import claimed
 
 
 @dataclass(slots=True)
@@ -69,14 +70,10 @@ def claim(
         .order_by(Message.next_attempt_at, Message.id)  # the index's order: no sort
         .limit(limit)
         .with_for_update(skip_locked=True)
-        # Materialised, so it runs once: inside `IN (...)` PostgreSQL may run a LIMIT ...
-        # SKIP LOCKED subquery again per row, and each run skips what the last one locked.
-        .cte("due")
-        .prefix_with("MATERIALIZED")
     )
     taken = (
         update(Message)
-        .where(Message.id == due.c.id, Message.status == "queued")
+        .where(claimed(session, due, Message.id), Message.status == "queued")
         .values(
             status="sending",
             claimed_by=worker,
@@ -90,17 +87,23 @@ def claim(
     return sorted((Claimed(*row) for row in rows), key=lambda m: m.id)
 
 
+def still_held(worker: str) -> tuple[ColumnElement[bool], ...]:
+    """The message (bound as `message_id`) is still claimed by `worker`: an outcome written
+    after reconciliation took the claim over must change nothing."""
+    return (
+        Message.id == bindparam("message_id"),
+        Message.status == "sending",
+        Message.claimed_by == worker,
+    )
+
+
 def release(session: Session, worker: str, ids_and_times: list[tuple[int, datetime]]) -> None:
     """Give claims back unsent, due again at the given times; the attempt does not count."""
     if not ids_and_times:
         return
     statement = (
         update(Message)
-        .where(
-            Message.id == bindparam("message_id"),
-            Message.status == "sending",
-            Message.claimed_by == worker,
-        )
+        .where(*still_held(worker))
         .values(
             status="queued",
             attempts=Message.attempts - 1,

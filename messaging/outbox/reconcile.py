@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from messaging.outbox.queue import BOT_STARTED, BULK, INTERACTIVE
 from messaging.outbox.record import CHECKIN_PURPOSES, keep_out_of_the_night, settle_checkin
 from models import CheckIn, Message
+from models.db import claimed
 
 # A margin before the lost attempt's claim: clocks of two machines differ a little.
 LOOK_BACK_MARGIN = timedelta(minutes=2)
@@ -52,13 +53,11 @@ def take_lost(
         .order_by(Message.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .cte("expired")
-        .prefix_with("MATERIALIZED")  # run once (see claims.py)
     )
     rows = session.execute(
         update(Message)
         .where(
-            Message.id == expired.c.id,
+            claimed(session, expired, Message.id),
             Message.status.in_(("sending", "uncertain")),
             Message.lease_until < real_now,
         )

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from messaging.outbox.claims import Claimed, release
+from messaging.outbox.claims import Claimed, release, still_held
 from messaging.outbox.queue import BOT_STARTED, queue_message, render_for
 from models import CheckIn, Customer, Message, Rep
 from scheduler.quiet_hours import quiet_hours_end, zone_for
@@ -90,11 +90,7 @@ def _record_sent(session: Session, now: datetime, worker: str, sent: list[Outcom
     connection = session.connection()
     written = connection.execute(
         update(Message)
-        .where(
-            Message.id == bindparam("message_id"),
-            Message.status == "sending",
-            Message.claimed_by == worker,
-        )
+        .where(*still_held(worker))
         .values(
             status="sent",
             provider_id=bindparam("provider"),
