@@ -51,7 +51,7 @@ def handle_customer_message(turn: Turn) -> str:
         # Nothing to opt back into, and "yes" is a START word: it may well answer us.
         return _converse(turn, reply, otherwise=welcome_again)
     if reply.keyword is not None:
-        return KEYWORDS[reply.keyword](turn)
+        return KEYWORDS[reply.keyword](turn, reply)
     if opted_out:
         # A human reads it; the bot stays silent as promised.
         forward_to_rep(turn, answer=False)

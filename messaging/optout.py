@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from messaging.consent import record_consent
+from messaging.forwarding import forward_to_rep
+from messaging.replies import Reply
 from messaging.turn import Turn
 from models import CheckIn, Customer, Message, Response
 
@@ -14,33 +17,60 @@ OPTED_OUT = "customer opted out"
 ONE_DAY = timedelta(days=1)
 
 
-def opt_out(turn: Turn) -> str:
-    """Opt the customer out and confirm once; a repeated STOP changes nothing and gets no reply."""
+def opt_out(turn: Turn, reply: Reply) -> str:
+    """Opt the customer out, write it down and confirm once; a repeated STOP changes nothing.
+
+    Said in their own words (not a bare STOP), the message also goes to their rep:
+    when the wording only probably meant "stop", or when it says more than that,
+    a human should read it. Nothing else is sent to the customer.
+    """
     customer = turn.customer
     if customer.opted_out_at is not None:
         return "stop"
     customer.opted_out_at = turn.now
+    _record(turn, "opt_out", reply)
     withdraw_everything(turn.session, turn.now, customer)
     # Queued after the withdrawal, so the confirmation itself is not cancelled.
     turn.reply("opt_out_confirmation", purpose="opt_out_confirmation")
+    if reply.how == "likely" or (reply.how != "keyword" and _says_more(reply.comment)):
+        forward_to_rep(turn, answer=False)
     return "stop"
 
 
-def opt_in(turn: Turn) -> str:
-    """Opt an opted-out customer back in, with one confirmation."""
+def opt_in(turn: Turn, reply: Reply) -> str:
+    """Opt an opted-out customer back in, write it down, with one confirmation."""
     turn.customer.opted_out_at = None
+    _record(turn, "opt_in", reply)
     turn.reply("opt_in_confirmation", purpose="opt_in_confirmation")
     return "start"
 
 
-def welcome_again(turn: Turn) -> str:
+def _record(turn: Turn, action: str, reply: Reply) -> None:
+    record_consent(
+        turn.session,
+        turn.now,
+        turn.customer,
+        action,
+        "keyword" if reply.how == "keyword" else "reply",
+        channel=turn.inbound.channel,
+        message_id=turn.message.id,
+        detail=turn.message.body,
+    )
+
+
+def _says_more(comment: str) -> bool:
+    """Whether the words beside an opt-out carry something for a human (a complaint, a question)."""
+    return sum(ch.isalpha() for ch in comment) >= 12
+
+
+def welcome_again(turn: Turn, reply: Reply | None = None) -> str:
     """START from someone who never left (Telegram's /start, a stray "yes"): a HELP note, once a day."""
     if not turn.replied_since("help", turn.now - ONE_DAY):
         turn.reply("help", purpose="help")
     return "start"
 
 
-def send_help(turn: Turn) -> str:
+def send_help(turn: Turn, reply: Reply | None = None) -> str:
     """Who we are and how to opt out (answered even after an opt-out: carriers require it)."""
     turn.reply("help", purpose="help")
     return "help"

@@ -3,6 +3,7 @@
 from models.admin import AppSetting, Lease, TemplateVersion
 from models.base import Base, UTCDateTime
 from models.checkin import KINDS, STATUSES, SURVEY_KINDS, THROTTLED_KINDS, CheckIn, Response
+from models.consent import CONSENT_SOURCES, ConsentEvent
 from models.escalation import Escalation, EscalationEvent
 from models.message import InboundEvent, Message, SendBudget
 from models.people import CHANNELS, LANGUAGES, ROLES, Customer, Rep
@@ -10,6 +11,7 @@ from models.purchase import Purchase
 
 __all__ = [
     "CHANNELS",
+    "CONSENT_SOURCES",
     "KINDS",
     "LANGUAGES",
     "ROLES",
@@ -19,6 +21,7 @@ __all__ = [
     "AppSetting",
     "Base",
     "CheckIn",
+    "ConsentEvent",
     "Customer",
     "Escalation",
     "EscalationEvent",

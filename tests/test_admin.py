@@ -46,6 +46,8 @@ PAGES = [
     "/admin/customers",
     "/admin/customers?q=smith",
     "/admin/customers/cust-en",
+    "/admin/customers/cust-en/consent.csv",
+    "/admin/consent.csv",
     "/admin/templates",
     "/admin/templates/survey_post_delivery/en",
     "/admin/templates/survey_post_delivery/en/versions/1",

@@ -10,6 +10,7 @@ from pydantic import WithJsonSchema
 from sqlalchemy.orm import Session
 
 from clock import utcnow
+from messaging.consent import consent_history
 from models import KINDS, CheckIn, Customer, Escalation
 from reports.escalations import escalation_metrics
 from reports.mix import contact_mix
@@ -20,6 +21,7 @@ from web.deps import SessionDep
 from web.schemas import (
     CheckInOut,
     CheckInStatus,
+    ConsentEventOut,
     CustomerOut,
     EscalationEventOut,
     EscalationMetricsOut,
@@ -72,6 +74,17 @@ def get_customer(external_id: str, session: SessionDep, request: Request) -> Cus
     """One customer, with opt-out and Telegram link state."""
     customer = _customer_or_404(session, external_id)
     return customer_out(customer, queries.rep_external_id(session, customer.rep_id), request)
+
+
+@router.get(
+    "/customers/{external_id}/consent",
+    response_model=list[ConsentEventOut],
+    responses=problem_responses(404),
+)
+def get_consent(external_id: str, session: SessionDep) -> list[ConsentEventOut]:
+    """When and how the customer opted out and back in, oldest first."""
+    customer = _customer_or_404(session, external_id)
+    return [ConsentEventOut.model_validate(e) for e in consent_history(session, customer.id)]
 
 
 @router.get("/messages", response_model=list[MessageOut], responses=problem_responses(404))

@@ -77,6 +77,23 @@ class MessageOut(BaseModel):
     sent_at: UtcDatetime | None
 
 
+class ConsentEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: UtcDatetime = Field(description="When the customer's consent changed.")
+    action: Literal["opt_out", "opt_in"]
+    source: Literal["keyword", "reply", "email", "api", "admin", "history"] = Field(
+        description=(
+            "keyword: STOP/START as the whole message (or Telegram's /stop); reply: an opt-out "
+            "in the customer's own words; email: the one-click unsubscribe; api, admin: another "
+            "system or a person; history: an opt-out from before the log was kept."
+        )
+    )
+    channel: str | None = Field(description="The channel it came by, when it came by one.")
+    message_id: int | None = Field(description="The customer's message that asked for it.")
+    detail: str = Field(description="The customer's words, or what was said about it.")
+
+
 class CheckInOut(BaseModel):
     id: int
     kind: str

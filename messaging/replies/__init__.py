@@ -14,6 +14,10 @@ class Reply:
     score: int | None = None  # 0–10
     keyword: str | None = None  # None, "stop", "start" or "help"
     comment: str = ""  # what the customer wrote besides the score or keyword
+    # How the keyword was read: "keyword" (the whole message is one, or a /command),
+    # "phrase" (an unmistakable request in a sentence), "likely" (most probably an
+    # opt-out: we stop, and a human reads it). None without a keyword.
+    how: str | None = None
 
 
 def parse_reply(text: str) -> Reply:
@@ -37,13 +41,13 @@ def parse_reply(text: str) -> Reply:
 
     command = keywords.command(base, key)
     if command:
-        return Reply(keyword=command[0], comment=command[1])
+        return Reply(keyword=command[0], comment=command[1], how="keyword")
     keyword = keywords.whole_message(key)
     if keyword:
-        return Reply(keyword=keyword)
+        return Reply(keyword=keyword, how="keyword")
     opt_out = keywords.opt_out_span(key)
     if opt_out:
-        return Reply(keyword=keywords.STOP, comment=cut(base, [opt_out]))
+        return Reply(keyword=keywords.STOP, comment=cut(base, [opt_out]), how="phrase")
 
     score, spans = find_score(key)
     if score is None:
@@ -51,5 +55,9 @@ def parse_reply(text: str) -> Reply:
     comment = cut(base, spans)
     if comment and keywords.whole_message(fold(comment)) == keywords.STOP:
         # "10 STOP": the opt-out wins and the number is all that is left to say.
-        return Reply(keyword=keywords.STOP, comment=tidy(" ".join(base[s:e] for s, e in spans)))
+        return Reply(
+            keyword=keywords.STOP,
+            comment=tidy(" ".join(base[s:e] for s, e in spans)),
+            how="keyword",
+        )
     return Reply(score=score, comment=comment)

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from datetime import date
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 
 from clock import utcnow
-from models import Customer, Purchase
+from messaging.consent import consent_csv, consent_history
+from models import ConsentEvent, Customer, Purchase
 from web import queries
 from web.admin import lookups
 from web.admin.auth import AdminDep
@@ -54,7 +56,50 @@ def customer_page(
             "messages": queries.customer_messages(session, customer.id),
             "escalations": escalations,
             "holding_back": holding_back(customer, checkins, purchases, escalations),
+            "consent": consent_history(session, customer.id),
+            "consent_sources": CONSENT_SOURCE_WORDS,
         },
+    )
+
+
+# How each source reads on the page.
+CONSENT_SOURCE_WORDS = {
+    "keyword": "replied with a keyword (STOP / START)",
+    "reply": "asked in their own words",
+    "email": "email unsubscribe link",
+    "api": "another system (API)",
+    "admin": "changed by an admin",
+    "history": "recorded before the consent log",
+}
+
+
+@router.get("/customers/{external_id}/consent.csv")
+def customer_consent_csv(external_id: str, admin: AdminDep, session: SessionDep) -> Response:
+    """One customer's consent record, for a compliance question."""
+    customer = queries.customer_by_external_id(session, external_id)
+    if customer is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
+    events = consent_history(session, customer.id)
+    return _csv(consent_csv((customer.external_id, e) for e in events), f"consent-{external_id}")
+
+
+@router.get("/consent.csv")
+def all_consent_csv(admin: AdminDep, session: SessionDep) -> Response:
+    """Every customer's consent record, oldest first."""
+    rows = session.execute(
+        select(Customer.external_id, ConsentEvent)
+        .join(Customer, Customer.id == ConsentEvent.customer_id)
+        .order_by(ConsentEvent.at, ConsentEvent.id)
+    ).all()
+    return _csv(consent_csv((external_id, event) for external_id, event in rows), "consent")
+
+
+def _csv(body: str, name: str) -> Response:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:100]
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'},
     )
 
 

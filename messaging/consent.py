@@ -1,0 +1,80 @@
+"""The consent record: every opt-out and opt-in is written down, with its source and words.
+
+A business must be able to answer "when and how did this person opt out?" years
+later; the customer row only says whether they are opted out now. Rows are only
+ever added, in the same transaction as the change they record.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ConsentEvent, Customer
+
+# What a row keeps of the customer's words: a whole SMS is 1,600 characters at most.
+MAX_DETAIL = 2000
+
+
+def record_consent(
+    session: Session,
+    now: datetime,
+    customer: Customer,
+    action: str,
+    source: str,
+    *,
+    channel: str | None = None,
+    message_id: int | None = None,
+    detail: str = "",
+) -> ConsentEvent:
+    """Write down one opt-out or opt-in (`action`), in the caller's transaction."""
+    event = ConsentEvent(
+        customer_id=customer.id,
+        at=now,
+        action=action,
+        source=source,
+        channel=channel,
+        message_id=message_id,
+        detail=detail[:MAX_DETAIL],
+    )
+    session.add(event)
+    return event
+
+
+def consent_history(session: Session, customer_id: int) -> list[ConsentEvent]:
+    """The customer's opt-outs and opt-ins, oldest first."""
+    return list(
+        session.scalars(
+            select(ConsentEvent)
+            .where(ConsentEvent.customer_id == customer_id)
+            .order_by(ConsentEvent.at, ConsentEvent.id)
+        )
+    )
+
+
+CSV_COLUMNS = ("customer_external_id", "at", "action", "source", "channel", "message_id", "detail")
+
+
+def consent_csv(rows: Iterable[tuple[str, ConsentEvent]]) -> str:
+    """The record as CSV: one line per (customer external id, event), times in UTC."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for external_id, event in rows:
+        writer.writerow(
+            [
+                external_id,
+                event.at.isoformat(),
+                event.action,
+                event.source,
+                event.channel or "",
+                event.message_id or "",
+                event.detail,
+            ]
+        )
+    return out.getvalue()
