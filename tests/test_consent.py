@@ -99,3 +99,22 @@ def test_the_record_only_grows(session, cast, phone) -> None:
         phone.say(JOHN, text, f"2026-03-02 {when}")
     actions = [e.action for e in session.scalars(select(ConsentEvent).order_by(ConsentEvent.id))]
     assert actions == ["opt_out", "opt_in", "opt_out"]
+
+
+def test_a_probable_opt_out_stops_everything_and_a_human_reads_it(session, cast, phone) -> None:
+    sent_survey(session, cast["en"])
+    assert phone.say(JOHN, "Enough with the texts", "2026-03-02 15:10").action == "stop"
+    [event] = consent_history(session, cast["en"].id)
+    assert (event.action, event.source) == ("opt_out", "reply")
+    [confirmation] = phone.received(JOHN)  # one confirmation that says how to come back
+    assert "START" in confirmation
+    [escalation] = session.scalars(select(Escalation)).all()
+    assert escalation.kind == "needs_answer"  # in case they meant something else
+
+
+def test_near_misses_opt_nobody_out(session, cast, phone) -> None:
+    sent_survey(session, cast["en"])
+    for when, text in (("15:05", "the courier didn't stop at my door, 6"),):
+        assert phone.say(JOHN, text, f"2026-03-02 {when}").action == "scored"
+    assert consent_history(session, cast["en"].id) == []
+    assert session.get_one(type(cast["en"]), cast["en"].id).opted_out_at is None

@@ -1,8 +1,6 @@
 """The reply parser: a labelled corpus, num2words as an oracle, and properties."""
 
 import dataclasses
-from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 from hypothesis import given, settings
@@ -10,43 +8,9 @@ from hypothesis import strategies as st
 from num2words import num2words
 
 from messaging.replies import Reply, parse_reply
+from tests.replies_corpus import LANGUAGES, Case, consent_figures, figures_table, load_corpus
 
-CORPUS = Path(__file__).parent / "data" / "replies_corpus.tsv"
-LANGUAGES = ("en", "pl", "uk", "ru", "th")
 KEYWORDS = (None, "stop", "start", "help")
-
-
-class Case(NamedTuple):
-    lang: str
-    text: str
-    score: int | None
-    keyword: str | None
-    comment: str | None  # None: not checked
-
-
-def _cell(raw: str) -> str:
-    return "" if raw == "<empty>" else raw.replace("\\n", "\n")
-
-
-def load_corpus() -> list[Case]:
-    cases = []
-    lines = CORPUS.read_text(encoding="utf-8").splitlines()
-    for line in lines[lines.index("lang\tscore\tkeyword\ttext\tcomment") + 1 :]:
-        if not line.strip() or line.startswith("#"):
-            continue
-        lang, score, keyword, text, comment = (line.split("\t") + [""])[:5]
-        cases.append(
-            Case(
-                lang=lang,
-                text=_cell(text),
-                score=None if score == "-" else int(score),
-                keyword=None if keyword == "-" else keyword,
-                comment=_cell(comment) if comment else None,
-            )
-        )
-    return cases
-
-
 CASES = load_corpus()
 
 
@@ -56,6 +20,15 @@ def test_it_reads_the_labelled_corpus(case: Case) -> None:
     assert (reply.score, reply.keyword) == (case.score, case.keyword)
     if case.comment is not None:
         assert reply.comment == case.comment
+
+
+def test_every_opt_out_in_the_corpus_is_caught_and_nothing_else_is_taken_for_one() -> None:
+    figures = consent_figures(CASES)
+    print("\n" + figures_table(figures))
+    for lang in LANGUAGES:
+        assert figures[lang].opt_outs >= 40, lang  # enough wordings to mean something
+        assert figures[lang].recall == 1.0, lang
+        assert figures[lang].false_opt_outs == 0, lang
 
 
 def test_it_has_a_corpus_that_covers_every_language() -> None:

@@ -28,8 +28,9 @@ def parse_reply(text: str) -> Reply:
     number words of those languages; it is None when the reply holds no rating
     or an undecided one ("7 or 8", "8.5", "5 stars", two different numbers).
     `keyword` is "stop" for an opt-out (a carrier keyword as the whole message,
-    or an unmistakable "stop texting me" anywhere, which then wins over a
-    score), "start" for an opt-in, "help" for a help request, else None.
+    or a request to stop messaging anywhere, unmistakable like "stop texting
+    me" or likely like "leave me alone", which then wins over a score), "start"
+    for an opt-in, "help" for a help request, else None; `how` says which.
     `comment` is the rest of the text without phone signatures, or "".
     Pure and total: any string gives a Reply.
     """
@@ -45,9 +46,10 @@ def parse_reply(text: str) -> Reply:
     keyword = keywords.whole_message(key)
     if keyword:
         return Reply(keyword=keyword, how="keyword")
-    opt_out = keywords.opt_out_span(key)
+    opt_out = keywords.opt_out(key)
     if opt_out:
-        return Reply(keyword=keywords.STOP, comment=cut(base, [opt_out]), how="phrase")
+        comment = cut(base, [(opt_out.start, opt_out.end)])
+        return Reply(keyword=keywords.STOP, comment=comment, how=opt_out.how)
 
     score, spans = find_score(key)
     if score is None:

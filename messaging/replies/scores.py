@@ -106,7 +106,9 @@ def _tier(number: Number, scan: str) -> int:
     """Rank one number, widening its span over the words that belong to the rating."""
     if number.value is not None and number.value > 10:
         return IGNORED
-    if _negated(number, scan) or not number.explicit and _counts_something(number, scan):
+    if _below_zero(number, scan) or _negated(number, scan):
+        return IGNORED
+    if not number.explicit and _counts_something(number, scan):
         return IGNORED
     window = max(0, number.start - 60)
     near_cue = _CUE_NEAR.search(scan, window, number.start)
@@ -147,6 +149,22 @@ def _counts_something(number: Number, scan: str) -> bool:
     if before and (before[-1] in v.MARKER_SYMBOLS or before.endswith(v.THAI_MARKERS)):
         return True
     return _last_word(before) in _MARKERS
+
+
+# A minus sign is one only when it sticks to the number and nothing sticks to it from the
+# other side: "-3", "score: -1", "−2", but not the "3-4" of a range or a "- 7" bullet.
+_MINUS_SIGNS = "-\u2212\ufe63\uff0d"
+_MINUS_WORDS = frozenset({"minus", "мінус", "минус"})
+_THAI_MINUS = "ลบ"
+
+
+def _below_zero(number: Number, scan: str) -> bool:
+    """ "-3", "−2", "ocena: -1", "minus 5", "ลบ 2 คะแนน": a negative number is no rating."""
+    start = number.start
+    if start and scan[start - 1] in _MINUS_SIGNS and (start == 1 or not scan[start - 2].isalnum()):
+        return True
+    before = _text_before(number, scan)
+    return _last_word(before) in _MINUS_WORDS or before.endswith(_THAI_MINUS)
 
 
 def _negated(number: Number, scan: str) -> bool:
