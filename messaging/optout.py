@@ -24,12 +24,16 @@ def opt_out(turn: Turn, reply: Reply) -> str:
     when the wording only probably meant "stop", or when it says more than that,
     a human should read it. Nothing else is sent to the customer.
     """
-    customer = turn.customer
-    if customer.opted_out_at is not None:
+    source = "keyword" if reply.how == "keyword" else "reply"
+    if not record_opt_out(
+        turn.session,
+        turn.now,
+        turn.customer,
+        source,
+        channel=turn.inbound.channel,
+        message_id=turn.message.id,
+    ):
         return "stop"
-    customer.opted_out_at = turn.now
-    _record(turn, "opt_out", reply)
-    withdraw_everything(turn.session, turn.now, customer)
     # Queued after the withdrawal, so the confirmation itself is not cancelled.
     turn.reply("opt_out_confirmation", purpose="opt_out_confirmation")
     if reply.how == "likely" or (reply.how != "keyword" and _says_more(reply.comment)):
@@ -39,23 +43,77 @@ def opt_out(turn: Turn, reply: Reply) -> str:
 
 def opt_in(turn: Turn, reply: Reply) -> str:
     """Opt an opted-out customer back in, write it down, with one confirmation."""
-    turn.customer.opted_out_at = None
-    _record(turn, "opt_in", reply)
+    record_opt_in(
+        turn.session,
+        turn.now,
+        turn.customer,
+        "keyword" if reply.how == "keyword" else "reply",
+        channel=turn.inbound.channel,
+        message_id=turn.message.id,
+    )
     turn.reply("opt_in_confirmation", purpose="opt_in_confirmation")
     return "start"
 
 
-def _record(turn: Turn, action: str, reply: Reply) -> None:
+def record_opt_out(
+    session: Session,
+    now: datetime,
+    customer: Customer,
+    source: str,
+    *,
+    channel: str | None = None,
+    message_id: int | None = None,
+    detail: str | None = None,
+) -> bool:
+    """Opt the customer out everywhere, withdraw what is queued, write it down.
+
+    False (and nothing changed) when they are opted out already. `detail` defaults
+    to the words of the message that asked (`message_id`).
+    """
+    if customer.opted_out_at is not None:
+        return False
+    customer.opted_out_at = now
     record_consent(
-        turn.session,
-        turn.now,
-        turn.customer,
-        action,
-        "keyword" if reply.how == "keyword" else "reply",
-        channel=turn.inbound.channel,
-        message_id=turn.message.id,
-        detail=turn.message.body,
+        session,
+        now,
+        customer,
+        "opt_out",
+        source,
+        channel=channel,
+        message_id=message_id,
+        detail=_words(session, message_id) if detail is None else detail,
     )
+    withdraw_everything(session, now, customer)
+    return True
+
+
+def record_opt_in(
+    session: Session,
+    now: datetime,
+    customer: Customer,
+    source: str,
+    *,
+    channel: str | None = None,
+    message_id: int | None = None,
+    detail: str | None = None,
+) -> None:
+    """Opt the customer back in and write it down (surveys start again from the next pass)."""
+    customer.opted_out_at = None
+    record_consent(
+        session,
+        now,
+        customer,
+        "opt_in",
+        source,
+        channel=channel,
+        message_id=message_id,
+        detail=_words(session, message_id) if detail is None else detail,
+    )
+
+
+def _words(session: Session, message_id: int | None) -> str:
+    message = session.get(Message, message_id) if message_id is not None else None
+    return message.body if message is not None else ""
 
 
 def _says_more(comment: str) -> bool:

@@ -68,6 +68,7 @@ POSTS = [
     "/admin/simulator/cust-en/reply",
     "/admin/simulator/cust-en/button",
     "/admin/simulator/tick",
+    "/admin/customers/cust-en/consent",
 ]
 
 

@@ -118,3 +118,32 @@ def test_near_misses_opt_nobody_out(session, cast, phone) -> None:
         assert phone.say(JOHN, text, f"2026-03-02 {when}").action == "scored"
     assert consent_history(session, cast["en"].id) == []
     assert session.get_one(type(cast["en"]), cast["en"].id).opted_out_at is None
+
+
+def test_an_admin_records_an_opt_out_that_came_by_phone_and_the_opt_in_after(
+    db, session, cast
+) -> None:
+    from tests.test_admin import csrf_of
+
+    app, console = make_app(db)
+    with TestClient(app, follow_redirects=False) as client:
+        assert admin_log_in(client).status_code == 303
+        page = client.get("/admin/customers/cust-en").text
+        assert "Record opt-out" in page
+        token = csrf_of(page)
+        url = "/admin/customers/cust-en/consent"
+        refused = client.post(url, data={"csrf_token": token, "action": "opt_out", "note": " "})
+        assert refused.status_code == 422  # how they asked must be said
+        done = client.post(
+            url, data={"csrf_token": token, "action": "opt_out", "note": "phone call, 2 March"}
+        )
+        assert done.status_code == 303
+        back = client.post(
+            url, data={"csrf_token": token, "action": "opt_in", "note": "signed form in store"}
+        )
+        assert back.status_code == 303
+    session.expire_all()
+    events = consent_history(session, cast["en"].id)
+    assert [(e.action, e.source) for e in events] == [("opt_out", "admin"), ("opt_in", "admin")]
+    assert events[0].detail == "phone call, 2 March (recorded by admin)"
+    assert console.sent == []  # nobody texted us: no confirmation goes out

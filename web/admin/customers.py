@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from clock import utcnow
 from messaging.consent import consent_csv, consent_history
+from messaging.optout import record_opt_in, record_opt_out
 from models import ConsentEvent, Customer, Purchase
+from models.db import transaction
 from web import queries
 from web.admin import lookups
-from web.admin.auth import AdminDep
+from web.admin.auth import AdminDep, AdminPost
 from web.admin.rendering import page
 from web.api import checkin_out, customer_out
 from web.deps import SessionDep
@@ -71,6 +75,37 @@ CONSENT_SOURCE_WORDS = {
     "admin": "changed by an admin",
     "history": "recorded before the consent log",
 }
+
+
+@router.post("/customers/{external_id}/consent")
+def change_consent(
+    request: Request,
+    external_id: str,
+    admin: AdminPost,
+    action: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """Record an opt-out or opt-in that came by phone, letter or in person, with how it came."""
+    note = note.strip()
+    if action not in ("opt_out", "opt_in"):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "Choose opt out or opt in.")
+    if not note:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "Say how the customer asked (the note is kept in the consent record).",
+        )
+    with transaction(request.app.state.session_factory) as session:
+        customer = queries.customer_by_external_id(session, external_id)
+        if customer is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
+        detail = f"{note[:1500]} (recorded by {admin.user})"
+        if action == "opt_out":
+            record_opt_out(session, utcnow(), customer, "admin", detail=detail)
+        elif customer.opted_out_at is not None:
+            record_opt_in(session, utcnow(), customer, "admin", detail=detail)
+    return RedirectResponse(
+        f"/admin/customers/{quote(external_id, safe='')}", status.HTTP_303_SEE_OTHER
+    )
 
 
 @router.get("/customers/{external_id}/consent.csv")
