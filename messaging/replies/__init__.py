@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from messaging.replies import keywords
+from messaging.replies import keywords, opt_outs
 from messaging.replies.scores import find_score
 from messaging.replies.text import blank, cut, fold, prepare, signature_spans, tidy
 
@@ -46,7 +46,7 @@ def parse_reply(text: str) -> Reply:
     keyword = keywords.whole_message(key)
     if keyword:
         return Reply(keyword=keyword, how="keyword")
-    opt_out = keywords.opt_out(key)
+    opt_out = opt_outs.opt_out(key)
     if opt_out:
         comment = cut(base, [(opt_out.start, opt_out.end)])
         return Reply(keyword=keywords.STOP, comment=comment, how=opt_out.how)
