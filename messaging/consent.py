@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ConsentEvent, Customer
+from models import ConsentEvent, Customer, Message
 
 # What a row keeps of the customer's words: a whole SMS is 1,600 characters at most.
 MAX_DETAIL = 2000
@@ -30,9 +30,15 @@ def record_consent(
     *,
     channel: str | None = None,
     message_id: int | None = None,
-    detail: str = "",
+    detail: str | None = None,
 ) -> ConsentEvent:
-    """Write down one opt-out or opt-in (`action`), in the caller's transaction."""
+    """Write down one opt-out or opt-in (`action`), in the caller's transaction.
+
+    `detail` defaults to the words of the customer's message that asked (`message_id`).
+    """
+    if detail is None:
+        message = session.get(Message, message_id) if message_id is not None else None
+        detail = message.body if message is not None else ""
     event = ConsentEvent(
         customer_id=customer.id,
         at=now,

@@ -67,8 +67,7 @@ def record_opt_out(
 ) -> bool:
     """Opt the customer out everywhere, withdraw what is queued, write it down.
 
-    False (and nothing changed) when they are opted out already. `detail` defaults
-    to the words of the message that asked (`message_id`).
+    False (and nothing changed) when they are opted out already.
     """
     if customer.opted_out_at is not None:
         return False
@@ -81,7 +80,7 @@ def record_opt_out(
         source,
         channel=channel,
         message_id=message_id,
-        detail=_words(session, message_id) if detail is None else detail,
+        detail=detail,
     )
     withdraw_everything(session, now, customer)
     return True
@@ -107,13 +106,8 @@ def record_opt_in(
         source,
         channel=channel,
         message_id=message_id,
-        detail=_words(session, message_id) if detail is None else detail,
+        detail=detail,
     )
-
-
-def _words(session: Session, message_id: int | None) -> str:
-    message = session.get(Message, message_id) if message_id is not None else None
-    return message.body if message is not None else ""
 
 
 def _says_more(comment: str) -> bool:
