@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, field_validator
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = Field("", validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
     telegram_bot_username: str = Field("", validation_alias=_env("TELEGRAM_BOT_USERNAME"))
 
+    def __repr_args__(self) -> Any:
+        # A settings object printed in a log or a traceback must not carry the tokens.
+        for name, value in super().__repr_args__():
+            yield name, ("**********" if name in SECRET_FIELDS and value else value)
+
     @field_validator("default_tz")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -95,6 +101,18 @@ class Settings(BaseSettings):
     @property
     def telegram_configured(self) -> bool:
         return bool(self.telegram_bot_token)
+
+
+SECRET_FIELDS = frozenset(
+    {
+        "api_token",
+        "admin_password",
+        "session_secret",
+        "twilio_auth_token",
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+    }
+)
 
 
 @functools.cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -104,8 +105,35 @@ def run_command(host: str, port: int) -> None:
     """Run the production process: web server, webhooks and scheduler in one process."""
     settings = load_settings()
     configure_logging(settings)
+    warn_about(settings)
     factory = database(settings)
     _serve(build_app(factory, transports_for(settings), settings), host, port)
+
+
+# Shorter than this, a session secret can be guessed by brute force offline.
+SHORTEST_SESSION_SECRET = 32
+
+
+def warn_about(settings: Settings) -> None:
+    """Say at start what the production process should not run with."""
+    log = logging.getLogger("aftercare")
+    if not settings.session_secret:
+        log.warning(
+            "AFTERCARE_SESSION_SECRET is not set: a random one is used, so admin logins end "
+            "whenever the process restarts, and each of several processes signs its own"
+        )
+    elif len(settings.session_secret) < SHORTEST_SESSION_SECRET:
+        log.warning(
+            "AFTERCARE_SESSION_SECRET is %d characters; use at least %d random ones "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(32))')",
+            len(settings.session_secret),
+            SHORTEST_SESSION_SECRET,
+        )
+    if not settings.public_url.startswith("https://"):
+        log.warning(
+            "AFTERCARE_PUBLIC_URL is not https: providers' webhooks and admin logins travel "
+            "in the clear unless a proxy in front terminates TLS (see docs/DEPLOY.md)"
+        )
 
 
 @click.command("demo")

@@ -23,6 +23,7 @@ from messaging.compose import TemplateBook
 from messaging.conversation import handle_customer_message
 from messaging.once import insert_once
 from messaging.outbox import queue_message
+from messaging.privacy import masked
 from messaging.render import TemplateError
 from messaging.replies import parse_reply
 from messaging.turn import Turn
@@ -174,7 +175,7 @@ def answer_unknown_sender(
     session: Session, now: datetime, inbound: Inbound, settings: Settings
 ) -> None:
     """A polite note, at most once a day per address; never to someone who asked us to stop."""
-    log.info("message from unknown %s sender %s stored", inbound.channel, inbound.address)
+    log.info("message from unknown %s sender %s stored", inbound.channel, masked(inbound.address))
     if not inbound.address or parse_reply(inbound.text).keyword == "stop":
         return
     recent = session.scalar(
@@ -204,7 +205,7 @@ def answer_unknown_sender(
             "unknown_sender", language if language in LANGUAGES else "en", context
         )
     except TemplateError:
-        log.exception("cannot answer unknown sender %s", inbound.address)
+        log.exception("cannot answer unknown sender %s", masked(inbound.address))
         return
     queue_message(
         session,

@@ -49,7 +49,9 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_LEASE = "telegram-poller"
 _START = re.compile(r"^/start(?:@\w+)?\s+(\S+)\s*$")
 _COMMAND_MENTION = re.compile(r"^(/\w+)@\w+")
-_SCORE = re.compile(r"^score:(\d+):(\d+)$")
+_SCORE = re.compile(r"^score:(\d{1,20}):(\d{1,3})$")
+# Ids are 64-bit integers in every database.
+MAX_ID = 2**63 - 1
 _REP_BUTTON = re.compile(r"^(ack|resolve):(\d+)$")
 
 
@@ -97,7 +99,12 @@ def translate(update: Update) -> Incoming | None:
     if query is not None:
         data = str(query.data or "")
         if score := _SCORE.match(data):
-            return replace(said, kind="button", button_score=(int(score[1]), int(score[2])))
+            checkin_id, value = int(score[1]), int(score[2])
+            if not (0 < checkin_id <= MAX_ID and 0 <= value <= 10):
+                # Not a button we made (a forged or mangled callback): an unreadable
+                # reply, asked about again, never a score or a database error.
+                return replace(said, kind="text", text="")
+            return replace(said, kind="button", button_score=(checkin_id, value))
         if rep := _REP_BUTTON.match(data):
             # The escalation commands read these exactly as a typed "/ack 12".
             return replace(said, text=f"/{rep[1]} {rep[2]}")
@@ -204,11 +211,12 @@ class TelegramBot:
 
     def parse(self, data: Any) -> Update | None:
         """A webhook body as a PTB Update; None when it is not one."""
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if not isinstance(update_id, int) or not 0 <= update_id <= MAX_ID:
             return None
         try:
             return Update.de_json(data, self.bot)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError, RecursionError):
             return None
 
     async def process(self, update: Update) -> bool:

@@ -12,9 +12,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from settings import Settings
 from web import api, metrics
+from web.limits import BodyLimit
 from web.schemas import Health
 
 LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
@@ -47,6 +49,12 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    # Outermost: a body past its limit is refused before any route or form parser reads it.
+    app.add_middleware(BodyLimit)
+    if settings.public_url.startswith("https://"):
+        # Served over TLS (behind a proxy): browsers must never fall back to plain HTTP,
+        # where the admin's session cookie would travel in the clear.
+        app.add_middleware(StrictTransportSecurity)
     app.state.session_factory = session_factory
     app.state.settings = settings
     # Set from TELEGRAM_BOT_USERNAME, or later by whoever starts the bot and asks getMe.
@@ -66,6 +74,27 @@ def create_app(
     for router in extra_routers:
         app.include_router(router)
     return app
+
+
+class StrictTransportSecurity:
+    """Adds HSTS to every answer (a year, subdomains included)."""
+
+    HEADER = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.HEADER]
+            await send(message)
+
+        await self.app(scope, receive, with_header)
 
 
 def database_answers(session_factory: sessionmaker[Session]) -> bool:

@@ -100,7 +100,7 @@ async def telegram_update(request: Request) -> Response:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the Telegram bot is not running")
     try:
         update = bot.parse(await request.json())
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
         update = None
     if update is None:
         # Verified, yet unreadable: refusing would only make Telegram send it again.

@@ -19,6 +19,13 @@ from urllib.parse import urlsplit
 Reply = tuple[int, dict[str, str], bytes]
 
 
+class _Server(ThreadingHTTPServer):
+    # The stdlib's listen backlog of 5 drops the SYNs of a sender opening 32
+    # connections at once; the client retransmits after 1 s, which looks like a slow
+    # provider. Real providers accept them, so the fakes do too.
+    request_queue_size = 128
+
+
 class LocalServer:
     """A real HTTP server on 127.0.0.1 in a daemon thread; subclasses implement `handle`."""
 
@@ -26,7 +33,7 @@ class LocalServer:
         # One condition guards all recorded state, so `wait_for` wakes on any change.
         self._cond = threading.Condition(threading.RLock())
         self._stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._httpd = _Server((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
         self.base_url = f"http://{host}:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(
