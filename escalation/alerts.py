@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 REP_LANGUAGE = "en"
 RECENT_MESSAGES = 4
 RECENT_CHARS = 120
+# A rep alert carries the customer's words, up to this much, so it fits one SMS (1,600 characters).
+QUOTED_CHARS = 700
 # Outbound messages the customer never saw do not belong in "recent messages".
 UNSEEN = ("queued", "sending", "cancelled", "failed")
 
@@ -152,7 +154,7 @@ def queue_alert(
         return None
     context = alert_context(session, now, escalation, recipient, key, address.channel)
     if body is not None:
-        context["body"] = body
+        context["body"] = quoted(body)
     try:
         composed = book.compose(key, REP_LANGUAGE, context)
     except TemplateError:
@@ -206,9 +208,10 @@ def alert_context(
         "language": language_name(customer.language),
         "product": purchase.product if purchase is not None else None,
         "score": response.score if response is not None else None,
-        "comment": (response.comment if response is not None else message.body if message else "")
-        or "",
-        "body": message.body if message is not None else "",
+        "comment": quoted(
+            (response.comment if response is not None else message.body if message else "") or ""
+        ),
+        "body": quoted(message.body if message is not None else ""),
         "recent": recent_messages(session, customer),
         # rep_alert: the time left to act; manager_alert: the SLA that was missed.
         "sla_minutes": sla_length_minutes(escalation)
@@ -234,6 +237,11 @@ def language_name(code: str) -> str:
     return Locale.parse(REP_LANGUAGE).languages.get(code, code)
 
 
+def quoted(text: str, limit: int = QUOTED_CHARS) -> str:
+    """The customer's words, shortened so the alert fits one message; the page has them whole."""
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
 def recent_messages(session: Session, customer: Customer) -> list[str]:
     """The customer's last few messages in and out, oldest first, one short line each."""
     rows = session.execute(
@@ -245,9 +253,7 @@ def recent_messages(session: Session, customer: Customer) -> list[str]:
     lines = []
     for direction, body in reversed(rows):
         who = "Bot" if direction == "out" else customer.first_name
-        text = " ".join(body.split())
-        if len(text) > RECENT_CHARS:
-            text = text[: RECENT_CHARS - 3].rstrip() + "..."
+        text = quoted(" ".join(body.split()), RECENT_CHARS)
         lines.append(f"{who}: {text}")
     return lines
 

@@ -22,6 +22,8 @@ from babel.dates import format_date
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from messaging import template_budget
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("en", "pl", "uk", "ru", "th")
 FALLBACK_LANGUAGE = "en"
@@ -71,21 +73,42 @@ def _none_as_empty(value: object) -> object:
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """The stock sandbox, plus a cap on `*` and `**` so a template cannot eat the server's memory."""
+    """The stock sandbox, plus a budget per render (messaging/template_budget.py).
 
-    intercepted_binops = frozenset({"*", "**"})
-    _MAX_REPEAT = 10_000
-    _MAX_EXPONENT = 100
+    Every parsed template has its loops and `~` routed through the budget; every
+    call, filter and `*`, `**`, `+`, `%` is checked before it can build a large text
+    or number, so a template can neither eat the server's memory nor keep a core busy.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.filters = template_budget.checked_filters(self.filters)
+        self.filters[template_budget.LOOP_FILTER] = template_budget.budgeted_loop
+        self.filters[template_budget.CONCAT_FILTER] = template_budget.budgeted_concat
+        self.finalize = template_budget.finalize_budgeted(self.finalize or _none_as_empty)
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        return template_budget.instrument(super()._parse(source, name, filename))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, int) and abs(right) > self._MAX_EXPONENT:
-            raise SecurityError(f"exponent {right} is too large")
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
-                if sized and len(seq) * times > self._MAX_REPEAT:
-                    raise SecurityError("repeated sequence is too long")
+        template_budget.check_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        template_budget.spend()
+        template_budget.check_call(__obj, args, kwargs)
+        result = super().call(__context, __obj, *args, **kwargs)
+        if isinstance(result, str):
+            template_budget.check_length(len(result))
+        return result
+
+    def wrap_str_format(self, value: Any) -> Any:
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, str) and getattr(value, "__name__", "") in {"format", "format_map"}:
+            template_budget.check_format_string(owner)
+        return super().wrap_str_format(value)
 
 
 _env = _Sandbox(
@@ -297,7 +320,19 @@ def render(
     text = clean_text(_run(template, context, key=key, language=used))
     if not text:
         raise TemplateError("renders to empty text", key=key, language=used)
+    _check_fits(text, str(context.get("channel", "")), key=key, language=used)
     return text
+
+
+def _check_fits(text: str, channel: str, *, key: str | None, language: str | None) -> None:
+    """A text longer than its channel carries in one message is an error, never sent cut off."""
+    limit = template_budget.CHANNEL_LIMITS.get(channel)
+    if limit is not None and len(text) > limit:
+        raise TemplateError(
+            f"renders to {len(text):,} characters; one {channel} message holds at most {limit:,}",
+            key=key,
+            language=language,
+        )
 
 
 def _compile_for(key: str, language: str, source: str) -> jinja2.Template:
@@ -313,7 +348,8 @@ def _run(
     template: jinja2.Template, context: Mapping[str, Any], *, key: str | None, language: str | None
 ) -> str:
     try:
-        return template.render(context)
+        with template_budget.budget():
+            return template.render(context)
     except jinja2.UndefinedError as error:
         message = error.message or "undefined value"
         raise UnknownVariable(
@@ -325,6 +361,10 @@ def _run(
         ) from None
     except TemplateError:
         raise
+    except RecursionError:
+        raise UnsafeTemplate(
+            "the template calls itself too deeply", key=key, language=language
+        ) from None
     except Exception as error:  # noqa: BLE001 - an admin's template may raise anything; say where.
         message = f"{type(error).__name__}: {error}"
         raise TemplateError(
@@ -376,7 +416,9 @@ def validate_source(source: str, key: str | None = None) -> None:
     empty = {**sample, **{name: v for name, v in _MAY_BE_EMPTY.items() if name in sample}}
     for context in (sample, empty):
         for channel in ("sms", "telegram", "console"):
-            if not clean_text(
+            text = clean_text(
                 _run(template, {**context, "channel": channel}, key=None, language=None)
-            ):
+            )
+            if not text:
                 raise TemplateError(f"renders to empty text on the {channel} channel")
+            _check_fits(text, channel, key=None, language=None)
