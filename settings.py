@@ -7,6 +7,7 @@ keeps the two in step.
 from __future__ import annotations
 
 import functools
+import ipaddress
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,6 +42,9 @@ class Settings(BaseSettings):
     admin_password: str = Field("", validation_alias=_env("AFTERCARE_ADMIN_PASSWORD"))
     session_secret: str = Field("", validation_alias=_env("AFTERCARE_SESSION_SECRET"))
     log_level: str = Field("INFO", validation_alias=_env("AFTERCARE_LOG_LEVEL"))
+    # The reverse proxies whose X-Forwarded-For names the real client (IPs or CIDRs,
+    # comma-separated). Empty: the header is ignored, so nobody can pick their own address.
+    trusted_proxies: str = Field("", validation_alias=_env("AFTERCARE_TRUSTED_PROXIES"))
     # Sending: requests in flight per process (bulk lane; answers have a reserve of their
     # own), how long a provider may take to answer, and optional Twilio pacing per sender.
     sends_in_flight: int = Field(
@@ -78,6 +82,16 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"AFTERCARE_DEFAULT_TZ={value!r} is not an IANA time zone") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
 
     @field_validator("public_url")

@@ -93,7 +93,9 @@ def _serve(app: FastAPI, host: str, port: int) -> None:
         host=host,
         port=port,
         log_level="info",
-        proxy_headers=True,
+        # X-Forwarded-For is trusted only from AFTERCARE_TRUSTED_PROXIES (web/app.py);
+        # uvicorn's default would trust it from any local process.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )
 

@@ -1,6 +1,6 @@
 """SQLAlchemy models: the data Aftercare keeps. Models are data; behaviour lives in services."""
 
-from models.admin import AppSetting, Lease, TemplateVersion
+from models.admin import AdminSession, AppSetting, Lease, LoginThrottle, TemplateVersion
 from models.base import Base, UTCDateTime
 from models.checkin import KINDS, STATUSES, SURVEY_KINDS, THROTTLED_KINDS, CheckIn, Response
 from models.consent import CONSENT_SOURCES, ConsentEvent
@@ -18,6 +18,7 @@ __all__ = [
     "STATUSES",
     "SURVEY_KINDS",
     "THROTTLED_KINDS",
+    "AdminSession",
     "AppSetting",
     "Base",
     "CheckIn",
@@ -27,6 +28,7 @@ __all__ = [
     "EscalationEvent",
     "InboundEvent",
     "Lease",
+    "LoginThrottle",
     "Message",
     "Purchase",
     "Rep",

@@ -45,3 +45,34 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdminSession(Base):
+    """A logged-in browser. The cookie holds a random id; this row is what makes it valid.
+
+    Only a hash of the id is stored, so a copy of the database opens no sessions.
+    Logging out or changing the password sets `ended_at`, which no cookie can undo.
+    """
+
+    __tablename__ = "admin_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(Base):
+    """Failed logins of one client address ("address:…") or one account ("account:…").
+
+    Shared by every process, and changed only by compare-and-set, so concurrent
+    attempts cannot all slip under the limit.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    next_allowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from settings import Settings
 from web import api, metrics
@@ -51,6 +52,10 @@ def create_app(
     )
     # Outermost: a body past its limit is refused before any route or form parser reads it.
     app.add_middleware(BodyLimit)
+    if settings.trusted_proxies.strip():
+        # Only then does X-Forwarded-For say who the client is (the login throttle
+        # counts per client); uvicorn's own proxy handling is off (cli/running.py).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     if settings.public_url.startswith("https://"):
         # Served over TLS (behind a proxy): browsers must never fall back to plain HTTP,
         # where the admin's session cookie would travel in the clear.

@@ -5,34 +5,34 @@ role is admin and who has a password hash (argon2). With neither configured
 nobody can log in: the page says how to set a password, and never lets anyone
 in without one.
 
-The cookie holds the user, a CSRF token, an expiry and a fingerprint of the
-credential, signed with HMAC-SHA256 under AFTERCARE_SESSION_SECRET (a random
-per-process key when unset, so sessions then end with the process). Changing
-the password changes the fingerprint, which ends every session made with the
-old one.
+The cookie holds the user, a session id, a CSRF token, an expiry and a
+fingerprint of the credential, signed with HMAC-SHA256 under
+AFTERCARE_SESSION_SECRET (a random per-process key when unset, so sessions then
+end with the process). The session id must name a live row in admin_sessions
+(web/admin/sessions.py), so logout ends the session for good; changing the
+password changes the fingerprint, which ends every session made with the old one.
+Password guessing is held back by web/admin/login_guard.py.
 """
 
 from __future__ import annotations
 
 import hmac
-import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
+import anyio
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from clock import utcnow
+from web.admin import login_guard
 from web.admin.credentials import check_password, current_proof, login_possible
-from web.admin.keys import admin_keys
 from web.admin.rendering import SECURITY_HEADERS, page
 from web.admin.session_cookie import COOKIE, new_payload, read_cookie, write_cookie
-
-# Failed logins allowed per client address in the window before it must wait.
-MAX_FAILURES, FAILURE_WINDOW = 10, 15 * 60
-MAX_TRACKED_CLIENTS = 10_000
+from web.admin.sessions import end_session, session_is_live, start_session
 
 router = APIRouter()
 
@@ -72,6 +72,12 @@ def require_admin(request: Request) -> Admin:
     proof = current_proof(request, user)
     if proof is None or not same_token(proof, str(payload.get("proof", ""))):
         raise _to_login(request)
+    session_id = payload.get("sid")
+    if not isinstance(session_id, str) or not session_id:
+        raise _to_login(request)
+    with _factory(request)() as session:
+        if not session_is_live(session, session_id, user, utcnow()):
+            raise _to_login(request)
     admin = Admin(user=user, csrf=str(payload["csrf"]))
     request.state.admin = admin
     return admin
@@ -124,21 +130,34 @@ def _safe_next(target: str | None) -> str:
     return "/admin/"
 
 
-def _too_many_failures(request: Request, *, record: bool = False) -> bool:
-    keys = admin_keys(request)
-    client = request.client.host if request.client else "unknown"
-    now = time.monotonic()
-    with keys.lock:
-        if len(keys.failures) > MAX_TRACKED_CLIENTS:  # forget the quiet ones, keep memory bounded
-            quiet = [c for c, t in keys.failures.items() if not t or t[-1] < now - FAILURE_WINDOW]
-            for stale in quiet:
-                del keys.failures[stale]
-        recent = keys.failures.setdefault(client, deque())
-        while recent and recent[0] < now - FAILURE_WINDOW:
-            recent.popleft()
-        if record:
-            recent.append(now)
-        return len(recent) >= MAX_FAILURES
+def _factory(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
+def _count_attempt(factory: sessionmaker[Session], keys: list[str]) -> login_guard.Refusal | None:
+    with factory() as session:
+        refusal = login_guard.count_attempt(session, keys, utcnow())
+        if refusal is None:
+            session.commit()
+        else:
+            session.rollback()
+        return refusal
+
+
+def _log_in(factory: sessionmaker[Session], keys: list[str], user: str) -> str:
+    with factory.begin() as session:
+        login_guard.clear(session, keys)
+        return start_session(session, user, utcnow())
+
+
+def _hash_limiter(request: Request) -> anyio.CapacityLimiter:
+    # Made on the event loop that uses it (anyio limiters belong to one loop).
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "hash_limiter", None)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(login_guard.HASHES_AT_ONCE)
+        request.app.state.hash_limiter = limiter
+    return limiter
 
 
 def _login_page(
@@ -169,7 +188,7 @@ def login_form(request: Request, next: str = "/admin/") -> Response:  # noqa: A0
 
 
 @router.post("/login", response_class=HTMLResponse, include_in_schema=False)
-def login(
+async def login(
     request: Request,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
@@ -178,6 +197,7 @@ def login(
 ) -> Response:
     payload = read_cookie(request) or {}
     target = _safe_next(next)
+    user = username.strip()
     expected = str(payload.get("csrf", ""))
     if not same_token(expected, csrf_token):
         fresh = new_payload()
@@ -190,17 +210,38 @@ def login(
         )
         write_cookie(response, request, fresh)
         return response
-    if _too_many_failures(request):
-        return _login_page(
+    # The TCP peer, or the client a trusted proxy names (web/app.py); never a header
+    # anyone can set.
+    client = request.client.host if request.client else "unknown"
+    keys = [login_guard.address_key(client), login_guard.account_key(user)]
+    refusal = await run_in_threadpool(_count_attempt, _factory(request), keys)
+    if refusal is not None:
+        response = _login_page(
             request,
             csrf_token,
             target,
             error="Too many failed attempts. Wait a few minutes and try again.",
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
         )
-    proof = check_password(request, username.strip(), password) if password else None
-    if proof is None:
-        _too_many_failures(request, record=True)
+        response.headers["Retry-After"] = str(refusal.retry_after)
+        return response
+    limiter = _hash_limiter(request)
+    if limiter.statistics().tasks_waiting >= login_guard.HASHES_WAITING:
+        response = _login_page(
+            request,
+            csrf_token,
+            target,
+            error="The server is busy checking other logins. Try again in a moment.",
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+    proof = (
+        await anyio.to_thread.run_sync(check_password, request, user, password, limiter=limiter)
+        if password
+        else None
+    )
+    if proof is None:  # the attempt was counted before the check
         return _login_page(
             request,
             csrf_token,
@@ -208,15 +249,23 @@ def login(
             error="Wrong user name or password.",
             status_code=status.HTTP_401_UNAUTHORIZED,
         )
+    session_id = await run_in_threadpool(_log_in, _factory(request), keys, user)
     # A fresh CSRF token on login: a token planted before it is worth nothing after.
     redirect = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
-    write_cookie(redirect, request, new_payload(username.strip(), proof))
+    write_cookie(redirect, request, new_payload(user, proof, session_id))
     return redirect
 
 
+def _log_out(factory: sessionmaker[Session], session_id: str) -> None:
+    with factory.begin() as session:
+        end_session(session, session_id, utcnow())
+
+
 @router.post("/logout", include_in_schema=False)
-def logout(request: Request, admin: AdminPost) -> Response:
+async def logout(request: Request, admin: AdminPost) -> Response:
     del admin
+    payload = read_cookie(request) or {}
+    await run_in_threadpool(_log_out, _factory(request), str(payload.get("sid", "")))
     response = RedirectResponse("/admin/login", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="lax")
     return response

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +34,6 @@ class AdminKeys:
 
     signing_key: bytes
     admin_hash: str | None
-    failures: dict[str, deque[float]]
-    lock: threading.Lock
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AdminKeys:
@@ -47,7 +44,7 @@ class AdminKeys:
             else secrets.token_bytes(32)
         )
         hashed = hasher.hash(settings.admin_password) if settings.admin_password else None
-        return cls(key, hashed, {}, threading.Lock())
+        return cls(key, hashed)
 
     def fingerprint(self, credential: str) -> str:
         """A short tag of the credential, so a password change ends the sessions made with the old one."""

@@ -13,9 +13,10 @@ from fastapi import Request, Response
 
 from settings import Settings
 from web.admin.keys import AdminKeys, admin_keys
+from web.admin.sessions import SESSION_LENGTH
 
 COOKIE = "aftercare_admin"
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = int(SESSION_LENGTH.total_seconds())
 
 
 def _b64(data: bytes) -> str:
@@ -65,9 +66,10 @@ def write_cookie(response: Response, request: Request, payload: dict[str, Any]) 
     )
 
 
-def new_payload(user: str = "", proof: str = "") -> dict[str, Any]:
+def new_payload(user: str = "", proof: str = "", session_id: str = "") -> dict[str, Any]:
     return {
         "user": user,
+        "sid": session_id,
         "proof": proof,
         "csrf": secrets.token_urlsafe(24),
         "exp": int(time.time()) + SESSION_SECONDS,
