@@ -9,10 +9,9 @@ from __future__ import annotations
 import functools
 import ipaddress
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,13 +33,17 @@ class Settings(BaseSettings):
         default_factory=_default_database_url, validation_alias=_env("AFTERCARE_DATABASE_URL")
     )
     public_url: str = Field("http://127.0.0.1:8000", validation_alias=_env("AFTERCARE_PUBLIC_URL"))
-    api_token: str = Field("", validation_alias=_env("AFTERCARE_API_TOKEN"))
+    api_token: SecretStr = Field(SecretStr(""), validation_alias=_env("AFTERCARE_API_TOKEN"))
     business_name: str = Field("Aftercare", validation_alias=_env("AFTERCARE_BUSINESS_NAME"))
     review_url: str = Field("", validation_alias=_env("AFTERCARE_REVIEW_URL"))
     referral_url: str = Field("", validation_alias=_env("AFTERCARE_REFERRAL_URL"))
     default_tz: str = Field("UTC", validation_alias=_env("AFTERCARE_DEFAULT_TZ"))
-    admin_password: str = Field("", validation_alias=_env("AFTERCARE_ADMIN_PASSWORD"))
-    session_secret: str = Field("", validation_alias=_env("AFTERCARE_SESSION_SECRET"))
+    admin_password: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("AFTERCARE_ADMIN_PASSWORD")
+    )
+    session_secret: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("AFTERCARE_SESSION_SECRET")
+    )
     log_level: str = Field("INFO", validation_alias=_env("AFTERCARE_LOG_LEVEL"))
     # The reverse proxies whose X-Forwarded-For names the real client (IPs or CIDRs,
     # comma-separated). Empty: the header is ignored, so nobody can pick their own address.
@@ -58,22 +61,21 @@ class Settings(BaseSettings):
     )
 
     twilio_account_sid: str = Field("", validation_alias=_env("TWILIO_ACCOUNT_SID"))
-    twilio_auth_token: str = Field("", validation_alias=_env("TWILIO_AUTH_TOKEN"))
+    twilio_auth_token: SecretStr = Field(SecretStr(""), validation_alias=_env("TWILIO_AUTH_TOKEN"))
     twilio_from_number: str = Field("", validation_alias=_env("TWILIO_FROM_NUMBER"))
     twilio_messaging_service_sid: str = Field(
         "", validation_alias=_env("TWILIO_MESSAGING_SERVICE_SID")
     )
     twilio_api_base_url: str = Field("", validation_alias=_env("TWILIO_API_BASE_URL"))
 
-    telegram_bot_token: str = Field("", validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_bot_token: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("TELEGRAM_BOT_TOKEN")
+    )
     telegram_api_base_url: str = Field("", validation_alias=_env("TELEGRAM_API_BASE_URL"))
-    telegram_webhook_secret: str = Field("", validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
+    telegram_webhook_secret: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
+    )
     telegram_bot_username: str = Field("", validation_alias=_env("TELEGRAM_BOT_USERNAME"))
-
-    def __repr_args__(self) -> Any:
-        # A settings object printed in a log or a traceback must not carry the tokens.
-        for name, value in super().__repr_args__():
-            yield name, ("**********" if name in SECRET_FIELDS and value else value)
 
     @field_validator("default_tz")
     @classmethod
@@ -108,25 +110,13 @@ class Settings(BaseSettings):
     def sms_configured(self) -> bool:
         return bool(
             self.twilio_account_sid
-            and self.twilio_auth_token
+            and self.twilio_auth_token.get_secret_value()
             and (self.twilio_from_number or self.twilio_messaging_service_sid)
         )
 
     @property
     def telegram_configured(self) -> bool:
-        return bool(self.telegram_bot_token)
-
-
-SECRET_FIELDS = frozenset(
-    {
-        "api_token",
-        "admin_password",
-        "session_secret",
-        "twilio_auth_token",
-        "telegram_bot_token",
-        "telegram_webhook_secret",
-    }
-)
+        return bool(self.telegram_bot_token.get_secret_value())
 
 
 @functools.cache

@@ -119,16 +119,16 @@ SHORTEST_SESSION_SECRET = 32
 def warn_about(settings: Settings) -> None:
     """Say at start what the production process should not run with."""
     log = logging.getLogger("aftercare")
-    if not settings.session_secret:
+    if not settings.session_secret.get_secret_value():
         log.warning(
             "AFTERCARE_SESSION_SECRET is not set: a random one is used, so admin logins end "
             "whenever the process restarts, and each of several processes signs its own"
         )
-    elif len(settings.session_secret) < SHORTEST_SESSION_SECRET:
+    elif len(settings.session_secret.get_secret_value()) < SHORTEST_SESSION_SECRET:
         log.warning(
             "AFTERCARE_SESSION_SECRET is %d characters; use at least %d random ones "
             "(python -c 'import secrets; print(secrets.token_urlsafe(32))')",
-            len(settings.session_secret),
+            len(settings.session_secret.get_secret_value()),
             SHORTEST_SESSION_SECRET,
         )
     if not settings.public_url.startswith("https://"):

@@ -186,7 +186,7 @@ class TelegramBot:
 
     @property
     def webhook_mode(self) -> bool:
-        return bool(self.settings.telegram_webhook_secret)
+        return bool(self.settings.telegram_webhook_secret.get_secret_value())
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[TelegramBot]:
@@ -280,7 +280,7 @@ class TelegramBot:
     async def _set_webhook(self) -> None:
         await self.bot.set_webhook(
             url=f"{self.settings.public_url}{WEBHOOK_PATH}",
-            secret_token=self.settings.telegram_webhook_secret,
+            secret_token=self.settings.telegram_webhook_secret.get_secret_value(),
             allowed_updates=ALLOWED_UPDATES,
         )
 
@@ -360,7 +360,7 @@ class TelegramBot:
             log.warning("could not release the Telegram polling lease", exc_info=True)
 
     def _redact(self, error: Exception) -> str:
-        return redact(str(error), self.settings.telegram_bot_token)
+        return redact(str(error), self.settings.telegram_bot_token.get_secret_value())
 
 
 def lifespan_hook(

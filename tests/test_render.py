@@ -3,7 +3,6 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from messaging import render as render_module
 from messaging.render import (
     LANGUAGES,
     SAMPLE_CONTEXT,
@@ -14,8 +13,10 @@ from messaging.render import (
     UnsafeTemplate,
     available_keys,
     clean_text,
+    files,
     render,
     sample_context,
+    sandbox,
     template_source,
     validate_source,
 )
@@ -295,14 +296,14 @@ def test_it_works_from_any_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    render_module._load.cache_clear()
+    files.load.cache_clear()
     assert "Aleksandra" in render("help", "uk", CONTEXT)
 
 
 def test_templates_are_read_and_compiled_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    render_module._load.cache_clear()
+    files.load.cache_clear()
     reads: list[str] = []
-    loader = render_module._env.loader
+    loader = sandbox.environment.loader
     assert loader is not None
     original = loader.get_source
     monkeypatch.setattr(

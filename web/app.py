@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,11 +45,14 @@ def create_app(
                 await stack.enter_async_context(hook(app))
             yield
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from this app, not
+    # from a CDN that could serve anything to a page holding the API token.
+    app = FastAPIOffline(
         title=f"{settings.business_name} — Aftercare",
         summary="After-sale check-ins, NPS and escalations.",
         version="0.1.0",
         lifespan=lifespan,
+        static_url="/docs/assets",
     )
     # Outermost: a body past its limit is refused before any route or form parser reads it.
     app.add_middleware(BodyLimit)

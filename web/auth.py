@@ -27,7 +27,7 @@ def require_api_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
 ) -> None:
     """Let the request through only with the configured token; never when none is configured."""
-    expected: str = request.app.state.settings.api_token
+    expected: str = request.app.state.settings.api_token.get_secret_value()
     if not expected:
         raise _unauthorized("The JSON API is closed: AFTERCARE_API_TOKEN is not set.")
     if credentials is None:

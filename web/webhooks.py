@@ -91,7 +91,7 @@ async def twilio_status(request: Request) -> Response:
 @router.post(WEBHOOK_PATH)
 async def telegram_update(request: Request) -> Response:
     """An update from the Bot API (webhook mode, when TELEGRAM_WEBHOOK_SECRET is set)."""
-    expected = _settings(request).telegram_webhook_secret
+    expected = _settings(request).telegram_webhook_secret.get_secret_value()
     given = request.headers.get(TELEGRAM_SECRET, "")
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "bad or missing secret token")
@@ -112,7 +112,7 @@ async def telegram_update(request: Request) -> Response:
 
 async def _twilio_form(request: Request, path: str) -> dict[str, str]:
     """The POSTed fields, once X-Twilio-Signature proves Twilio sent them; else 403."""
-    token = _settings(request).twilio_auth_token
+    token = _settings(request).twilio_auth_token.get_secret_value()
     signature = request.headers.get(TWILIO_SIGNATURE, "")
     # The validator raises on a missing signature rather than saying no: check first.
     if not token or not signature:

@@ -185,7 +185,7 @@ class SmsChannel:
         if self._client is None:
             client = Client(
                 self._settings.twilio_account_sid,
-                self._settings.twilio_auth_token,
+                self._settings.twilio_auth_token.get_secret_value(),
                 http_client=_HttpClient(self._timeout),
             )
             if self._settings.twilio_api_base_url:

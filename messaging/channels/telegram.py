@@ -56,7 +56,7 @@ def make_bot(settings: Settings, *, poll_timeout: float = 30.0) -> Bot:
     base = (settings.telegram_api_base_url or DEFAULT_API).rstrip("/")
     timeout = settings.provider_timeout
     return Bot(
-        settings.telegram_bot_token,
+        settings.telegram_bot_token.get_secret_value(),
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
         request=HTTPXRequest(
@@ -116,7 +116,7 @@ class TelegramChannel:
         self._settings = settings
         self.per_second, self.per_chat = per_second, per_chat
         # The bot's numeric id is the token's public half: a key for the shared limits.
-        self.bot_id = settings.telegram_bot_token.split(":", 1)[0]
+        self.bot_id = settings.telegram_bot_token.get_secret_value().split(":", 1)[0]
         self._bot: Bot | None = None
         self._initialised: asyncio.Lock | None = None
 
@@ -146,7 +146,7 @@ class TelegramChannel:
         try:
             await self.ready_bot()
         except TelegramError as error:
-            raise send_error(error, self._settings.telegram_bot_token) from None
+            raise send_error(error, self._settings.telegram_bot_token.get_secret_value()) from None
 
     async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
         chat_id = _chat_id(to)
@@ -163,7 +163,7 @@ class TelegramChannel:
                 throttled=True,
             ) from None
         except TelegramError as error:
-            raise send_error(error, self._settings.telegram_bot_token) from None
+            raise send_error(error, self._settings.telegram_bot_token.get_secret_value()) from None
         return SendResult(provider_id=f"{chat_id}:{message.message_id}")
 
     async def look_up(self, to: str, text: str, since: datetime) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi.testclient import TestClient
 
@@ -23,7 +24,9 @@ def test_printing_the_settings_shows_no_token() -> None:
     )
     printed = repr(settings) + str(settings) + f"{settings!r}"
     assert "value" not in printed
-    assert settings.twilio_auth_token == "twilio-token-value"  # the code still reads them
+    assert (
+        settings.twilio_auth_token.get_secret_value() == "twilio-token-value"
+    )  # the code still reads them
 
 
 def test_phone_numbers_in_logs_are_masked(phone, caplog) -> None:
@@ -50,3 +53,13 @@ def test_run_warns_about_a_weak_or_missing_session_secret(caplog) -> None:
     assert caplog.text == ""
     warn_about(Settings(session_secret="", public_url="http://care.example.com"))
     assert "not set" in caplog.text and "not https" in caplog.text
+
+
+def test_the_api_docs_load_nothing_from_another_site(db) -> None:
+    client = TestClient(create_app(db, Settings()))
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assert "http://" not in html and "https://" not in html  # no CDN, no web fonts
+        for asset in re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', html):
+            assert client.get(asset).status_code == 200
+    assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200

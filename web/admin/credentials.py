@@ -48,7 +48,7 @@ def check_password(request: Request, user: str, password: str) -> str | None:
     keys = admin_keys(request)
     if user == ADMIN_USER:
         stored = keys.admin_hash
-        credential = f"env\0{request.app.state.settings.admin_password}"
+        credential = f"env\0{request.app.state.settings.admin_password.get_secret_value()}"
     else:
         with _factory(request)() as session:
             stored = session.scalar(
@@ -82,7 +82,9 @@ def current_proof(request: Request, user: str) -> str | None:
     if user == ADMIN_USER:
         if keys.admin_hash is None:
             return None
-        return keys.fingerprint(f"env\0{request.app.state.settings.admin_password}")
+        return keys.fingerprint(
+            f"env\0{request.app.state.settings.admin_password.get_secret_value()}"
+        )
     with _factory(request)() as session:
         stored = session.scalar(
             select(Rep.password_hash).where(Rep.external_id == user, Rep.role == "admin")

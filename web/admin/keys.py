@@ -37,13 +37,14 @@ class AdminKeys:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AdminKeys:
-        secret = settings.session_secret
+        secret = settings.session_secret.get_secret_value()
         key = (
             hashlib.sha256(b"aftercare admin session\0" + secret.encode()).digest()
             if secret
             else secrets.token_bytes(32)
         )
-        hashed = hasher.hash(settings.admin_password) if settings.admin_password else None
+        password = settings.admin_password.get_secret_value()
+        hashed = hasher.hash(password) if password else None
         return cls(key, hashed)
 
     def fingerprint(self, credential: str) -> str:

@@ -10,10 +10,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from clock import utcnow
-from messaging.render import TemplateError, available_keys, sample_context, template_source
+from messaging.render import (
+    TemplateError,
+    available_keys,
+    sample_context,
+    template_source,
+)
+from messaging.render import (
+    versions as template_versions,
+)
 from messaging.segments import SegmentInfo, sms_segments
 from models import LANGUAGES
-from web.admin import template_versions
 from web.admin.auth import Admin, AdminDep, AdminPost
 from web.admin.rendering import page
 from web.deps import SessionDep

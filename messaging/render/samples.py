@@ -1,0 +1,112 @@
+"""Realistic values for every template key: for previews, and to check admin edits."""
+
+from __future__ import annotations
+
+import contextlib
+import types
+from collections.abc import Mapping
+from datetime import date
+
+from babel.core import UnknownLocaleError
+from babel.dates import format_date
+
+from messaging.render.errors import TemplateMissing
+from messaging.render.files import language_code
+
+_COMMON: dict[str, object] = {
+    # The sizes the English surveys are budgeted for (one 160-character SMS):
+    # a 10-character first name, a 15-character business, a 20-character product.
+    "first_name": "Aleksandra",
+    "name": "Aleksandra Nowak",
+    "business_name": "Northwind Motor",
+    "channel": "sms",
+}
+_SAMPLE_DATE = date(2025, 9, 30)  # the longest English month name
+_PRODUCT: dict[str, object] = {"product": "Toyota Corolla Cross"}
+_REVIEW: dict[str, object] = {
+    "review_url": "https://g.page/r/northwind-motor/review",
+    "referral_url": "https://northwind.example/refer",
+}
+_REP: dict[str, object] = {"first_name": "Marta", "name": "Marta Lopez"}
+_ESCALATION: dict[str, object] = {
+    "customer_name": "Aleksandra Nowak",
+    "customer_phone": "+48601234567",
+    "language": "pl",
+    "product": "Toyota Corolla Cross",
+    "score": 3,
+    "comment": "The car went back to the garage twice in one month.",
+    "recent": [
+        "Bot: How likely are you to recommend Northwind Motor to a friend or colleague?",
+        "Aleksandra: 3. The car went back to the garage twice in one month.",
+    ],
+    "sla_minutes": 120,
+    "escalation_id": 42,
+    "channel_for_commands": "telegram",
+}
+
+_SAMPLES: dict[str, dict[str, object]] = {
+    "survey_post_delivery": _PRODUCT,
+    "survey_periodic": {},
+    "survey_service": _PRODUCT,
+    "survey_recovery": _PRODUCT,
+    "reminder": {},
+    "delay_notice": {**_PRODUCT, "promised_date": format_date(_SAMPLE_DATE, "long", locale="en")},
+    "followup_detractor": {"score": 3},
+    "followup_passive": {"score": 7},
+    "followup_promoter": {"score": 10, **_REVIEW},
+    "review_invite": _REVIEW,
+    "thanks_comment": {},
+    "clarify": {},
+    "opt_out_confirmation": {},
+    "opt_in_confirmation": {},
+    "help": {},
+    "unknown_sender": {},
+    "telegram_greeting": {"channel": "telegram"},
+    "forwarded_to_rep": {"rep_name": "Marta Lopez"},
+    "rep_alert": {**_REP, **_ESCALATION},
+    "manager_alert": {
+        **_REP,
+        "first_name": "Joanna",
+        "name": "Joanna Wright",
+        **_ESCALATION,
+        "rep_name": "Marta Lopez",
+    },
+    "rep_needs_answer": {
+        **_REP,
+        "customer_name": "Aleksandra Nowak",
+        "customer_phone": "+48601234567",
+        "body": "Can someone call me after 5 pm?",
+        "escalation_id": 42,
+        "channel_for_commands": "sms",
+        "sla_minutes": 120,
+    },
+}
+
+SAMPLE_CONTEXT: Mapping[str, Mapping[str, object]] = types.MappingProxyType(
+    {key: types.MappingProxyType({**_COMMON, **extra}) for key, extra in _SAMPLES.items()}
+)
+"""For each key, a full context of realistic values: for previews and for validate_source()."""
+
+
+def sample_context(key: str, language: str) -> dict[str, object]:
+    """SAMPLE_CONTEXT[key], with the promised date written as `language` writes it (for previews)."""
+    if key not in SAMPLE_CONTEXT:
+        raise TemplateMissing("no such template", key=key, language=language)
+    context = dict(SAMPLE_CONTEXT[key])
+    if "promised_date" in context:
+        with contextlib.suppress(UnknownLocaleError, ValueError):  # else keep the English date
+            context["promised_date"] = format_date(
+                _SAMPLE_DATE, "long", locale=language_code(language)
+            )
+    return context
+
+
+# Values a caller may legitimately pass as empty; validation renders those branches too.
+MAY_BE_EMPTY: dict[str, object] = {
+    "product": None,
+    "review_url": "",
+    "referral_url": "",
+    "rep_name": None,
+    "comment": "",
+    "recent": [],
+}
