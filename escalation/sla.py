@@ -1,7 +1,7 @@
 """The escalation SLA: a detractor nobody acknowledged in time goes to the rep's manager.
 
 `check_slas` runs in every scheduler pass. It finds the overdue escalations
-with one range scan on (status, sla_due_at), and claims each reminder with a
+with one range scan on (status, sla_due_at), only those whose next reminder is due, and claims each reminder with a
 conditional UPDATE on `reminders_sent`: two processes (or two passes) that see
 the same escalation send one manager alert between them. On PostgreSQL the
 rows are also locked with SKIP LOCKED, so a second process moves on at once
@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from escalation.alerts import manager_for, queue_alert, reach
@@ -40,25 +40,32 @@ def check_slas(
     """Alert the manager of every open detractor escalation past its SLA; return how many were sent."""
     if rules.max_manager_reminders <= 0:
         return 0
+    interval = timedelta(hours=rules.escalation_sla_hours)
+    # Reminder n is due at sla_due_at + n × SLA. Said in SQL, one comparison per n, so
+    # the batch holds only escalations due now: ones waiting for their next reminder
+    # can never fill it and starve due ones behind them.
+    next_reminder_due = or_(
+        *(
+            (Escalation.reminders_sent == n) & (Escalation.sla_due_at <= now - n * interval)
+            for n in range(rules.max_manager_reminders)
+        )
+    )
     overdue = session.scalars(
         select(Escalation)
         .where(
             Escalation.status == "open",
             Escalation.sla_due_at <= now,
-            Escalation.reminders_sent < rules.max_manager_reminders,
             Escalation.kind.in_(SLA_KINDS),
+            next_reminder_due,
         )
         .order_by(Escalation.sla_due_at, Escalation.id)
         .limit(BATCH)
         .with_for_update(skip_locked=True)
     ).all()
-    interval = timedelta(hours=rules.escalation_sla_hours)
-    sent = 0
-    for escalation in overdue:
-        if now < escalation.sla_due_at + escalation.reminders_sent * interval:
-            continue  # the next reminder is not due yet
-        sent += escalate_to_manager(session, now, escalation, rules, settings, book)
-    return sent
+    return sum(
+        escalate_to_manager(session, now, escalation, rules, settings, book)
+        for escalation in overdue
+    )
 
 
 def escalate_to_manager(

@@ -80,6 +80,15 @@ def decide(facts: Facts, now: datetime, rules: CadenceRules) -> Decision:
     return Decision("send")
 
 
+def address_on(channel: str, phone: str | None, telegram_chat_id: int | None) -> str | None:
+    """The customer's address on `channel`, or None when they have none there (never "None")."""
+    if channel == "sms":
+        return phone or None
+    if channel == "telegram":
+        return None if telegram_chat_id is None else str(telegram_chat_id)
+    return None
+
+
 def reachable_channel(
     preferred: str, phone: str | None, telegram_chat_id: int | None, telegram_dead: bool
 ) -> str | None:

@@ -21,7 +21,14 @@ from messaging.outbox import message_row, queue_many
 from messaging.render import TemplateError
 from models import CheckIn, Customer, Escalation, Purchase
 from models.db import claimed
-from scheduler.decisions import SURVEY_KINDS, Decision, Facts, decide, reachable_channel
+from scheduler.decisions import (
+    SURVEY_KINDS,
+    Decision,
+    Facts,
+    address_on,
+    decide,
+    reachable_channel,
+)
 from scheduler.quiet_hours import local_today, zone_for
 from scheduler.rules import CadenceRules
 from settings import Settings
@@ -291,13 +298,17 @@ def _apply(
         reason = f"template error: {error}"
         _close(writes, checkin, "failed", reason)
         return Outcome(checkin.id, label, checkin.kind, "fail", facts.channel, reason)
-    address = customer.phone if facts.channel == "sms" else str(customer.telegram_chat_id)
+    address = address_on(facts.channel, customer.phone, customer.telegram_chat_id)
+    if address is None:  # decide() checked reachability; the row changed under us
+        reason = f"no {facts.channel} address any more"
+        _close(writes, checkin, "suppressed", reason)
+        return Outcome(checkin.id, label, checkin.kind, "suppress", facts.channel, reason)
     is_survey = checkin.kind in SURVEY_KINDS
     writes.messages.append(
         message_row(
             now=now,
             channel=channel,
-            address=address or "",
+            address=address,
             body=composed.body,
             purpose="survey" if is_survey else "delay_notice",
             customer_id=customer.id,

@@ -12,7 +12,7 @@ from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
 from models import CheckIn, Customer
-from scheduler.decisions import SURVEY_KINDS
+from scheduler.decisions import SURVEY_KINDS, address_on, reachable_channel
 from scheduler.quiet_hours import is_quiet, quiet_hours_end, zone_for
 from scheduler.rules import CadenceRules
 from settings import Settings
@@ -61,16 +61,26 @@ def send_reminders(
             continue
         if not _claim_reminder(session, checkin, now):
             continue  # another pass reminded them first
-        address = (
-            customer.phone if checkin.channel in ("sms", "console") and customer.phone else None
+        # The channel the survey went out on, or the other one if that has gone since;
+        # with neither, no reminder (and never a send to the address "None").
+        preferred = checkin.channel if checkin.channel in ("sms", "telegram") else customer.channel
+        channel = reachable_channel(
+            preferred,
+            customer.phone,
+            customer.telegram_chat_id,
+            customer.telegram_unreachable_at is not None,
         )
-        if checkin.channel == "telegram" or (address is None and customer.telegram_chat_id):
-            address = str(customer.telegram_chat_id)
+        address = (
+            address_on(channel, customer.phone, customer.telegram_chat_id) if channel else None
+        )
+        if channel is None or address is None:
+            checkin.reason = "reminder not sent: no phone or Telegram chat to reach the customer"
+            continue
         try:
             composed = book.compose(
                 "reminder",
                 customer.language,
-                customer_context(customer, settings, checkin.channel or "sms"),
+                customer_context(customer, settings, transport_name(channel)),
             )
         except TemplateError as error:
             checkin.reason = f"reminder not sent: template error: {error}"
@@ -79,8 +89,8 @@ def send_reminders(
         queue_message(
             session,
             now=now,
-            channel=checkin.channel or transport_name(customer.channel),
-            address=address or "",
+            channel=transport_name(channel),
+            address=address,
             body=composed.body,
             purpose="reminder",
             customer_id=customer.id,

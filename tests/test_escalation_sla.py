@@ -221,3 +221,29 @@ def test_no_reminders_at_all_when_switched_off(
     session.commit()
     assert run_tick(db, console, "2026-03-02 18:01").escalated == 0
     assert console.to(MAREK) == []
+
+
+def test_escalations_waiting_for_a_later_reminder_never_starve_a_due_one(
+    db, session, cast, phone, console, escalated, monkeypatch
+) -> None:
+    # Two older escalations had their first manager alert at 17:00 and wait for the
+    # second (due 19:00). In a batch of 2 they came first, and before, the due one
+    # behind them (John's, SLA 18:00) was never seen.
+    from escalation import sla
+
+    monkeypatch.setattr(sla, "BATCH", 2)
+    save_rules(session, CadenceRules(max_manager_reminders=2))
+    session.add_all(
+        Escalation(
+            customer_id=cast["pl"].id,
+            rep_id=cast["rep"].id,
+            sla_due_at=at("2026-03-02 17:00"),
+            reminders_sent=1,
+            created_at=at("2026-03-02 15:00"),
+        )
+        for _ in range(2)
+    )
+    session.commit()
+    assert run_tick(db, console, "2026-03-02 18:00").escalated == 1
+    session.expire_all()
+    assert session.get(Escalation, escalated.id).reminders_sent == 1

@@ -508,3 +508,35 @@ def test_a_survey_due_on_a_dst_night_goes_at_nine_local(
     assert console.sent == []
     tick(db, at(morning), transports, SETTINGS)
     assert len(console.to(person.phone)) == 1
+
+
+def test_a_reminder_to_a_customer_no_longer_reachable_is_not_sent_and_says_why(
+    db, session, cast, transports, console
+) -> None:
+    # Surveyed on Telegram; then they unlinked the chat, and there is no phone.
+    john = cast["en"]
+    john.channel, john.phone, john.telegram_chat_id = "telegram", None, 4242
+    deliver(session, john, product="Skoda Octavia", category="car", delivered="2026-03-01 14:00")
+    tick(db, at("2026-03-02 15:00"), transports, SETTINGS)
+    assert [m.to for m in console.sent] == ["4242"]
+    john.telegram_chat_id = None
+    session.commit()
+    tick(db, at("2026-03-05 15:00"), transports, SETTINGS)
+    assert len(console.sent) == 1  # never a message to the address "None"
+    assert session.scalar(select(func.count(Message.id)).where(Message.address == "None")) == 0
+    [checkin] = checkins(session, john)
+    assert checkin.reason == "reminder not sent: no phone or Telegram chat to reach the customer"
+
+
+def test_a_reminder_goes_where_the_customer_can_still_be_reached(
+    db, session, cast, transports, console
+) -> None:
+    john = cast["en"]
+    deliver(session, john, product="Skoda Octavia", category="car", delivered="2026-03-01 14:00")
+    tick(db, at("2026-03-02 15:00"), transports, SETTINGS)
+    john.phone, john.telegram_chat_id = None, 4242  # the number is gone; the chat is linked
+    session.commit()
+    tick(db, at("2026-03-05 15:00"), transports, SETTINGS)
+    assert [m.to for m in console.sent] == ["+14155550101", "4242"]
+    reminder = session.scalars(select(Message).where(Message.purpose == "reminder")).one()
+    assert reminder.address == "4242"
