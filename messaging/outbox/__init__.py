@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.channels import Transports
+from messaging.outbox.failures import MAX_ATTEMPTS, backoff
+from messaging.outbox.lanes import DrainReport
 from messaging.outbox.queue import (
     BOT_STARTED,
     BULK,
@@ -29,7 +31,7 @@ from messaging.outbox.queue import (
     queue_message,
     render_for,
 )
-from messaging.outbox.sender import MAX_ATTEMPTS, DrainReport, Sender, backoff
+from messaging.outbox.sender import Sender
 from models import Message
 from settings import Settings, get_settings
 
