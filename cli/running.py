@@ -66,16 +66,10 @@ def build_app(
 
 
 def _extra_routers() -> list[Any]:
+    from web.admin import router as admin_router
     from web.webhooks import router as webhooks_router
 
-    routers: list[Any] = [webhooks_router]
-    try:
-        from web.admin import router as admin_router
-
-        routers.append(admin_router)
-    except ImportError:  # the admin UI is optional while it is being built
-        pass
-    return routers
+    return [webhooks_router, admin_router]
 
 
 def _serve(app: FastAPI, host: str, port: int) -> None:

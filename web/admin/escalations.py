@@ -1,17 +1,12 @@
 """Escalations: open, acknowledged and resolved, with the time left before each SLA runs out.
 
-Acknowledging and resolving belong to `escalation.actions`. When that module
-provides them, the page shows buttons that call
-
-    acknowledge(session, now, escalation_id=..., actor=...)
-    resolve(session, now, escalation_id=..., actor=..., note=...)
-
-inside one transaction; without it the lists are read-only and say where reps act.
+Acknowledging and resolving belong to `escalation.actions`; the page's buttons
+call the same functions as a rep's Telegram button or SMS command, inside one
+transaction.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from clock import utcnow
+from escalation import actions
 from models import Escalation
 from models.db import transaction
 from web import queries
@@ -50,14 +46,11 @@ class EscalationView:
         return self.row.escalation
 
 
-def actions() -> dict[str, Callable[..., Any]]:
-    """escalation.actions' acknowledge and resolve, when another part of Aftercare provides them."""
-    try:
-        module = importlib.import_module("escalation.actions")
-    except ImportError:
-        return {}
-    found = {name: getattr(module, name, None) for name in ("acknowledge", "resolve")}
-    return {name: action for name, action in found.items() if callable(action)}
+# What the buttons do, by the name in their URL.
+ACTIONS: dict[str, Callable[..., Any]] = {
+    "acknowledge": actions.acknowledge,
+    "resolve": actions.resolve,
+}
 
 
 def sla_status(escalation: Escalation, now: datetime) -> tuple[str, str]:
@@ -106,16 +99,14 @@ def escalation_lists(request: Request, admin: AdminDep, session: SessionDep) -> 
         {
             "section": "escalations",
             "lists": views(session, utcnow()),
-            "actions": actions(),
+            "actions": ACTIONS,
             "resolved_shown": RESOLVED_SHOWN,
         },
     )
 
 
 def _act(request: Request, escalation_id: int, name: str, **extra: str) -> Response:
-    action = actions().get(name)
-    if action is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Escalations cannot be {name}d here.")
+    action = ACTIONS[name]
     admin = request.state.admin
     with transaction(request.app.state.session_factory) as session:
         if session.get(Escalation, escalation_id) is None:
