@@ -1,17 +1,65 @@
-"""The cadence rules: defaults from DESIGN.md, overridable by admins (stored as JSON)."""
+"""The cadence rules: defaults from DESIGN.md, overridable by admins (stored as JSON).
+
+The rules check themselves (a pydantic dataclass): every duration has a range,
+category names a shape, and the rules as a whole make sense together (a sending
+window that is not empty, a reminder before the survey expires). The settings
+page, the stored JSON and any future API or CLI all go through these checks.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import field
 from datetime import time, timedelta
 from typing import Any
 
+from pydantic import ValidationError, field_validator
+from pydantic.dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from models import AppSetting
 
 SETTING_KEY = "cadence"
+MAX_DAYS = 3650
+CATEGORY = re.compile(r"[a-z0-9][a-z0-9 _-]{0,49}\Z")
+# The allowed range of each number, in the field's own unit.
+RANGES: dict[str, tuple[float, float]] = {
+    "post_delivery_default_days": (0, MAX_DAYS),
+    "post_delivery_max_lateness_days": (1, MAX_DAYS),
+    "delay_notice_max_age_days": (1, MAX_DAYS),
+    "periodic_days": (1, MAX_DAYS),
+    "service_days": (1, MAX_DAYS),
+    "service_max_lateness_days": (1, MAX_DAYS),
+    "recovery_days": (0, MAX_DAYS),
+    "throttle_days": (0, MAX_DAYS),
+    "reminder_days": (0, MAX_DAYS),
+    "expire_days": (1, MAX_DAYS),
+    "escalation_sla_hours": (0.25, 24 * 30),
+    "max_manager_reminders": (0, 100),
+    "hold_recheck_minutes": (1, 24 * 60),
+}
+
+
+class InvalidRules(ValueError):
+    """Rules that cannot be used; `problems` maps each field to what is wrong with it."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {why}" for name, why in problems.items()))
+        self.problems = problems
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _category(name: str) -> str:
+    name = name.strip().lower()
+    if not CATEGORY.match(name):
+        raise ValueError(f"{name!r} is not a category name (letters, digits, - and _)")
+    return name
 
 
 @dataclass(frozen=True)
@@ -44,6 +92,34 @@ class CadenceRules:
     hold_recheck_minutes: float = 5
     review_invite_all: bool = False
 
+    @field_validator(*RANGES)
+    @classmethod
+    def _in_range(cls, value: float, info: Any) -> float:
+        low, high = RANGES[info.field_name]
+        if not math.isfinite(value) or not low <= value <= high:
+            raise ValueError(f"must be between {_number(low)} and {_number(high)}")
+        return value
+
+    @field_validator("post_delivery_days")
+    @classmethod
+    def _category_days(cls, value: dict[str, float]) -> dict[str, float]:
+        days = {}
+        for name, amount in value.items():
+            if not math.isfinite(amount) or not 0 <= amount <= MAX_DAYS:
+                raise ValueError(f"{name}: days must be between 0 and {MAX_DAYS}")
+            days[_category(name)] = amount
+        return days
+
+    @field_validator("service_categories")
+    @classmethod
+    def _categories(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_category(name) for name in value))
+
+    def __post_init__(self) -> None:
+        problems = cross_problems(dataclasses.asdict(self))
+        if problems:
+            raise InvalidRules(problems)
+
     def post_delivery_delay(self, category: str) -> timedelta:
         days = self.post_delivery_days.get(category.lower(), self.post_delivery_default_days)
         return timedelta(days=days)
@@ -68,19 +144,49 @@ class CadenceRules:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CadenceRules:
-        """Build rules from admin JSON; unknown keys are an error naming them."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown cadence setting(s): {', '.join(unknown)}")
-        values = dict(data)
-        for name in ("quiet_start", "quiet_end"):
-            if isinstance(values.get(name), str):
-                values[name] = time.fromisoformat(values[name])
-        if "service_categories" in values:
-            values["service_categories"] = tuple(values["service_categories"])
-        return cls(**values)
+    def from_json(cls, data: Mapping[str, Any]) -> CadenceRules:
+        """Build rules from admin JSON; raises InvalidRules naming each bad or unknown field."""
+        return checked(cls, data)
+
+    def changed(self, values: Mapping[str, Any]) -> CadenceRules:
+        """These rules with `values` changed; raises InvalidRules naming each problem."""
+        return checked(CadenceRules, {**self.to_json(), **values})
+
+
+def cross_problems(values: Mapping[str, Any]) -> dict[str, str]:
+    """What is wrong with the rules taken together, by the field to fix."""
+    problems = {}
+    if values["quiet_start"] == values["quiet_end"]:
+        problems["quiet_start"] = (
+            "must differ from the start of sending: the sending window would be empty"
+        )
+    if values["reminder_days"] and values["reminder_days"] >= values["expire_days"]:
+        problems["reminder_days"] = (
+            "the reminder must come before the survey expires "
+            f"({_number(values['expire_days'])} days), or be 0"
+        )
+    return problems
+
+
+def checked(cls: type[CadenceRules], data: Mapping[str, Any]) -> CadenceRules:
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InvalidRules({name: "unknown cadence setting" for name in unknown})
+    try:
+        return cls(**data)
+    except InvalidRules:
+        raise
+    except ValidationError as error:
+        problems: dict[str, str] = {}
+        for item in error.errors():
+            cause = item.get("ctx", {}).get("error")
+            if isinstance(cause, InvalidRules):  # from __post_init__: the rules as a whole
+                problems.update(cause.problems)
+                continue
+            name = str(item["loc"][0]) if item["loc"] else "rules"
+            problems.setdefault(name, str(item["msg"]).removeprefix("Value error, "))
+        raise InvalidRules(problems) from None
 
 
 DEFAULT_RULES = CadenceRules()

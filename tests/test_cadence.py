@@ -185,3 +185,33 @@ def test_rules_round_trip_through_json_and_reject_unknown_keys() -> None:
     assert CadenceRules.from_json(RULES.to_json()) == RULES
     with pytest.raises(ValueError, match="unknown cadence setting"):
         CadenceRules.from_json({"throttle_dayz": 3})
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"expire_days": 0}, {"expire_days": "must be between 1 and 3650"}),
+        ({"periodic_days": float("nan")}, {"periodic_days": "must be between 1 and 3650"}),
+        (
+            {"escalation_sla_hours": 10_000},
+            {"escalation_sla_hours": "must be between 0.25 and 720"},
+        ),
+        ({"service_categories": ["Car!"]}, {"service_categories": "'car!' is not a category name"}),
+        ({"post_delivery_days": {"car": -1}}, {"post_delivery_days": "car: days must be between"}),
+        ({"quiet_start": "09:00"}, {"quiet_start": "must differ from the start of sending"}),
+        ({"reminder_days": 9}, {"reminder_days": "the reminder must come before the survey"}),
+    ],
+)
+def test_the_rules_check_themselves_whoever_changes_them(
+    change: dict[str, object], problem: dict[str, str]
+) -> None:
+    # The settings page, stored JSON and any API go through the same checks.
+    from scheduler.rules import InvalidRules
+
+    with pytest.raises(InvalidRules) as raised:
+        DEFAULT_RULES.changed(change)
+    [(name, why)] = raised.value.problems.items()
+    [(expected_name, expected_why)] = problem.items()
+    assert name == expected_name and why.startswith(expected_why)
+    with pytest.raises(InvalidRules):
+        CadenceRules.from_json({**DEFAULT_RULES.to_json(), **change})
