@@ -88,7 +88,7 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[DueCheckIn]:
     return sorted(taken, key=lambda row: (row.due_at, row.id))
 
 
-class _Neighbourhood:
+class Neighbourhood:
     """Everything about the batch's customers that the decisions read, in four queries.
 
     Plain rows, not ORM objects: a batch is hundreds of check-ins, and the
@@ -251,7 +251,7 @@ def dispatch_batch(
     checkins = claim_due(session, now, limit)
     if not checkins:
         return []
-    around = _Neighbourhood(session, checkins, now, settings.default_tz)
+    around = Neighbourhood(session, checkins, now, settings.default_tz)
     writes = _Writes()
     outcomes = []
     for checkin in checkins:
@@ -267,7 +267,7 @@ def dispatch_batch(
 def _apply(
     now: datetime,
     checkin: DueCheckIn,
-    around: _Neighbourhood,
+    around: Neighbourhood,
     facts: Facts,
     decision: Decision,
     settings: Settings,
@@ -335,7 +335,7 @@ def _close(writes: _Writes, checkin: DueCheckIn, status: str, reason: str | None
 def _context(
     checkin: DueCheckIn,
     customer: CustomerRow,
-    around: _Neighbourhood,
+    around: Neighbourhood,
     settings: Settings,
     channel: str,
 ) -> dict[str, Any]:

@@ -540,3 +540,28 @@ def test_a_reminder_goes_where_the_customer_can_still_be_reached(
     assert [m.to for m in console.sent] == ["+14155550101", "4242"]
     reminder = session.scalars(select(Message).where(Message.purpose == "reminder")).one()
     assert reminder.address == "4242"
+
+
+def test_why_a_customer_hears_nothing_is_the_schedulers_own_answer(db, session, cast) -> None:
+    # 20:00 UTC on 2 March is 03:00 on 3 March in Bangkok: a delivery promised for
+    # 2 March is overdue there, though not yet by the UTC date. The admin page asks
+    # the scheduler, so it says what the scheduler does.
+    from scheduler.rules import DEFAULT_RULES
+    from scheduler.why import survey_now
+
+    somchai = cast["th"]
+    session.add(
+        Purchase(
+            external_id="late-city",
+            customer=somchai,
+            product="Honda City",
+            category="car",
+            promised_delivery_date=date(2026, 3, 2),
+        )
+    )
+    session.commit()
+    decision = survey_now(session, somchai.id, at("2026-03-02 20:00"), DEFAULT_RULES, "UTC")
+    assert decision.action == "wait"
+    assert decision.reason == "held: Honda City is overdue and not delivered yet"
+    earlier = survey_now(session, somchai.id, at("2026-03-02 16:00"), DEFAULT_RULES, "UTC")
+    assert earlier.reason is None or "overdue" not in earlier.reason  # 23:00 on the 2nd there

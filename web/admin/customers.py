@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
@@ -14,8 +12,11 @@ from sqlalchemy import select
 from clock import utcnow
 from messaging.consent import consent_csv, consent_history
 from messaging.optout import record_opt_in, record_opt_out
-from models import ConsentEvent, Customer, Purchase
+from models import ConsentEvent, Customer
 from models.db import transaction
+from scheduler.decisions import Decision
+from scheduler.rules import load_rules
+from scheduler.why import survey_now
 from web import queries
 from web.admin import lookups
 from web.admin.auth import AdminDep, AdminPost
@@ -59,7 +60,17 @@ def customer_page(
             "checkins": checkins,
             "messages": queries.customer_messages(session, customer.id),
             "escalations": escalations,
-            "holding_back": holding_back(customer, checkins, purchases, escalations),
+            "holding_back": holding_back(
+                customer,
+                checkins,
+                survey_now(
+                    session,
+                    customer.id,
+                    utcnow(),
+                    load_rules(session),
+                    request.app.state.settings.default_tz,
+                ),
+            ),
             "consent": consent_history(session, customer.id),
             "consent_sources": CONSENT_SOURCE_WORDS,
         },
@@ -138,43 +149,27 @@ def _csv(body: str, name: str) -> Response:
     )
 
 
-def holding_back(
-    customer: Customer,
-    checkins: list[CheckInOut],
-    purchases: Sequence[Purchase],
-    escalations: Sequence[lookups.CustomerEscalation],
-    today: date | None = None,
-) -> list[str]:
-    """Plain-words reasons this customer may be hearing nothing from us, most decisive first."""
-    today = today or utcnow().date()
+def holding_back(customer: Customer, checkins: list[CheckInOut], survey_now: Decision) -> list[str]:
+    """Plain-words reasons this customer may be hearing nothing from us, most decisive first.
+
+    `survey_now` is the scheduler's own decision for a survey due now (scheduler/why.py).
+    """
     reasons = []
     if customer.opted_out_at is not None:
         reasons.append(
             f"Opted out (STOP) on {customer.opted_out_at:%Y-%m-%d}: nothing the bot starts is sent "
             "until they reply START."
         )
-    if not customer.phone and customer.telegram_chat_id is None:
-        reasons.append("No phone number and no linked Telegram chat: there is nowhere to send.")
-    elif customer.channel == "telegram" and customer.telegram_chat_id is None:
+    elif survey_now.action != "send":
+        verb = "would wait" if survey_now.action == "wait" else "would not go out"
+        reasons.append(f"A survey due now {verb}: {survey_now.reason}.")
+    if customer.channel == "telegram" and customer.telegram_chat_id is None and customer.phone:
         reasons.append("Prefers Telegram but has not linked a chat yet; SMS is used meanwhile.")
     if customer.telegram_unreachable_at is not None:
         reasons.append(
             f"Telegram unreachable since {customer.telegram_unreachable_at:%Y-%m-%d} "
             "(the bot was blocked)."
         )
-    for item in escalations:
-        if item.escalation.status != "resolved":
-            reasons.append(
-                f"Escalation #{item.escalation.id} is {item.escalation.status}: "
-                "no survey goes out until it is resolved."
-            )
-    for purchase in purchases:
-        promised = purchase.promised_delivery_date
-        if promised is not None and promised < today and purchase.delivered_at is None:
-            reasons.append(
-                f"{purchase.product} was promised for {promised:%Y-%m-%d} and is not delivered: "
-                "surveys wait until it is (a delay notice apologises instead)."
-            )
     for checkin in reversed(checkins):  # newest first
         if checkin.reason and checkin.status in ("scheduled", "suppressed"):
             verb = "waits" if checkin.status == "scheduled" else "was suppressed"
