@@ -11,13 +11,12 @@ from clock import utcnow
 from models.base import Base, UTCDateTime
 from models.people import Customer
 from models.purchase import Purchase
+from models.states import SURVEY_KINDS, THROTTLED_KINDS, CheckInKind, CheckInStatus, values
 
-KINDS = ("post_delivery", "periodic", "service", "delay_notice", "recovery")
-SURVEY_KINDS = ("post_delivery", "periodic", "service", "recovery")
-THROTTLED_KINDS = ("post_delivery", "periodic", "service")
-# `queued` is internal (handed to the outbox, not yet confirmed by the channel);
-# the API shows it as `scheduled`.
-STATUSES = ("scheduled", "queued", "sent", "answered", "expired", "suppressed", "failed")
+__all__ = ["KINDS", "STATUSES", "SURVEY_KINDS", "THROTTLED_KINDS", "CheckIn", "Response"]
+
+KINDS = values(CheckInKind)
+STATUSES = values(CheckInStatus)
 
 
 class CheckIn(Base):

@@ -10,22 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from clock import utcnow
 from models.base import Base, UTCDateTime
+from models.states import MessageStatus, values
 
-# Outbound life: queued -> sending -> sent -> delivered | undelivered | failed;
-# `uncertain` when the provider may have taken it but we never heard back;
-# `cancelled` when it must not go any more (opt-out). Inbound: `received`.
-# A `sending` (or looked-up `uncertain`) row whose lease has run out is reconciled.
-MESSAGE_STATUSES = (
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "undelivered",
-    "failed",
-    "uncertain",
-    "cancelled",
-    "received",
-)
+MESSAGE_STATUSES = values(MessageStatus)  # the life of a message: see MessageStatus
 
 
 class Message(Base):

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clock import utcnow
 from models.base import Base, UTCDateTime
+from models.states import Language, Role, values
 
-LANGUAGES = ("en", "pl", "uk", "ru", "th")
+LANGUAGES = values(Language)
 CHANNELS = ("sms", "telegram")
-ROLES = ("rep", "manager", "admin")
+ROLES = values(Role)
 
 
 def new_link_token() -> str:

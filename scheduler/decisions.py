@@ -10,12 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from models.states import SURVEY_KINDS, THROTTLED_KINDS
 from scheduler.cadence import is_throttled
 from scheduler.quiet_hours import is_quiet, quiet_hours_end
 from scheduler.rules import CadenceRules
-
-THROTTLED_KINDS = frozenset({"post_delivery", "periodic", "service"})
-SURVEY_KINDS = THROTTLED_KINDS | {"recovery"}
 
 
 @dataclass(frozen=True)

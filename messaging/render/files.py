@@ -10,8 +10,9 @@ import jinja2
 
 from messaging.render.errors import TemplateMissing, TemplateSyntax
 from messaging.render.sandbox import TEMPLATES_DIR, environment
+from models.states import Language, values
 
-LANGUAGES = ("en", "pl", "uk", "ru", "th")
+LANGUAGES = values(Language)
 FALLBACK_LANGUAGE = "en"
 _SUFFIX = ".txt"
 _KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
