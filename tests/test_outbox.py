@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
 from messaging.channels import ConsoleChannel, SendError, SendResult, Transports
-from messaging.channels.base import Buttons, Limit
+from messaging.channels.base import Buttons, ErrorKind, Limit
 from messaging.optout import withdraw_everything
 from messaging.outbox import MAX_ATTEMPTS, backoff, drain, queue_message
 from models import CheckIn, Customer, Message, Purchase
@@ -79,7 +79,7 @@ def stored(db: sessionmaker[Session], message_id: int) -> Message:
 
 
 def test_a_transient_failure_is_retried_after_a_backoff(db, cast) -> None:
-    channel = ScriptedChannel(SendError("503 from the provider", permanent=False, code="20503"))
+    channel = ScriptedChannel(SendError("503 from the provider", ErrorKind.TRANSIENT, code="20503"))
     transports = Transports(by_channel={"sms": channel})
     message_id = queued(db, cast["en"])
     assert drain(db, NOW, transports)["retry"] == 1
@@ -91,7 +91,7 @@ def test_a_transient_failure_is_retried_after_a_backoff(db, cast) -> None:
 
 
 def test_the_providers_retry_after_wins_over_the_backoff(db, cast) -> None:
-    channel = ScriptedChannel(SendError("429", permanent=False, retry_after=7))
+    channel = ScriptedChannel(SendError("429", ErrorKind.TRANSIENT, retry_after=7))
     message_id = queued(db, cast["en"])
     drain(db, NOW, Transports(by_channel={"sms": channel}))
     assert stored(db, message_id).next_attempt_at == NOW + timedelta(seconds=7)
@@ -104,7 +104,7 @@ def test_backoff_doubles_and_is_capped_at_an_hour() -> None:
 
 def test_a_permanent_failure_is_recorded_with_the_providers_code(db, cast) -> None:
     channel = ScriptedChannel(
-        SendError("The 'To' number is not valid", permanent=True, code="21211")
+        SendError("The 'To' number is not valid", ErrorKind.PERMANENT, code="21211")
     )
     message_id = queued(db, cast["en"])
     drain(db, NOW, Transports(by_channel={"sms": channel}))
@@ -117,7 +117,7 @@ def test_a_permanent_failure_is_recorded_with_the_providers_code(db, cast) -> No
 
 
 def test_after_the_last_attempt_a_transient_failure_becomes_permanent(db, cast) -> None:
-    errors = [SendError("timeout connecting", permanent=False) for _ in range(MAX_ATTEMPTS)]
+    errors = [SendError("timeout connecting", ErrorKind.TRANSIENT) for _ in range(MAX_ATTEMPTS)]
     channel = ScriptedChannel(*errors)
     message_id = queued(db, cast["en"])
     now = NOW
@@ -129,7 +129,7 @@ def test_after_the_last_attempt_a_transient_failure_becomes_permanent(db, cast) 
 
 
 def test_an_uncertain_send_is_never_resent(db, cast) -> None:
-    channel = ScriptedChannel(SendError("read timed out", permanent=False, uncertain=True))
+    channel = ScriptedChannel(SendError("read timed out", ErrorKind.UNCERTAIN))
     message_id = queued(db, cast["en"])
     drain(db, NOW, Transports(by_channel={"sms": channel}))
     drain(db, NOW + timedelta(days=1), Transports(by_channel={"sms": channel}))
@@ -202,7 +202,7 @@ def test_a_claim_whose_lease_still_runs_is_left_alone(db, cast) -> None:
 
 
 def test_an_uncertain_send_is_looked_up_and_resent_only_if_the_provider_lacks_it(db, cast) -> None:
-    timeout = SendError("read timed out", permanent=False, uncertain=True)
+    timeout = SendError("read timed out", ErrorKind.UNCERTAIN)
     channel = LookingUpChannel(timeout, timeout)
     transports = Transports(by_channel={"sms": channel})
     first, second = queued(db, cast["en"]), queued(db, cast["pl"])
@@ -250,9 +250,7 @@ def test_a_blocked_telegram_chat_is_marked_and_the_message_goes_by_sms(db, sessi
         name = "telegram"
 
         async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
-            raise SendError(
-                "Forbidden: bot was blocked by the user", permanent=True, unreachable=True
-            )
+            raise SendError("Forbidden: bot was blocked by the user", ErrorKind.UNREACHABLE)
 
     sms = ScriptedChannel()
     drain(db, NOW, Transports(by_channel={"telegram": Blocked(), "sms": sms}))
@@ -303,7 +301,7 @@ def test_a_retry_that_would_land_in_the_customers_night_waits_for_the_morning(
     db, cast, purpose, next_attempt
 ) -> None:
     evening = at("2026-03-03 00:59:50")  # 19:59:50 in New York
-    channel = ScriptedChannel(SendError("503 from the provider", permanent=False))
+    channel = ScriptedChannel(SendError("503 from the provider", ErrorKind.TRANSIENT))
     transports = Transports(by_channel={"sms": channel})
     message_id = queued(db, cast["en"], purpose, now=evening)
     drain(db, evening, transports)
@@ -341,7 +339,7 @@ def test_a_stop_during_a_failed_send_is_not_undone_by_a_later_start(db, cast) ->
             await asyncio.to_thread(stop)
             return await super().send(to, text, buttons)
 
-    channel = StopArrivesMidSend(SendError("503 from the provider", permanent=False))
+    channel = StopArrivesMidSend(SendError("503 from the provider", ErrorKind.TRANSIENT))
     drain(db, NOW, Transports(by_channel={"sms": channel}))
     with db.begin() as session:  # START: future check-ins only
         session.get_one(Customer, john.id).opted_out_at = None
@@ -367,7 +365,7 @@ class BlockedTelegram(StubChannel):
     name = "telegram"
 
     async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
-        raise SendError("Forbidden: bot was blocked by the user", permanent=True, unreachable=True)
+        raise SendError("Forbidden: bot was blocked by the user", ErrorKind.UNREACHABLE)
 
 
 def test_a_survey_rerouted_from_telegram_is_written_for_sms(db, session, cast) -> None:

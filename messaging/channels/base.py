@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
 
@@ -57,34 +58,45 @@ class Limit:
     per_second: float | None = None
 
 
-class SendError(Exception):
-    """A send that did not go through.
+class ErrorKind(StrEnum):
+    """What a failed send means for the message, as the channel classified it."""
 
-    `permanent`: retrying cannot help (bad number, blocked bot, opted out at the carrier).
-    `uncertain`: the provider may have taken the message (a timeout after the request
-    left); it must not be resent blindly. `retry_after`: the provider's own pause.
-    `unreachable`: this address is dead for this channel (the customer blocked the bot).
-    `throttled`: the provider told this sender to slow down (a 429); every process pauses it.
-    """
+    TRANSIENT = "transient"  # try again later (a 5xx, a connection refused)
+    THROTTLED = "throttled"  # the provider said slow down (a 429): every process pauses it
+    PERMANENT = "permanent"  # retrying cannot help (a bad number, opted out at the carrier)
+    UNREACHABLE = "unreachable"  # this address is dead on this channel (the bot was blocked)
+    UNCERTAIN = "uncertain"  # the provider may have taken it: look it up, never resend blindly
+
+
+class SendError(Exception):
+    """A send that did not go through: its kind, the provider's code, and its own pause."""
 
     def __init__(
         self,
         message: str,
+        kind: ErrorKind,
         *,
-        permanent: bool,
         code: str | None = None,
-        uncertain: bool = False,
         retry_after: float | None = None,
-        unreachable: bool = False,
-        throttled: bool = False,
     ) -> None:
         super().__init__(message)
-        self.permanent = permanent
-        self.code = code
-        self.uncertain = uncertain
-        self.retry_after = retry_after
-        self.unreachable = unreachable
-        self.throttled = throttled
+        self.kind, self.code, self.retry_after = kind, code, retry_after
+
+    @property
+    def permanent(self) -> bool:
+        return self.kind in (ErrorKind.PERMANENT, ErrorKind.UNREACHABLE)
+
+    @property
+    def uncertain(self) -> bool:
+        return self.kind is ErrorKind.UNCERTAIN
+
+    @property
+    def unreachable(self) -> bool:
+        return self.kind is ErrorKind.UNREACHABLE
+
+    @property
+    def throttled(self) -> bool:
+        return self.kind is ErrorKind.THROTTLED
 
 
 class Channel(Protocol):

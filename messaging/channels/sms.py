@@ -21,7 +21,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from messaging.channels.base import Buttons, Limit, SendError, SendResult
+from messaging.channels.base import Buttons, ErrorKind, Limit, SendError, SendResult
 from settings import Settings
 
 STATUS_PATH = "/webhooks/twilio/status"
@@ -169,7 +169,7 @@ class SmsChannel:
             raise _rest_error(error) from error
         except (TimeoutError, aiohttp.ClientError) as error:
             raise SendError(
-                f"cannot list Twilio messages: {_short(error)}", permanent=False
+                f"cannot list Twilio messages: {_short(error)}", ErrorKind.TRANSIENT
             ) from error
         return [
             str(message.sid)
@@ -236,15 +236,14 @@ def _rest_error(error: TwilioRestException) -> SendError:
     if error.status == 429 or error.status >= 500:
         return SendError(
             text,
-            permanent=False,
+            ErrorKind.THROTTLED if error.status == 429 else ErrorKind.TRANSIENT,
             code=_str(code),
             retry_after=_retry_after.get(),
-            throttled=error.status == 429,
         )
     if error.status in (401, 403) or code in CONFIGURATION_CODES:
-        return SendError(text, permanent=False, code=_str(code))
+        return SendError(text, ErrorKind.TRANSIENT, code=_str(code))
     # Any other 4xx is about this message or this number: sending it again fails again.
-    return SendError(text, permanent=True, code=_str(code))
+    return SendError(text, ErrorKind.PERMANENT, code=_str(code))
 
 
 # aiohttp errors raised before a byte of the request can have reached Twilio.
@@ -258,11 +257,9 @@ _BEFORE_SENDING = (
 
 def _network_error(error: BaseException) -> SendError:
     if isinstance(error, _BEFORE_SENDING):
-        return SendError(f"Twilio unreachable: {_short(error)}", permanent=False)
+        return SendError(f"Twilio unreachable: {_short(error)}", ErrorKind.TRANSIENT)
     # The request may have reached Twilio: resending could text the customer twice.
-    return SendError(
-        f"no answer from Twilio after sending: {_short(error)}", permanent=False, uncertain=True
-    )
+    return SendError(f"no answer from Twilio after sending: {_short(error)}", ErrorKind.UNCERTAIN)
 
 
 def _short(error: BaseException) -> str:

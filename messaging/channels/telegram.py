@@ -29,7 +29,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from messaging.channels.base import Buttons, Limit, SendError, SendResult
+from messaging.channels.base import Buttons, ErrorKind, Limit, SendError, SendResult
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -157,10 +157,9 @@ class TelegramChannel:
             seconds = retry_after_seconds(error)
             raise SendError(
                 f"Telegram rate limit: retry after {seconds:g}s",
-                permanent=False,
+                ErrorKind.THROTTLED,
                 code="429",
                 retry_after=seconds,
-                throttled=True,
             ) from None
         except TelegramError as error:
             raise send_error(error, self._settings.telegram_bot_token.get_secret_value()) from None
@@ -180,17 +179,19 @@ def send_error(error: TelegramError, token: str = "") -> SendError:
     text = redact(f"Telegram: {error.message}", token)
     lowered = error.message.lower()
     if isinstance(error, Forbidden):
-        return SendError(text, permanent=True, code="403", unreachable=True)
+        return SendError(text, ErrorKind.UNREACHABLE, code="403")
     if isinstance(error, BadRequest):
         unreachable = any(phrase in lowered for phrase in UNREACHABLE_400)
-        return SendError(text, permanent=True, code="400", unreachable=unreachable)
+        return SendError(
+            text, ErrorKind.UNREACHABLE if unreachable else ErrorKind.PERMANENT, code="400"
+        )
     if isinstance(error, InvalidToken):
-        return SendError(text, permanent=False, code="401")  # ours to fix; keep the messages
+        return SendError(text, ErrorKind.TRANSIENT, code="401")  # ours to fix; keep the messages
     if isinstance(error, TimedOut | NetworkError):
         if isinstance(error.__cause__, AFTER_SENDING):
-            return SendError(text, permanent=False, uncertain=True)
-        return SendError(text, permanent=False)
-    return SendError(text, permanent=False)
+            return SendError(text, ErrorKind.UNCERTAIN)
+        return SendError(text, ErrorKind.TRANSIENT)
+    return SendError(text, ErrorKind.TRANSIENT)
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -210,4 +211,6 @@ def _chat_id(to: str) -> int:
     try:
         return int(to)
     except ValueError:
-        raise SendError(f"not a Telegram chat id: {to!r}", permanent=True, code="chat_id") from None
+        raise SendError(
+            f"not a Telegram chat id: {to!r}", ErrorKind.PERMANENT, code="chat_id"
+        ) from None

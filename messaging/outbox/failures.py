@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from messaging.channels.base import SendError
+from messaging.channels.base import ErrorKind, SendError
 from messaging.outbox.claims import Claimed
 from messaging.outbox.record import Outcome
 
@@ -27,13 +27,16 @@ def failure(
 ) -> Outcome:
     """What a failed send becomes: looked up later, unreachable, failed, or retried later."""
     values: dict[str, Any] = {"error": str(error), "error_code": error.code}
-    if error.uncertain:
-        if can_look_up:
-            values["look_up_after"] = timedelta(seconds=timeout)
-        return Outcome(message, "uncertain", values)
-    if error.unreachable:
-        return Outcome(message, "unreachable", values)
-    if error.permanent or message.attempts >= MAX_ATTEMPTS:
+    match error.kind:
+        case ErrorKind.UNCERTAIN:
+            if can_look_up:
+                values["look_up_after"] = timedelta(seconds=timeout)
+            return Outcome(message, "uncertain", values)
+        case ErrorKind.UNREACHABLE:
+            return Outcome(message, "unreachable", values)
+        case ErrorKind.PERMANENT:
+            return Outcome(message, "failed", values)
+    if message.attempts >= MAX_ATTEMPTS:
         return Outcome(message, "failed", values)
     pause = timedelta(seconds=error.retry_after) if error.retry_after else backoff(message.attempts)
     values["next_attempt_at"] = now + pause

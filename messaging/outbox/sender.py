@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
 from messaging.channels import Transports
-from messaging.channels.base import SendError, buttons_from_json
+from messaging.channels.base import ErrorKind, SendError, buttons_from_json
 from messaging.outbox import doorbell
 from messaging.outbox.budgets import Budgets, NoSlotInTime, Paused
 from messaging.outbox.claims import Claimed, claim, opted_out
@@ -334,7 +334,7 @@ class Sender:
                 await self.budgets.pause(limits[0].key, error.retry_after or 1.0)
             return failure(message, error, transport.can_look_up, self.clock(), self.timeout)
         except TimeoutError:
-            late = SendError("no answer from the provider in time", permanent=False, uncertain=True)
+            late = SendError("no answer from the provider in time", ErrorKind.UNCERTAIN)
             return failure(message, late, transport.can_look_up, self.clock(), self.timeout)
         except Exception as error:  # a bug in a transport must not lose the message
             log.exception("transport %s crashed sending message %s", message.channel, message.id)
