@@ -23,6 +23,7 @@ from escalation.alerts import queue_alert
 from escalation.trail import record
 from messaging.compose import TemplateBook
 from models import Escalation, Rep
+from models.states import EscalationKind, EscalationStatus
 from settings import Settings, get_settings
 
 NOTE_CHARS = 2000
@@ -121,7 +122,7 @@ def reassign(
     count: handing a case around does not buy time.
     """
     session.refresh(escalation)
-    if escalation.status == "resolved" or escalation.rep_id == new_rep.id:
+    if escalation.status == EscalationStatus.RESOLVED or escalation.rep_id == new_rep.id:
         return Outcome(escalation, False)
     previous = session.get(Rep, escalation.rep_id) if escalation.rep_id is not None else None
     changed = _transition(
@@ -143,7 +144,7 @@ def reassign(
         now,
         escalation,
         new_rep,
-        "rep_alert" if escalation.kind == "detractor" else "rep_needs_answer",
+        "rep_alert" if escalation.kind == EscalationKind.DETRACTOR else "rep_needs_answer",
         settings if settings is not None else get_settings(),
         book if book is not None else TemplateBook.load(session),
     )

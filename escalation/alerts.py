@@ -25,6 +25,7 @@ from messaging.compose import TemplateBook
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
 from models import Customer, Escalation, Message, Rep, Response
+from models.states import EscalationKind, EscalationStatus
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def alert_new_escalation(
             return None
         recipient = manager
     assert recipient is not None
-    key = "rep_alert" if escalation.kind == "detractor" else "rep_needs_answer"
+    key = "rep_alert" if escalation.kind == EscalationKind.DETRACTOR else "rep_needs_answer"
     message = queue_alert(session, now, escalation, recipient, key, settings, book)
     if message is None:
         return None
@@ -121,7 +122,7 @@ def relay_to_rep(
 
     For callers that add a "comment" or "customer_message" event to an escalation.
     """
-    if escalation.status == "resolved":
+    if escalation.status == EscalationStatus.RESOLVED:
         return None
     rep = session.get(Rep, escalation.rep_id) if escalation.rep_id is not None else None
     recipient = rep if reach(rep) is not None else manager_for(session, rep)

@@ -28,6 +28,7 @@ from escalation import actions
 from messaging.compose import TemplateBook
 from messaging.outbox import queue_message
 from models import Customer, Escalation, Message, Rep
+from models.states import EscalationKind, EscalationStatus
 from scheduler.rules import load_rules
 from settings import Settings
 
@@ -198,7 +199,7 @@ def _acknowledge(turn: RepTurn, escalation: Escalation) -> str:
 
 
 def _resolve(turn: RepTurn, escalation: Escalation, note: str) -> str:
-    if escalation.status == "resolved":
+    if escalation.status == EscalationStatus.RESOLVED:
         turn.say(_already(turn.session, escalation))
         return "already_resolved"
     if not note:
@@ -218,7 +219,7 @@ def _resolve(turn: RepTurn, escalation: Escalation, note: str) -> str:
     turn.rep.awaiting_note_escalation_id = None
     turn.rep.awaiting_note_since = None
     follow_up = ""
-    if escalation.kind == "detractor":
+    if escalation.kind == EscalationKind.DETRACTOR:
         days = load_rules(turn.session).recovery_days
         follow_up = f" We will ask the customer again in {days:g} days."
     turn.say(f"Escalation #{escalation.id} resolved. Note saved.{follow_up}")
@@ -278,7 +279,7 @@ def _assign(turn: RepTurn, command: Command) -> str:
     if new_rep is None:
         turn.say(f"There is no rep with the id {target_id!r}.")
         return "unknown_rep"
-    if escalation.status == "resolved":
+    if escalation.status == EscalationStatus.RESOLVED:
         turn.say(_already(session, escalation))
         return "already_resolved"
     outcome = actions.reassign(
@@ -298,7 +299,7 @@ def _assign(turn: RepTurn, command: Command) -> str:
 
 
 def _already(session: Session, escalation: Escalation) -> str:
-    if escalation.status == "resolved":
+    if escalation.status == EscalationStatus.RESOLVED:
         return f"Escalation #{escalation.id} is already resolved."
     by = (
         session.get(Rep, escalation.acknowledged_by_id)

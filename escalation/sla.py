@@ -25,6 +25,7 @@ from escalation.alerts import manager_for, queue_alert, reach
 from escalation.trail import record
 from messaging.compose import TemplateBook
 from models import Escalation, Rep
+from models.states import EscalationStatus
 from scheduler.rules import CadenceRules
 from settings import Settings
 
@@ -53,7 +54,7 @@ def check_slas(
     overdue = session.scalars(
         select(Escalation)
         .where(
-            Escalation.status == "open",
+            Escalation.status == EscalationStatus.OPEN,
             Escalation.sla_due_at <= now,
             Escalation.kind.in_(SLA_KINDS),
             next_reminder_due,
@@ -92,7 +93,7 @@ def escalate_to_manager(
         update(Escalation)
         .where(
             Escalation.id == escalation.id,
-            Escalation.status == "open",
+            Escalation.status == EscalationStatus.OPEN,
             Escalation.reminders_sent == seen,
         )
         .values(**values)

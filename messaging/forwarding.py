@@ -11,6 +11,7 @@ from escalation.opening import open_escalation
 from escalation.trail import record
 from messaging.turn import Turn
 from models import Escalation, Rep
+from models.states import EscalationStatus
 
 # The "we've passed it on" note goes at most this often: a chatty customer is not spammed.
 FORWARD_NOTE_EVERY = timedelta(days=1)
@@ -55,7 +56,10 @@ def unresolved_escalation(turn: Turn) -> Escalation | None:
     turn.session.flush()
     return turn.session.scalar(
         select(Escalation)
-        .where(Escalation.customer_id == turn.customer.id, Escalation.status != "resolved")
+        .where(
+            Escalation.customer_id == turn.customer.id,
+            Escalation.status != EscalationStatus.RESOLVED,
+        )
         .order_by(Escalation.id.desc())
         .limit(1)
     )

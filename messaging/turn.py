@@ -14,6 +14,7 @@ from messaging.compose import TemplateBook, customer_context
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
 from models import Customer, Message
+from models.states import MessageStatus
 from scheduler.rules import CadenceRules
 from settings import Settings
 
@@ -73,7 +74,7 @@ class Turn:
                     Message.direction == "out",
                     Message.purpose == purpose,
                     Message.created_at >= since,
-                    Message.status != "cancelled",
+                    Message.status != MessageStatus.CANCELLED,
                 )
                 .limit(1)
             )

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from clock import utcnow
 from models.base import Base, UTCDateTime
 from models.people import Customer, Rep
+from models.states import EscalationKind, EscalationStatus, values
 
-ESCALATION_STATUSES = ("open", "acknowledged", "resolved")
-ESCALATION_KINDS = ("detractor", "needs_answer")
+ESCALATION_STATUSES = values(EscalationStatus)
+ESCALATION_KINDS = values(EscalationKind)
 
 
 class Escalation(Base):

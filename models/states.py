@@ -67,6 +67,17 @@ class MessageStatus(StrEnum):
     RECEIVED = "received"
 
 
+class EscalationStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class EscalationKind(StrEnum):
+    DETRACTOR = "detractor"  # a low score: the rep has an SLA, then the manager hears
+    NEEDS_ANSWER = "needs_answer"  # words the bot cannot answer: forwarded to the rep
+
+
 def values(states: type[StrEnum]) -> tuple[str, ...]:
     """The plain strings, in definition order (for CHECK constraints and CSV help)."""
     return tuple(state.value for state in states)

@@ -21,6 +21,7 @@ from messaging.outbox import message_row, queue_many
 from messaging.render import TemplateError
 from models import CheckIn, Customer, Escalation, Purchase
 from models.db import claimed
+from models.states import CheckInKind, CheckInStatus, EscalationStatus
 from scheduler.decisions import (
     SURVEY_KINDS,
     Decision,
@@ -68,7 +69,7 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[DueCheckIn]:
     due = (
         select(CheckIn.id)
         .where(
-            CheckIn.status == "scheduled",
+            CheckIn.status == CheckInStatus.SCHEDULED,
             CheckIn.due_at <= now,
             (CheckIn.not_before.is_(None)) | (CheckIn.not_before <= now),
         )
@@ -78,7 +79,7 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[DueCheckIn]:
     )
     taken = session.execute(
         update(CheckIn)
-        .where(claimed(session, due, CheckIn.id), CheckIn.status == "scheduled")
+        .where(claimed(session, due, CheckIn.id), CheckIn.status == CheckInStatus.SCHEDULED)
         .values(status="queued")
         .returning(
             CheckIn.id, CheckIn.customer_id, CheckIn.purchase_id, CheckIn.kind, CheckIn.due_at
@@ -115,7 +116,10 @@ class Neighbourhood:
         self.open_escalation = dict(
             session.execute(
                 select(Escalation.customer_id, func.min(Escalation.id))
-                .where(Escalation.customer_id.in_(customer_ids), Escalation.status != "resolved")
+                .where(
+                    Escalation.customer_id.in_(customer_ids),
+                    Escalation.status != EscalationStatus.RESOLVED,
+                )
                 .group_by(Escalation.customer_id)
             ).all()
         )
@@ -328,7 +332,7 @@ def _apply(
 
 def _close(writes: _Writes, checkin: DueCheckIn, status: str, reason: str | None) -> None:
     writes.closes.append({"checkin": checkin.id, "final": status, "why": reason})
-    if checkin.kind == "periodic":
+    if checkin.kind == CheckInKind.PERIODIC:
         writes.periodic_closed.append({"customer": checkin.customer_id})
 
 
@@ -341,7 +345,7 @@ def _context(
 ) -> dict[str, Any]:
     purchase = around.purchases.get(checkin.purchase_id) if checkin.purchase_id else None
     extra: dict[str, Any] = {"product": purchase.product if purchase else None}
-    if checkin.kind == "delay_notice" and purchase and purchase.promised_delivery_date:
+    if checkin.kind == CheckInKind.DELAY_NOTICE and purchase and purchase.promised_delivery_date:
         extra["promised_date"] = format_date(
             purchase.promised_delivery_date, "long", locale=customer.language
         )

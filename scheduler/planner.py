@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import CheckIn, Customer, Escalation, Purchase
+from models.states import CheckInKind, EscalationKind
 from scheduler import cadence
 from scheduler.quiet_hours import zone_for
 from scheduler.rules import CadenceRules
@@ -64,7 +65,7 @@ def plan_post_delivery(session: Session, now: datetime, rules: CadenceRules) -> 
             Purchase.delivered_at <= newest,
             ~exists().where(
                 CheckIn.customer_id == Purchase.customer_id,
-                CheckIn.kind == "post_delivery",
+                CheckIn.kind == CheckInKind.POST_DELIVERY,
                 CheckIn.dedupe_key == key,
             ),
         )
@@ -157,7 +158,7 @@ def plan_recovery(session: Session, now: datetime, rules: CadenceRules) -> int:
             Escalation.resolved_at <= now - delay,
             Escalation.resolved_at > now - delay - timedelta(days=30),
             Escalation.recovery_checkin_id.is_(None),
-            Escalation.kind == "detractor",
+            Escalation.kind == EscalationKind.DETRACTOR,
         )
     ).all()
     rows = []
@@ -171,7 +172,7 @@ def plan_recovery(session: Session, now: datetime, rules: CadenceRules) -> int:
             select(CheckIn.id).where(
                 and_(
                     CheckIn.customer_id == customer_id,
-                    CheckIn.kind == "recovery",
+                    CheckIn.kind == CheckInKind.RECOVERY,
                     CheckIn.dedupe_key == f"e{escalation_id}",
                 )
             )

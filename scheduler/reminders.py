@@ -12,6 +12,7 @@ from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
 from models import CheckIn, Customer
+from models.states import CheckInStatus
 from scheduler.decisions import SURVEY_KINDS, address_on, reachable_channel
 from scheduler.quiet_hours import is_quiet, quiet_hours_end, zone_for
 from scheduler.rules import CadenceRules
@@ -35,7 +36,7 @@ def send_reminders(
         select(CheckIn, Customer)
         .join(Customer, Customer.id == CheckIn.customer_id)
         .where(
-            CheckIn.status == "sent",
+            CheckIn.status == CheckInStatus.SENT,
             CheckIn.sent_at <= now - timedelta(days=rules.reminder_days),
             CheckIn.sent_at > now - timedelta(days=rules.expire_days),
             CheckIn.reminder_sent_at.is_(None),
@@ -123,7 +124,10 @@ def expire_unanswered(session: Session, now: datetime, rules: CadenceRules) -> i
     """Close surveys nobody answered within `expire_days`; returns how many."""
     result = session.execute(
         update(CheckIn)
-        .where(CheckIn.status == "sent", CheckIn.sent_at <= now - timedelta(days=rules.expire_days))
+        .where(
+            CheckIn.status == CheckInStatus.SENT,
+            CheckIn.sent_at <= now - timedelta(days=rules.expire_days),
+        )
         .values(status="expired", closed_at=now, reason="no answer")
         .returning(CheckIn.id),
         execution_options={"synchronize_session": False},

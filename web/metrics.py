@@ -27,6 +27,7 @@ from clock import utcnow
 from messaging.outbox import LANES
 from messaging.outbox.metrics import REGISTRY as PROCESS_FIGURES
 from models import CheckIn, Escalation, Message, SendBudget
+from models.states import EscalationStatus, MessageStatus
 from web.auth import require_api_token
 from web.deps import SessionDep
 
@@ -71,14 +72,14 @@ class DatabaseFigures(Collector):
             "Escalations still open (not acknowledged) past their SLA.",
             [],
             select(func.count(Escalation.id)).where(
-                Escalation.status == "open", Escalation.sla_due_at < now
+                Escalation.status == EscalationStatus.OPEN, Escalation.sla_due_at < now
             ),
         )
 
     def _outbox(self, now: datetime) -> Iterator[GaugeMetricFamily]:
         due = self.session.execute(
             select(Message.lane, func.count(), func.min(Message.next_attempt_at))
-            .where(Message.status == "queued", Message.next_attempt_at <= now)
+            .where(Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now)
             .group_by(Message.lane)
         ).all()
         depth = GaugeMetricFamily(

@@ -14,6 +14,7 @@ from messaging.consent import consent_csv, consent_history
 from messaging.optout import record_opt_in, record_opt_out
 from models import ConsentEvent, Customer
 from models.db import transaction
+from models.states import CheckInStatus
 from scheduler.decisions import Decision
 from scheduler.rules import load_rules
 from scheduler.why import survey_now
@@ -171,8 +172,8 @@ def holding_back(customer: Customer, checkins: list[CheckInOut], survey_now: Dec
             "(the bot was blocked)."
         )
     for checkin in reversed(checkins):  # newest first
-        if checkin.reason and checkin.status in ("scheduled", "suppressed"):
-            verb = "waits" if checkin.status == "scheduled" else "was suppressed"
+        if checkin.reason and checkin.status in (CheckInStatus.SCHEDULED, CheckInStatus.SUPPRESSED):
+            verb = "waits" if checkin.status == CheckInStatus.SCHEDULED else "was suppressed"
             reasons.append(f"{checkin.kind} check-in {verb}: {checkin.reason}")
         if len(reasons) >= 6:
             break

@@ -20,6 +20,7 @@ from clock import utcnow
 from escalation import actions
 from models import Escalation
 from models.db import transaction
+from models.states import EscalationStatus
 from web import queries
 from web.admin import lookups
 from web.admin.auth import AdminDep, AdminPost
@@ -55,7 +56,7 @@ ACTIONS: dict[str, Callable[..., Any]] = {
 
 def sla_status(escalation: Escalation, now: datetime) -> tuple[str, str]:
     """The SLA countdown of an open escalation, in words, and how worried to be."""
-    if escalation.status != "open":
+    if escalation.status != EscalationStatus.OPEN:
         return "", ""
     left = escalation.sla_due_at - now
     if left <= timedelta(0):

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import CheckIn, Customer, Escalation, Purchase, Rep, Response
+from models.states import EscalationStatus
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class EscalationCounts:
 
 def escalation_counts(session: Session, now: datetime) -> EscalationCounts:
     """How many escalations wait for a human, and how many of those are past their SLA."""
-    is_open = Escalation.status == "open"
+    is_open = Escalation.status == EscalationStatus.OPEN
 
     def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
@@ -32,8 +33,8 @@ def escalation_counts(session: Session, now: datetime) -> EscalationCounts:
             count(is_open),
             count(is_open & (Escalation.sla_due_at < now)),
             count(is_open & Escalation.escalated_to_manager_at.is_not(None)),
-            count(Escalation.status == "acknowledged"),
-        ).where(Escalation.status != "resolved")
+            count(Escalation.status == EscalationStatus.ACKNOWLEDGED),
+        ).where(Escalation.status != EscalationStatus.RESOLVED)
     ).one()
     return EscalationCounts(*(int(value) for value in row))
 
