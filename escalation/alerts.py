@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation.trail import record
+from messaging.channels import registry
 from messaging.channels.base import Button, Buttons
 from messaging.compose import TemplateBook
 from messaging.outbox import queue_message
@@ -41,21 +42,20 @@ UNSEEN = ("queued", "sending", "cancelled", "failed")
 
 @dataclass(frozen=True)
 class Address:
-    """Where a rep is reached: ("telegram", chat id) or ("sms", phone)."""
+    """Where a rep is reached: a channel and the address there."""
 
     channel: str
     to: str
 
 
+# Reps are reached where they can press buttons when they can; else anywhere that works.
+REP_PREFERRED_CHANNEL = "telegram"
+
+
 def reach(rep: Rep | None) -> Address | None:
-    """The rep's own channel: Telegram when they have a chat with the bot, else SMS."""
-    if rep is None:
-        return None
-    if rep.telegram_chat_id is not None:
-        return Address("telegram", str(rep.telegram_chat_id))
-    if rep.phone:
-        return Address("sms", rep.phone)
-    return None
+    """Where the rep is reached (messaging/channels/registry.py knows each channel's address)."""
+    found = registry.reach(rep, REP_PREFERRED_CHANNEL) if rep is not None else None
+    return Address(*found) if found is not None else None
 
 
 def manager_for(session: Session, rep: Rep | None) -> Rep | None:
@@ -164,7 +164,9 @@ def queue_alert(
         return None
     customer = session.get_one(Customer, escalation.customer_id)
     buttons = (
-        alert_buttons(escalation, customer, settings) if address.channel == "telegram" else None
+        alert_buttons(escalation, customer, settings)
+        if registry.shows_buttons(address.channel)
+        else None
     )
     return queue_message(
         session,

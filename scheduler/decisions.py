@@ -76,28 +76,3 @@ def decide(facts: Facts, now: datetime, rules: CadenceRules) -> Decision:
             "wait", f"quiet hours: waits until {local:%Y-%m-%d %H:%M} {facts.zone.key}", wake
         )
     return Decision("send")
-
-
-def address_on(channel: str, phone: str | None, telegram_chat_id: int | None) -> str | None:
-    """The customer's address on `channel`, or None when they have none there (never "None")."""
-    if channel == "sms":
-        return phone or None
-    if channel == "telegram":
-        return None if telegram_chat_id is None else str(telegram_chat_id)
-    return None
-
-
-def reachable_channel(
-    preferred: str, phone: str | None, telegram_chat_id: int | None, telegram_dead: bool
-) -> str | None:
-    """The channel the customer uses if we can reach them there, else the other one."""
-    usable = {
-        "sms": phone is not None and phone != "",
-        "telegram": telegram_chat_id is not None and not telegram_dead,
-    }
-    if usable.get(preferred):
-        return preferred
-    for name, ok in usable.items():
-        if ok:
-            return name
-    return None

@@ -16,6 +16,7 @@ from babel.dates import format_date
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from messaging.channels.registry import address_on, reach
 from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import message_row, queue_many
 from messaging.render import TemplateError
@@ -26,9 +27,7 @@ from scheduler.decisions import (
     SURVEY_KINDS,
     Decision,
     Facts,
-    address_on,
     decide,
-    reachable_channel,
 )
 from scheduler.quiet_hours import local_today, zone_for
 from scheduler.rules import CadenceRules
@@ -149,17 +148,18 @@ class Neighbourhood:
             kind=checkin.kind,
             zone=zone_for(customer.timezone, default_tz),
             opted_out=customer.opted_out_at is not None,
-            channel=reachable_channel(
-                customer.channel,
-                customer.phone,
-                customer.telegram_chat_id,
-                customer.telegram_unreachable_at is not None,
-            ),
+            channel=reachable(customer),
             last_survey_at=now if customer.id in self.surveyed_now else customer.last_survey_at,
             open_escalation_id=self.open_escalation.get(customer.id),
             overdue_product=self.overdue.get(customer.id),
             delivered_product=purchase.product if purchase and delivered else None,
         )
+
+
+def reachable(customer: Any) -> str | None:
+    """The channel the customer uses if we can reach them there, else another that works."""
+    found = reach(customer, customer.channel)
+    return found[0] if found is not None else None
 
 
 _CUSTOMER = (
@@ -302,7 +302,7 @@ def _apply(
         reason = f"template error: {error}"
         _close(writes, checkin, "failed", reason)
         return Outcome(checkin.id, label, checkin.kind, "fail", facts.channel, reason)
-    address = address_on(facts.channel, customer.phone, customer.telegram_chat_id)
+    address = address_on(facts.channel, customer)
     if address is None:  # decide() checked reachability; the row changed under us
         reason = f"no {facts.channel} address any more"
         _close(writes, checkin, "suppressed", reason)

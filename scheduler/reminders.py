@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from messaging.channels.registry import CHANNELS, reach
 from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
 from models import CheckIn, Customer
 from models.states import CheckInStatus
-from scheduler.decisions import SURVEY_KINDS, address_on, reachable_channel
+from scheduler.decisions import SURVEY_KINDS
 from scheduler.quiet_hours import is_quiet, quiet_hours_end, zone_for
 from scheduler.rules import CadenceRules
 from settings import Settings
@@ -64,16 +65,9 @@ def send_reminders(
             continue  # another pass reminded them first
         # The channel the survey went out on, or the other one if that has gone since;
         # with neither, no reminder (and never a send to the address "None").
-        preferred = checkin.channel if checkin.channel in ("sms", "telegram") else customer.channel
-        channel = reachable_channel(
-            preferred,
-            customer.phone,
-            customer.telegram_chat_id,
-            customer.telegram_unreachable_at is not None,
-        )
-        address = (
-            address_on(channel, customer.phone, customer.telegram_chat_id) if channel else None
-        )
+        preferred = checkin.channel if checkin.channel in CHANNELS else customer.channel
+        found = reach(customer, preferred)
+        channel, address = found if found is not None else (None, None)
         if channel is None or address is None:
             checkin.reason = "reminder not sent: no phone or Telegram chat to reach the customer"
             continue

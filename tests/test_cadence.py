@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scheduler import cadence
-from scheduler.decisions import Facts, decide, reachable_channel
+from scheduler.decisions import Facts, decide
 from scheduler.quiet_hours import is_quiet, quiet_hours_end, start_of_day
 from scheduler.rules import DEFAULT_RULES, CadenceRules
 from tests.conftest import at
@@ -173,12 +173,20 @@ def test_quiet_hours_are_configurable() -> None:
     assert decide(_facts(), at("2026-03-02 21:00"), rules).action == "send"
 
 
-def test_reachable_channel_prefers_the_customers_channel_and_falls_back() -> None:
-    assert reachable_channel("telegram", "+48601234567", 42, False) == "telegram"
-    assert reachable_channel("telegram", "+48601234567", 42, True) == "sms"
-    assert reachable_channel("telegram", "+48601234567", None, False) == "sms"
-    assert reachable_channel("sms", None, 42, False) == "telegram"
-    assert reachable_channel("sms", None, None, False) is None
+def test_reach_prefers_the_customers_channel_and_falls_back() -> None:
+    from types import SimpleNamespace
+
+    from messaging.channels.registry import reach
+
+    def person(phone: str | None, chat: int | None, dead: bool = False) -> SimpleNamespace:
+        blocked = at("2026-03-01 10:00") if dead else None
+        return SimpleNamespace(phone=phone, telegram_chat_id=chat, telegram_unreachable_at=blocked)
+
+    assert reach(person("+48601234567", 42), "telegram") == ("telegram", "42")
+    assert reach(person("+48601234567", 42, dead=True), "telegram") == ("sms", "+48601234567")
+    assert reach(person("+48601234567", None), "telegram") == ("sms", "+48601234567")
+    assert reach(person(None, 42), "sms") == ("telegram", "42")
+    assert reach(person("", None), "sms") is None
 
 
 def test_rules_round_trip_through_json_and_reject_unknown_keys() -> None:

@@ -1,23 +1,73 @@
-"""The explicit map of channel names to the classes that deliver them."""
+"""The channels, one entry each: what is channel-specific outside the channel's own module.
+
+An entry says how to find a person's address on the channel (None when they have
+none there, or it is dead), whether messages there carry buttons, and which class
+delivers it. Scheduler, escalation and import ask here; they never name a channel.
+
+Nothing registers itself on import: a new channel is one more entry here. Its
+module is imported only when the channel is configured (a provider SDK is heavy).
+"""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from messaging.channels import Channel, Transports
 from settings import Settings
 
-# Nothing registers itself on import: a new channel is one more line here. The
-# module is imported only when the channel is configured (a provider SDK is heavy).
-CHANNELS: dict[str, str] = {
-    "sms": "messaging.channels.sms:SmsChannel",
-    "telegram": "messaging.channels.telegram:TelegramChannel",
+
+@dataclass(frozen=True)
+class ChannelEntry:
+    provider: str  # "module:Class", imported when the channel is configured
+    address_of: Callable[[Any], str | None]  # a customer's or rep's address here
+    shows_buttons: bool
+
+
+def _phone(person: Any) -> str | None:
+    return getattr(person, "phone", None) or None
+
+
+def _telegram_chat(person: Any) -> str | None:
+    chat = getattr(person, "telegram_chat_id", None)
+    if chat is None or getattr(person, "telegram_unreachable_at", None) is not None:
+        return None  # not linked, or the bot was blocked
+    return str(chat)
+
+
+CHANNELS: dict[str, ChannelEntry] = {
+    "sms": ChannelEntry("messaging.channels.sms:SmsChannel", _phone, shows_buttons=False),
+    "telegram": ChannelEntry(
+        "messaging.channels.telegram:TelegramChannel", _telegram_chat, shows_buttons=True
+    ),
 }
 
 
+def address_on(channel: str, person: Any) -> str | None:
+    """`person`'s address on `channel`, or None when they have none there (never "None")."""
+    entry = CHANNELS.get(channel)
+    return entry.address_of(person) if entry is not None else None
+
+
+def reach(person: Any, preferred: str | None) -> tuple[str, str] | None:
+    """(channel, address) for `person`: the preferred channel if it works, else the first that does."""
+    for name in ([preferred] if preferred in CHANNELS else []) + list(CHANNELS):
+        assert name is not None
+        address = address_on(name, person)
+        if address is not None:
+            return name, address
+    return None
+
+
+def shows_buttons(channel: str) -> bool:
+    entry = CHANNELS.get(channel)
+    return entry is not None and entry.shows_buttons
+
+
 def channel_class(name: str) -> Callable[[Settings], Channel]:
-    module, attribute = CHANNELS[name].split(":")
+    module, attribute = CHANNELS[name].provider.split(":")
     found: Callable[[Settings], Channel] = getattr(importlib.import_module(module), attribute)
     return found
 
