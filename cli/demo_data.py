@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cadence.due import first_service_at
+from cadence.rules import DEFAULT_RULES
 from models import CheckIn, Customer, Escalation, Purchase, Rep, Response
-from scheduler.cadence import first_service_at
-from scheduler.rules import DEFAULT_RULES
 
 CUSTOMERS = [
     # external_id, name, phone, language, zone, channel

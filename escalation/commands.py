@@ -19,21 +19,18 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cadence.rules import load_rules
 from escalation import actions
+from messaging.channels.base import Inbound
 from messaging.compose import TemplateBook
 from messaging.outbox import queue_message
 from models import Customer, Escalation, Message, Rep
 from models.states import EscalationKind, EscalationStatus
-from scheduler.rules import load_rules
 from settings import Settings
-
-if TYPE_CHECKING:
-    from messaging.inbound import Inbound
 
 log = logging.getLogger(__name__)
 

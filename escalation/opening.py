@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cadence.rules import CadenceRules
 from escalation.alerts import alert_new_escalation
 from escalation.trail import record
 from messaging.compose import TemplateBook
 from messaging.once import insert_once
 from models import Customer, Escalation, Message, Purchase, Rep, Response
-from scheduler.rules import CadenceRules
 from settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from cadence.rules import CadenceRules
 from escalation.alerts import manager_for, queue_alert, reach
 from escalation.trail import record
 from messaging.compose import TemplateBook
 from models import Escalation, Rep
 from models.states import EscalationStatus
-from scheduler.rules import CadenceRules
 from settings import Settings
 
 log = logging.getLogger(__name__)

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from cadence.due import first_service_at
+from cadence.rules import DEFAULT_RULES, CadenceRules, load_rules
 from importing import fields
 from importing.csv_reader import Columns, CsvRow
 from importing.rows import Context, ParsedRow, Parser, parse_rows, text_for
 from importing.upsert import Changes, existing_rows, write
 from models import Customer, Purchase, Rep
-from scheduler.cadence import first_service_at
-from scheduler.rules import DEFAULT_RULES, CadenceRules, load_rules
 
 # The proactive service check (DESIGN: every 182 days after delivery for these
 # categories, per the cadence rules). The scheduler advances `next_service_at`;

@@ -17,8 +17,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from cadence.rules import load_rules
 from clock import as_utc
 from escalation.commands import handle_rep_message, looks_like_rep_command
+from messaging.channels.base import Inbound
 from messaging.compose import TemplateBook
 from messaging.conversation import handle_customer_message
 from messaging.once import insert_once
@@ -28,7 +30,6 @@ from messaging.render import TemplateError
 from messaging.replies import parse_reply
 from messaging.turn import Turn
 from models import LANGUAGES, CheckIn, Customer, Message, Rep
-from scheduler.rules import load_rules
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,23 +37,6 @@ log = logging.getLogger(__name__)
 # A stranger gets the polite "we couldn't match you" note at most this often.
 UNKNOWN_SENDER_NOTE_EVERY = timedelta(days=1)
 _CHAT_ID = re.compile(r"-?\d{1,20}")
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """A message as it arrived."""
-
-    channel: str  # "sms", "telegram" or "console"
-    address: str  # the sender: E.164 phone, or the Telegram chat id as a string
-    text: str
-    provider_id: str  # unique per channel: Twilio MessageSid, "tg:<update_id>", console id
-    received_at: datetime
-    # A Telegram button press on a survey: (check-in id, score).
-    button_score: tuple[int, int] | None = None
-    sender_name: str = ""
-    # The sender's own language when the channel tells us (Telegram's language_code);
-    # only used to answer someone we do not know.
-    sender_language: str = ""
 
 
 @dataclass(frozen=True)

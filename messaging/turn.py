@@ -5,21 +5,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cadence.rules import CadenceRules
+from messaging.channels.base import Inbound
 from messaging.compose import TemplateBook, customer_context
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
 from models import Customer, Message
 from models.states import MessageStatus
-from scheduler.rules import CadenceRules
 from settings import Settings
-
-if TYPE_CHECKING:
-    from messaging.inbound import Inbound
 
 log = logging.getLogger(__name__)
 

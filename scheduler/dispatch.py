@@ -16,6 +16,14 @@ from babel.dates import format_date
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from cadence.decisions import (
+    SURVEY_KINDS,
+    Decision,
+    Facts,
+    decide,
+)
+from cadence.quiet_hours import local_today, zone_for
+from cadence.rules import CadenceRules
 from messaging.channels.registry import address_on, reach
 from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import message_row, queue_many
@@ -23,14 +31,6 @@ from messaging.render import TemplateError
 from models import CheckIn, Customer, Escalation, Purchase
 from models.db import claimed
 from models.states import CheckInKind, CheckInStatus, EscalationStatus
-from scheduler.decisions import (
-    SURVEY_KINDS,
-    Decision,
-    Facts,
-    decide,
-)
-from scheduler.quiet_hours import local_today, zone_for
-from scheduler.rules import CadenceRules
 from settings import Settings
 
 TEMPLATE_FOR_KIND = {

@@ -16,11 +16,11 @@ from sqlalchemy import Insert, and_, exists, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cadence import due as cadence
+from cadence.quiet_hours import zone_for
+from cadence.rules import CadenceRules
 from models import CheckIn, Customer, Escalation, Purchase
 from models.states import CheckInKind, EscalationKind
-from scheduler import cadence
-from scheduler.quiet_hours import zone_for
-from scheduler.rules import CadenceRules
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:

@@ -8,15 +8,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cadence.decisions import SURVEY_KINDS
+from cadence.quiet_hours import is_quiet, quiet_hours_end, zone_for
+from cadence.rules import CadenceRules
 from messaging.channels.registry import CHANNELS, reach
 from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
 from models import CheckIn, Customer
 from models.states import CheckInStatus
-from scheduler.decisions import SURVEY_KINDS
-from scheduler.quiet_hours import is_quiet, quiet_hours_end, zone_for
-from scheduler.rules import CadenceRules
 from settings import Settings
 
 

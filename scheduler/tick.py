@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from cadence.rules import load_rules
 from escalation.sla import check_slas
 from messaging.channels import Transports
 from messaging.compose import TemplateBook
@@ -23,7 +24,6 @@ from messaging.outbox import DrainReport, Sender
 from scheduler.dispatch import Outcome, dispatch, dispatch_batch
 from scheduler.planner import plan
 from scheduler.reminders import expire_unanswered, send_reminders
-from scheduler.rules import load_rules
 from settings import Settings
 
 

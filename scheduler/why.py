@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from scheduler.decisions import Decision, decide
+from cadence.decisions import Decision, decide
+from cadence.rules import CadenceRules
 from scheduler.dispatch import Neighbourhood
-from scheduler.rules import CadenceRules
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cadence.rules import CadenceRules, load_rules
 from clock import utcnow
 from messaging.channels import ConsoleChannel, console_only
 from messaging.compose import TemplateBook, score_buttons
 from messaging.outbox import queue_message
 from messaging.render import template_source
 from models import CheckIn, Customer, Escalation, Message, Response, TemplateVersion
-from scheduler.rules import CadenceRules, load_rules
 from settings import Settings
 from web.admin import router as admin_router
 from web.admin.keys import hash_password

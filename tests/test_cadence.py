@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler import cadence
-from scheduler.decisions import Facts, decide
-from scheduler.quiet_hours import is_quiet, quiet_hours_end, start_of_day
-from scheduler.rules import DEFAULT_RULES, CadenceRules
+from cadence import due as cadence
+from cadence.decisions import Facts, decide
+from cadence.quiet_hours import is_quiet, quiet_hours_end, start_of_day
+from cadence.rules import DEFAULT_RULES, CadenceRules
 from tests.conftest import at
 
 RULES = DEFAULT_RULES
@@ -214,7 +214,7 @@ def test_the_rules_check_themselves_whoever_changes_them(
     change: dict[str, object], problem: dict[str, str]
 ) -> None:
     # The settings page, stored JSON and any API go through the same checks.
-    from scheduler.rules import InvalidRules
+    from cadence.rules import InvalidRules
 
     with pytest.raises(InvalidRules) as raised:
         DEFAULT_RULES.changed(change)

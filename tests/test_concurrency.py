@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from cadence.rules import DEFAULT_RULES
 from messaging.channels import ConsoleChannel, console_only
 from messaging.inbound import Inbound, receive
 from messaging.outbox import drain
@@ -19,7 +20,6 @@ from models import CheckIn, Customer, Message, Purchase
 from models.db import session_factory
 from scheduler.dispatch import dispatch
 from scheduler.planner import plan
-from scheduler.rules import DEFAULT_RULES
 from scheduler.tick import tick
 from settings import Settings
 from tests.conftest import at

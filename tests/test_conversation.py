@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cadence.rules import CadenceRules, load_rules, save_rules
 from messaging.channels import console_only
 from messaging.compose import TemplateBook
 from messaging.conversation import carries_comment, category_for, record_score
@@ -15,7 +16,6 @@ from messaging.inbound import Inbound
 from messaging.outbox import drain, queue_message
 from messaging.turn import Turn
 from models import CheckIn, Customer, Escalation, EscalationEvent, Message, Purchase, Response
-from scheduler.rules import CadenceRules, load_rules, save_rules
 from scheduler.tick import tick
 from tests.conftest import at
 from tests.conversation_support import (

@@ -7,13 +7,13 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cadence.rules import CadenceRules, save_rules
 from escalation.alerts import alert_buttons, language_name, recent_messages, relay_to_rep
 from escalation.opening import open_escalation
 from messaging.channels import ConsoleChannel, Transports
 from messaging.compose import TemplateBook
 from messaging.outbox import drain
 from models import CheckIn, Escalation, EscalationEvent, Message, Purchase, Response
-from scheduler.rules import CadenceRules, save_rules
 from settings import Settings
 from tests.conftest import at
 from tests.conversation_support import sent_survey

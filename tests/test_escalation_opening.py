@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from cadence.rules import CadenceRules
 from escalation.opening import open_escalation
 from models import CheckIn, Escalation, EscalationEvent, Message, Purchase, Rep, Response
-from scheduler.rules import CadenceRules
 from tests.conftest import at
 
 RULES = CadenceRules(escalation_sla_hours=4)

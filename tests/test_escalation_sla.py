@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cadence.rules import CadenceRules, save_rules
 from escalation.sla import check_slas, escalate_to_manager
 from messaging.channels import ConsoleChannel, console_only
 from messaging.compose import TemplateBook
 from models import Escalation, EscalationEvent, Message, Rep
-from scheduler.rules import CadenceRules, save_rules
 from scheduler.tick import preview, tick
 from settings import Settings
 from tests.conftest import at

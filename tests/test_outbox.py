@@ -394,9 +394,9 @@ def test_a_survey_rerouted_from_telegram_is_written_for_sms(db, session, cast) -
 
 
 def test_a_rep_alert_rerouted_from_telegram_tells_the_sms_commands(db, session, cast) -> None:
+    from cadence.rules import DEFAULT_RULES
     from escalation.opening import open_escalation
     from messaging.compose import TemplateBook
-    from scheduler.rules import DEFAULT_RULES
     from settings import Settings
 
     anna = cast["rep"]

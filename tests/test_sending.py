@@ -130,9 +130,9 @@ def test_a_claim_belongs_to_its_transaction_and_rolls_back_with_it(db, session) 
     # Regression: on SQLite a claim written `WITH ... UPDATE` ran outside the transaction
     # (pysqlite begins one only before INSERT/UPDATE/DELETE), so a process killed between
     # a dispatch batch's claim and its commit left check-ins "queued" with no message.
+    from cadence.rules import DEFAULT_RULES
     from scheduler.dispatch import claim_due
     from scheduler.planner import plan
-    from scheduler.rules import DEFAULT_RULES
 
     due_surveys(db, 5)
     with db.begin() as planning:

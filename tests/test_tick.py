@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cadence.rules import DEFAULT_RULES
 from messaging.channels import ConsoleChannel, Transports, console_only
 from messaging.compose import TemplateBook
 from messaging.outbox import drain
 from models import CheckIn, Customer, Escalation, Message, Purchase
 from scheduler.reminders import send_reminders
-from scheduler.rules import DEFAULT_RULES
 from scheduler.tick import preview, tick
 from settings import Settings
 from tests.conftest import at
@@ -546,7 +546,7 @@ def test_why_a_customer_hears_nothing_is_the_schedulers_own_answer(db, session, 
     # 20:00 UTC on 2 March is 03:00 on 3 March in Bangkok: a delivery promised for
     # 2 March is overdue there, though not yet by the UTC date. The admin page asks
     # the scheduler, so it says what the scheduler does.
-    from scheduler.rules import DEFAULT_RULES
+    from cadence.rules import DEFAULT_RULES
     from scheduler.why import survey_now
 
     somchai = cast["th"]

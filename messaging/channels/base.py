@@ -128,3 +128,20 @@ class Channel(Protocol):
     async def aclose(self) -> None:
         """Release connections (called once, on the loop, when the process stops sending)."""
         ...
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message as it arrived."""
+
+    channel: str  # "sms", "telegram" or "console"
+    address: str  # the sender: E.164 phone, or the Telegram chat id as a string
+    text: str
+    provider_id: str  # unique per channel: Twilio MessageSid, "tg:<update_id>", console id
+    received_at: datetime
+    # A Telegram button press on a survey: (check-in id, score).
+    button_score: tuple[int, int] | None = None
+    sender_name: str = ""
+    # The sender's own language when the channel tells us (Telegram's language_code);
+    # only used to answer someone we do not know.
+    sender_language: str = ""

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from cadence.quiet_hours import quiet_hours_end, zone_for
+from cadence.rules import load_rules
 from messaging.outbox.claims import Claimed, release, still_held
 from messaging.outbox.queue import BOT_STARTED, queue_message, render_for
 from models import CheckIn, Customer, Message, Rep
-from scheduler.quiet_hours import quiet_hours_end, zone_for
-from scheduler.rules import load_rules
 
 log = logging.getLogger(__name__)
 

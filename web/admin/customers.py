@@ -9,14 +9,14 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from cadence.decisions import Decision
+from cadence.rules import load_rules
 from clock import utcnow
 from messaging.consent import consent_csv, consent_history
 from messaging.optout import record_opt_in, record_opt_out
 from models import ConsentEvent, Customer
 from models.db import transaction
 from models.states import CheckInStatus
-from scheduler.decisions import Decision
-from scheduler.rules import load_rules
 from scheduler.why import survey_now
 from web import queries
 from web.admin import lookups

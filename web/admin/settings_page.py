@@ -2,7 +2,7 @@
 
 This page only reads the form's text (a number, a time, "car = 1" lines); the
 ranges and the checks of the rules as a whole are CadenceRules' own
-(scheduler/rules.py), so nothing else that changes the rules can skip them.
+(cadence/rules.py), so nothing else that changes the rules can skip them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from scheduler.rules import DEFAULT_RULES, CadenceRules, InvalidRules, load_rules, save_rules
+from cadence.rules import DEFAULT_RULES, CadenceRules, InvalidRules, load_rules, save_rules
 from web.admin.auth import AdminDep, AdminPost
 from web.admin.rendering import page
 from web.deps import SessionDep

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cadence.due import is_throttled
+from cadence.quiet_hours import is_quiet, quiet_hours_end
+from cadence.rules import CadenceRules
 from models.states import SURVEY_KINDS, THROTTLED_KINDS
-from scheduler.cadence import is_throttled
-from scheduler.quiet_hours import is_quiet, quiet_hours_end
-from scheduler.rules import CadenceRules
 
 
 @dataclass(frozen=True)

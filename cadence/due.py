@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.quiet_hours import start_of_day
-from scheduler.rules import CadenceRules
+from cadence.quiet_hours import start_of_day
+from cadence.rules import CadenceRules
 
 
 def post_delivery_due(delivered_at: datetime, category: str, rules: CadenceRules) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scheduler.rules import CadenceRules
+from cadence.rules import CadenceRules
 
 
 def zone_for(name: str | None, default: str) -> ZoneInfo:
