@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from messaging.replies import parse_reply
+from conversation.replies import parse_reply
 from tests.replies_corpus import consent_figures, figures_table, load_corpus
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "replies_corpus.tsv"

@@ -31,9 +31,9 @@ def build_app(
     Start-up order is sender, bot, scheduler; shutdown is the reverse, so the
     scheduler stops queuing first and the sender finishes what is in flight last.
     """
-    from messaging.telegram_bot import lifespan_hook as telegram_running
     from scheduler.loop import SchedulerThread
     from web.app import create_app
+    from web.lifespans import lifespan_hook as telegram_running
 
     @asynccontextmanager
     async def sending(app: FastAPI) -> AsyncIterator[None]:

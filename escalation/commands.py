@@ -1,9 +1,9 @@
 """What a rep sends us: ACK 12, DONE 12 note, /ack 12, /resolve 12, ASSIGN 12 rep-2, and notes.
 
-`messaging.inbound.receive` has already stored the message (with `rep_id`) when it
+`conversation.inbound.receive` has already stored the message (with `rep_id`) when it
 calls `handle_rep_message`; this module decides what the message does. SMS and
 Telegram end in the same state: a Telegram button arrives as the text "/ack 12"
-or "/resolve 12" (see messaging.telegram_bot), exactly as if typed.
+or "/resolve 12" (see conversation.telegram_bot), exactly as if typed.
 
 "/resolve 12" without a note acknowledges the escalation and asks for the note;
 the rep's next message that is not a command is taken as it. Every answer goes

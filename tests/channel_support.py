@@ -21,13 +21,13 @@ from messaging.channels import Transports
 from messaging.channels.network import NETWORK
 from messaging.compose import score_buttons
 from messaging.outbox import drain, queue_message
-from messaging.telegram_bot import lifespan_hook
 from models import CheckIn, Customer, Message
 from settings import Settings
 from tests.conftest import at
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
 from web.app import create_app
+from web.lifespans import lifespan_hook
 from web.webhooks import router as webhooks_router
 
 SID, AUTH = "AC" + "a" * 32, "test-auth-token"

@@ -6,8 +6,8 @@ import itertools
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from conversation.inbound import Inbound, Receipt, receive
 from messaging.channels import ConsoleChannel, console_only
-from messaging.inbound import Inbound, Receipt, receive
 from messaging.outbox import drain
 from models import CheckIn, Customer
 from settings import Settings

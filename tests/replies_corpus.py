@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
-from messaging.replies import parse_reply
+from conversation.replies import parse_reply
 
 CORPUS = Path(__file__).parent / "data" / "replies_corpus.tsv"
 LANGUAGES = ("en", "pl", "uk", "ru", "th")

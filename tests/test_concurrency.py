@@ -13,8 +13,8 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cadence.rules import DEFAULT_RULES
+from conversation.inbound import Inbound, receive
 from messaging.channels import ConsoleChannel, console_only
-from messaging.inbound import Inbound, receive
 from messaging.outbox import drain
 from models import CheckIn, Customer, Message, Purchase
 from models.db import session_factory

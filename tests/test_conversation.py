@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cadence.rules import CadenceRules, load_rules, save_rules
+from conversation.inbound import Inbound
+from conversation.survey import carries_comment, category_for, record_score
+from conversation.turn import Turn
 from messaging.channels import console_only
 from messaging.compose import TemplateBook
-from messaging.conversation import carries_comment, category_for, record_score
-from messaging.inbound import Inbound
 from messaging.outbox import drain, queue_message
-from messaging.turn import Turn
 from models import CheckIn, Customer, Escalation, EscalationEvent, Message, Purchase, Response
 from scheduler.tick import tick
 from tests.conftest import at

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clock import utcnow
+from conversation.inbound import Inbound, receive
 from escalation.commands import Command, looks_like_rep_command, parse_command
 from messaging.channels import ConsoleChannel, Transports
-from messaging.inbound import Inbound, receive
 from messaging.outbox import drain
 from models import Escalation, EscalationEvent, Message, Rep
 from tests.channel_support import SECRET, channel_settings, serving, wait_until, webhook_app

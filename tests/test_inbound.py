@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from conversation.inbound import Inbound, receive
 from escalation.commands import looks_like_rep_command
-from messaging.inbound import Inbound, receive
 from models import Customer, Escalation, Message
 from tests.conftest import at
 from tests.conversation_support import JOHN, SETTINGS, sent_survey

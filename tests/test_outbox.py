@@ -11,9 +11,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
+from conversation.optout import withdraw_everything
 from messaging.channels import ConsoleChannel, SendError, SendResult, Transports
 from messaging.channels.base import Buttons, ErrorKind, Limit
-from messaging.optout import withdraw_everything
 from messaging.outbox import MAX_ATTEMPTS, backoff, drain, queue_message
 from models import CheckIn, Customer, Message, Purchase
 from settings import Settings

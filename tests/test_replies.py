@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from num2words import num2words
 
-from messaging.replies import Reply, parse_reply
+from conversation.replies import Reply, parse_reply
 from tests.replies_corpus import LANGUAGES, Case, consent_figures, figures_table, load_corpus
 
 KEYWORDS = (None, "stop", "start", "help")

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
+from conversation.inbound import Inbound, receive
 from messaging.channels import Transports
 from messaging.channels.network import NETWORK
 from messaging.channels.sms import SmsChannel
-from messaging.inbound import Inbound, receive
 from messaging.outbox import Sender
 from messaging.outbox.claims import claim
 from models import CheckIn, Message

@@ -14,12 +14,12 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from clock import utcnow
+from conversation.linking import link_by_phone, link_by_token, normalise_phone
+from conversation.telegram_bot import POLL_LEASE, TelegramBot, translate
 from messaging.channels import Button, ConsoleChannel, SendError, Transports
 from messaging.channels.network import NETWORK
 from messaging.channels.telegram import TelegramChannel, keyboard, send_error
-from messaging.linking import link_by_phone, link_by_token, normalise_phone
 from messaging.outbox import drain
-from messaging.telegram_bot import POLL_LEASE, TelegramBot, translate
 from models import CheckIn, Customer, Lease
 from tests.channel_support import (
     NOW,

@@ -20,9 +20,9 @@ from twilio.request_validator import RequestValidator
 
 from cli.running import build_app
 from clock import utcnow
+from conversation.telegram_bot import TelegramBot
 from messaging.channels import Transports
 from messaging.outbox import drain
-from messaging.telegram_bot import TelegramBot
 from models import CheckIn, Customer, InboundEvent, Message, Response
 from tests.channel_support import (
     AUTH,

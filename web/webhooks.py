@@ -20,10 +20,10 @@ from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
 from clock import utcnow
+from conversation.inbound import Inbound
+from conversation.provider_events import receive_once, record_delivery
+from conversation.telegram_bot import WEBHOOK_PATH, TelegramBot
 from messaging.channels.sms import INBOUND_PATH, STATUS_PATH, delivery_report
-from messaging.inbound import Inbound
-from messaging.provider_events import receive_once, record_delivery
-from messaging.telegram_bot import WEBHOOK_PATH, TelegramBot
 from settings import Settings
 
 log = logging.getLogger(__name__)

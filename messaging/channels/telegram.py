@@ -2,7 +2,7 @@
 
 PTB's HTTP client belongs to one event loop: the `Network`'s (uvicorn's in
 `run`, a private one in commands). The Bot is made there on first use and
-shared with the receiving side (`messaging/telegram_bot.py`).
+shared with the receiving side (`conversation/telegram_bot.py`).
 
 Telegram's limits (about 30 messages a second per bot, one a second per chat)
 are declared in `limits()` and kept by the outbox for every process at once.

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from cadence.decisions import Decision
 from cadence.rules import load_rules
 from clock import utcnow
+from conversation.optout import record_opt_in, record_opt_out
 from messaging.consent import consent_csv, consent_history
-from messaging.optout import record_opt_in, record_opt_out
 from models import ConsentEvent, Customer
 from models.db import transaction
 from models.states import CheckInStatus

@@ -1,7 +1,7 @@
 """The demo's customer phone: speak as any customer and watch the bot answer at once.
 
 A reply typed here goes through exactly the door a real SMS or Telegram message
-uses (`messaging.inbound.receive`), on the console channel; the page comes back
+uses (`conversation.inbound.receive`), on the console channel; the page comes back
 once the bot's answer is sent, so it is in the thread.
 """
 
@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clock import utcnow
+from conversation.inbound import Inbound, receive
 from messaging.channels import ConsoleChannel, Transports, console_only
-from messaging.inbound import Inbound, receive
 from messaging.outbox import drain, wait_until_settled
 from models import Customer, Message
 from models.db import transaction

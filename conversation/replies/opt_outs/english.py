@@ -1,6 +1,6 @@
 """Opt-out requests in English."""
 
-from messaging.replies.opt_outs.grammar import (
+from conversation.replies.opt_outs.grammar import (
     END,
     Lexicon,
     any_of,

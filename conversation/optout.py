@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from conversation.forwarding import forward_to_rep
+from conversation.replies import Reply
+from conversation.turn import Turn
 from messaging.consent import record_consent
-from messaging.forwarding import forward_to_rep
-from messaging.replies import Reply
-from messaging.turn import Turn
 from models import CheckIn, Customer, Message, Response
 
 OPTED_OUT = "customer opted out"

@@ -2,7 +2,7 @@
 
 from typing import NamedTuple
 
-from messaging.replies import vocabulary as v
+from conversation.replies import vocabulary as v
 
 _L = v.LETTER
 

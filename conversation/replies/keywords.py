@@ -2,13 +2,13 @@
 
 Carriers act on a bare keyword only when it is the whole message, and so do
 we: "STOP" opts out, "the courier didn't stop at my house" does not. Requests
-in a sentence ("please stop texting me") are read by messaging.replies.opt_outs.
+in a sentence ("please stop texting me") are read by conversation.replies.opt_outs.
 """
 
 import re
 
-from messaging.replies import vocabulary as v
-from messaging.replies.text import fold_word
+from conversation.replies import vocabulary as v
+from conversation.replies.text import fold_word
 
 STOP, START, HELP = "stop", "start", "help"
 _L = v.LETTER

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from conversation.turn import Turn
 from escalation.alerts import relay_to_rep
 from escalation.opening import open_escalation
 from escalation.trail import record
-from messaging.turn import Turn
 from models import Escalation, Rep
 from models.states import EscalationStatus
 

@@ -17,8 +17,8 @@ reply has no score, and the bot asks again rather than file a wrong rating.
 import re
 from itertools import pairwise
 
-from messaging.replies import vocabulary as v
-from messaging.replies.numbers import (
+from conversation.replies import vocabulary as v
+from conversation.replies.numbers import (
     POINTS_WORD,
     Number,
     find_numbers,

@@ -31,16 +31,15 @@ from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import RetryAfter, TelegramError
 
 from clock import utcnow
+from conversation.inbound import Inbound, receive
+from conversation.linking import link_by_phone, link_by_token
+from conversation.provider_events import Once, process_once
 from messaging import leases
-from messaging.channels import Transports
 from messaging.channels.telegram import TelegramChannel, redact, retry_after_seconds
-from messaging.inbound import Inbound, receive
-from messaging.linking import link_by_phone, link_by_token
-from messaging.provider_events import Once, process_once
 from settings import Settings
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -361,28 +360,3 @@ class TelegramBot:
 
     def _redact(self, error: Exception) -> str:
         return redact(str(error), self.settings.telegram_bot_token.get_secret_value())
-
-
-def lifespan_hook(
-    transports: Transports, factory: sessionmaker[Session], settings: Settings
-) -> Callable[[FastAPI], Any]:
-    """The FastAPI lifespan hook that runs the bot when Telegram is configured (else does nothing)."""
-
-    @asynccontextmanager
-    async def telegram_running(app: FastAPI) -> AsyncIterator[None]:
-        channel = transports.by_channel.get("telegram")
-        if not isinstance(channel, TelegramChannel):
-            yield
-            return
-
-        def remember(username: str) -> None:
-            app.state.telegram_bot_username = settings.telegram_bot_username or username
-
-        async with TelegramBot(channel, factory, settings, on_username=remember).running() as bot:
-            app.state.telegram_bot = bot
-            try:
-                yield
-            finally:
-                app.state.telegram_bot = None
-
-    return telegram_running

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from messaging.replies import keywords, opt_outs
-from messaging.replies.scores import find_score
-from messaging.replies.text import blank, cut, fold, prepare, signature_spans, tidy
+from conversation.replies import keywords, opt_outs
+from conversation.replies.scores import find_score
+from conversation.replies.text import blank, cut, fold, prepare, signature_spans, tidy
 
 __all__ = ["Reply", "parse_reply"]
 

@@ -8,9 +8,9 @@ over a score in the same message: ignoring an opt-out costs more than re-asking.
 import re
 from typing import NamedTuple
 
-from messaging.replies import vocabulary as v
-from messaging.replies.opt_outs import english, polish, russian, thai, ukrainian
-from messaging.replies.opt_outs.grammar import any_of, words
+from conversation.replies import vocabulary as v
+from conversation.replies.opt_outs import english, polish, russian, thai, ukrainian
+from conversation.replies.opt_outs.grammar import any_of, words
 
 __all__ = ["OptOut", "opt_out"]
 
@@ -28,7 +28,7 @@ _L = v.LETTER
 #   likely - most probably an opt-out, but said as an idiom, a sigh or half a
 #            request ("leave me alone", "enough with the texts", a bare
 #            "remove me", "ขอยกเลิกครับ"). We still stop (an ignored opt-out
-#            costs more than a lost survey), and messaging/optout.py passes the
+#            costs more than a lost survey), and conversation/optout.py passes the
 #            message to the rep, who can see what was meant.
 #
 # Verbs that also take goods or text ("send", "wysyłać", "присылать", "ส่ง", and

@@ -19,16 +19,16 @@ from sqlalchemy.orm import Session
 
 from cadence.rules import load_rules
 from clock import as_utc
+from conversation.replies import parse_reply
+from conversation.survey import handle_customer_message
+from conversation.turn import Turn
 from escalation.commands import handle_rep_message, looks_like_rep_command
 from messaging.channels.base import Inbound
 from messaging.compose import TemplateBook
-from messaging.conversation import handle_customer_message
 from messaging.once import insert_once
 from messaging.outbox import queue_message
 from messaging.privacy import masked
 from messaging.render import TemplateError
-from messaging.replies import parse_reply
-from messaging.turn import Turn
 from models import LANGUAGES, CheckIn, Customer, Message, Rep
 from settings import Settings
 

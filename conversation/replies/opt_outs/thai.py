@@ -1,7 +1,7 @@
 """Opt-out requests in Thai: no spaces, so the message object is what tells "ส่ง" (send) apart."""
 
-from messaging.replies import vocabulary as v
-from messaging.replies.opt_outs.grammar import TH_END, S, any_of, words
+from conversation.replies import vocabulary as v
+from conversation.replies.opt_outs.grammar import TH_END, S, any_of, words
 
 _ME = words("ผม", "ฉัน", "หนู", "เรา", "ดิฉัน", "เค้า")
 _MESSAGES = words(

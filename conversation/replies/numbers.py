@@ -9,9 +9,9 @@ scores.py to decide.
 import re
 from dataclasses import dataclass
 
-from messaging import number_words as nw
-from messaging.replies import vocabulary as v
-from messaging.replies.text import fold_word
+from conversation.replies import number_words as nw
+from conversation.replies import vocabulary as v
+from conversation.replies.text import fold_word
 
 _LETTER = v.LETTER
 _PROSE = {fold_word(word) for word in nw.PROSE_WORDS}

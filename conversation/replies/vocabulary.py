@@ -7,7 +7,7 @@ any run of spaces. Thai entries get no word boundaries because Thai has no space
 
 import re
 
-from messaging.replies.text import fold_word
+from conversation.replies.text import fold_word
 
 
 def folded(*groups: tuple[str, ...]) -> frozenset[str]:

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from messaging.inbound import Inbound, Receipt, receive
+from conversation.inbound import Inbound, Receipt, receive
 from messaging.once import insert_once
 from models import CheckIn, InboundEvent, Message
 from settings import Settings

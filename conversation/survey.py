@@ -14,14 +14,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from conversation.forwarding import forward_to_rep, unresolved_escalation
+from conversation.optout import opt_in, opt_out, send_help, welcome_again
+from conversation.replies import Reply, parse_reply
+from conversation.turn import Turn
 from escalation.alerts import relay_to_rep
 from escalation.opening import open_escalation
 from escalation.trail import record
-from messaging.forwarding import forward_to_rep, unresolved_escalation
 from messaging.once import insert_once
-from messaging.optout import opt_in, opt_out, send_help, welcome_again
-from messaging.replies import Reply, parse_reply
-from messaging.turn import Turn
 from models import SURVEY_KINDS, CheckIn, Escalation, Message, Response
 
 # How long after the follow-up question a text still counts as the answer to it.

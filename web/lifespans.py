@@ -1,0 +1,40 @@
+"""Lifespan hooks: what runs beside the web server for as long as it serves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from conversation.telegram_bot import TelegramBot
+from messaging.channels import Transports
+from messaging.channels.telegram import TelegramChannel
+from settings import Settings
+
+
+def lifespan_hook(
+    transports: Transports, factory: sessionmaker[Session], settings: Settings
+) -> Callable[[FastAPI], Any]:
+    """The FastAPI lifespan hook that runs the bot when Telegram is configured (else does nothing)."""
+
+    @asynccontextmanager
+    async def telegram_running(app: FastAPI) -> AsyncIterator[None]:
+        channel = transports.by_channel.get("telegram")
+        if not isinstance(channel, TelegramChannel):
+            yield
+            return
+
+        def remember(username: str) -> None:
+            app.state.telegram_bot_username = settings.telegram_bot_username or username
+
+        async with TelegramBot(channel, factory, settings, on_username=remember).running() as bot:
+            app.state.telegram_bot = bot
+            try:
+                yield
+            finally:
+                app.state.telegram_bot = None
+
+    return telegram_running
