@@ -462,7 +462,7 @@ def test_a_claim_that_cannot_start_within_its_lease_is_given_back_not_sent_late(
 def test_an_outcome_that_comes_after_reconciliation_took_the_claim_is_ignored(db, cast) -> None:
     from messaging.outbox.claims import claim
     from messaging.outbox.reconcile import Finding, settle, take_lost
-    from messaging.outbox.record import Outcome, record
+    from messaging.outbox.record import Outcome, OutcomeKind, record
 
     message_id = queued(db, cast["en"])
     now = utcnow()
@@ -475,7 +475,12 @@ def test_an_outcome_that_comes_after_reconciliation_took_the_claim_is_ignored(db
         [lost] = take_lost(session, utcnow(), "reconciler", timedelta(seconds=30))
     with db.begin() as session:  # the slow process finally writes its outcome
         record(
-            session, NOW, utcnow(), "slow", [Outcome(mine, "sent", {"provider_id": "SM1"})], "UTC"
+            session,
+            NOW,
+            utcnow(),
+            "slow",
+            [Outcome(mine, OutcomeKind.SENT, provider_id="SM1")],
+            "UTC",
         )
     assert (stored(db, message_id).status, stored(db, message_id).provider_id) == ("sending", None)
     with db.begin() as session:  # Twilio has SM1: the reconciler records it, once

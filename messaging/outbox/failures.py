@@ -7,12 +7,12 @@ failed. Anything else: retried with backoff, or after the provider's Retry-After
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
-from typing import Any
 
 from messaging.channels.base import ErrorKind, SendError
 from messaging.outbox.claims import Claimed
-from messaging.outbox.record import Outcome
+from messaging.outbox.record import Outcome, OutcomeKind
 
 MAX_ATTEMPTS = 6
 
@@ -26,18 +26,16 @@ def failure(
     message: Claimed, error: SendError, can_look_up: bool, now: datetime, timeout: float
 ) -> Outcome:
     """What a failed send becomes: looked up later, unreachable, failed, or retried later."""
-    values: dict[str, Any] = {"error": str(error), "error_code": error.code}
+    failed = functools.partial(Outcome, message, error=str(error), error_code=error.code)
     match error.kind:
         case ErrorKind.UNCERTAIN:
-            if can_look_up:
-                values["look_up_after"] = timedelta(seconds=timeout)
-            return Outcome(message, "uncertain", values)
+            look_up_after = timedelta(seconds=timeout) if can_look_up else None
+            return failed(OutcomeKind.UNCERTAIN, look_up_after=look_up_after)
         case ErrorKind.UNREACHABLE:
-            return Outcome(message, "unreachable", values)
+            return failed(OutcomeKind.UNREACHABLE)
         case ErrorKind.PERMANENT:
-            return Outcome(message, "failed", values)
+            return failed(OutcomeKind.FAILED)
     if message.attempts >= MAX_ATTEMPTS:
-        return Outcome(message, "failed", values)
+        return failed(OutcomeKind.FAILED)
     pause = timedelta(seconds=error.retry_after) if error.retry_after else backoff(message.attempts)
-    values["next_attempt_at"] = now + pause
-    return Outcome(message, "retry", values)
+    return failed(OutcomeKind.RETRY, when=now + pause)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
@@ -145,7 +144,7 @@ def settle(
             Message.provider_id.in_(candidates), Message.id.not_in(rows)
         )
         taken = {provider_id for provider_id in session.scalars(query) if provider_id}
-    resent: list[tuple[Message, dict[str, Any]]] = []
+    resent: list[Message] = []
     for finding in settled:
         row = rows.get(finding.lost.id)
         if row is None or row.status not in ("sending", "uncertain"):
@@ -156,13 +155,13 @@ def settle(
             taken.add(provider_id)
         _apply(session, now, row, outcome, provider_id)
         if row.status == "queued":
-            resent.append((row, {"due": now}))
+            resent.append(row)
     # A survey resent after a crash at 19:55 waits for the morning like any other.
-    keep_out_of_the_night(
-        session, [(r.customer_id, r.purpose, values, "due") for r, values in resent], default_tz
+    due = keep_out_of_the_night(
+        session, [(row.customer_id, row.purpose, now) for row in resent], default_tz
     )
-    for row, values in resent:
-        row.next_attempt_at = values["due"]
+    for row, when in zip(resent, due, strict=True):
+        row.next_attempt_at = when
     return counts
 
 

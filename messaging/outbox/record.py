@@ -8,9 +8,9 @@ their rows and go through the rules below.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -27,19 +27,31 @@ log = logging.getLogger(__name__)
 CHECKIN_PURPOSES = ("survey", "delay_notice")
 
 
+class OutcomeKind(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # sent again at `when`
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"  # may have reached the provider: looked up after `look_up_after`
+    UNREACHABLE = "unreachable"  # the address is dead on this channel
+    CANCELLED = "cancelled"  # must not go any more (the customer opted out)
+    # Given back unsent, due again at `when`: a pause, a shutdown, or too late to start
+    # within the lease.
+    RELEASED = "released"
+    # The process stopped during the provider call: reconciled as soon as a reconciler looks.
+    ABANDONED = "abandoned"
+
+
 @dataclass(slots=True)
 class Outcome:
-    """What became of one claimed message.
-
-    `kind`: "sent", "retry", "failed", "uncertain", "unreachable", "cancelled",
-    "released" (given back unsent: a pause, a shutdown, or too late to start within
-    the lease) or "abandoned" (the process stopped during the provider call: it is
-    reconciled as soon as a reconciler looks).
-    """
+    """What became of one claimed message."""
 
     message: Claimed
-    kind: str
-    values: dict[str, Any] = field(default_factory=dict)
+    kind: OutcomeKind
+    provider_id: str | None = None  # sent
+    error: str | None = None
+    error_code: str | None = None
+    when: datetime | None = None  # retry and released: when it is due again
+    look_up_after: timedelta | None = None  # uncertain, on a channel that can look up
 
 
 def record(
@@ -55,18 +67,14 @@ def record(
     Only claims `worker` still holds are written: a claim whose lease ran out belongs
     to whoever reconciles it, and a late outcome must not overwrite theirs.
     """
-    by_kind: dict[str, list[Outcome]] = {}
+    by_kind: dict[OutcomeKind, list[Outcome]] = {}
     for outcome in outcomes:
         by_kind.setdefault(outcome.kind, []).append(outcome)
-    _record_sent(session, now, worker, by_kind.pop("sent", []))
-    released = by_kind.pop("released", [])
-    keep_out_of_the_night(
-        session,
-        [(o.message.customer_id, o.message.purpose, o.values, "due") for o in released],
-        default_tz,
-    )
-    release(session, worker, [(o.message.id, o.values["due"]) for o in released])
-    abandoned = by_kind.pop("abandoned", [])
+    _record_sent(session, now, worker, by_kind.pop(OutcomeKind.SENT, []))
+    released = by_kind.pop(OutcomeKind.RELEASED, [])
+    _out_of_the_night(session, released, default_tz)
+    release(session, worker, [(o.message.id, o.when or now) for o in released])
+    abandoned = by_kind.pop(OutcomeKind.ABANDONED, [])
     if abandoned:
         # The request may have reached the provider: reconciliation decides, at once.
         session.execute(
@@ -99,7 +107,7 @@ def _record_sent(session: Session, now: datetime, worker: str, sent: list[Outcom
             error_code=None,
             lease_until=None,
         ),
-        [{"message_id": o.message.id, "provider": o.values["provider_id"]} for o in sent],
+        [{"message_id": o.message.id, "provider": o.provider_id} for o in sent],
     )
     if written.rowcount not in (-1, len(sent)):
         log.warning(
@@ -128,15 +136,7 @@ def _record_the_rest(
     outcomes: list[Outcome],
     default_tz: str,
 ) -> None:
-    keep_out_of_the_night(
-        session,
-        [
-            (o.message.customer_id, o.message.purpose, o.values, "next_attempt_at")
-            for o in outcomes
-            if o.kind == "retry"
-        ],
-        default_tz,
-    )
+    _out_of_the_night(session, [o for o in outcomes if o.kind is OutcomeKind.RETRY], default_tz)
     # Load the rows once; recording then touches no row twice.
     ids = [o.message.id for o in outcomes]
     rows = {
@@ -160,36 +160,45 @@ def _record_the_rest(
                 _record_one(session, now, real_now, row, outcome, checkins)
 
 
+def _out_of_the_night(session: Session, outcomes: list[Outcome], default_tz: str) -> None:
+    """Move each outcome's `when` out of its customer's quiet hours (see below)."""
+    moved = keep_out_of_the_night(
+        session,
+        [(o.message.customer_id, o.message.purpose, o.when) for o in outcomes if o.when],
+        default_tz,
+    )
+    for outcome, when in zip([o for o in outcomes if o.when], moved, strict=True):
+        outcome.when = when
+
+
 def keep_out_of_the_night(
     session: Session,
-    due: list[tuple[int | None, str, dict[str, Any], str]],
+    due: list[tuple[int | None, str, datetime]],
     default_tz: str,
-) -> None:
-    """Move bot-started messages' next time out of their customers' quiet hours.
+) -> list[datetime]:
+    """Each (customer id, purpose, time)'s time, moved out of the customer's quiet hours.
 
-    `due` holds (customer id, purpose, values, key): values[key] is the time to move.
-    Dispatch checked the hours when it queued the message; a backoff, a provider's
-    Retry-After or a pause can still carry it past 20:00, and only SMS has a
-    validity period.
+    Only bot-started messages move. Dispatch checked the hours when it queued the
+    message; a backoff, a provider's Retry-After or a pause can still carry it past
+    20:00, and only SMS has a validity period.
     """
-    moving = [
-        (customer_id, values, key)
-        for customer_id, purpose, values, key in due
-        if purpose in BOT_STARTED and customer_id
-    ]
-    if not moving:
-        return
+    moving = [customer_id for customer_id, purpose, _ in due if purpose in BOT_STARTED]
+    if not any(moving):
+        return [when for _, _, when in due]
     zones = dict(
         session.execute(
             select(Customer.id, Customer.timezone).where(
-                Customer.id.in_({customer_id for customer_id, _, _ in moving})
+                Customer.id.in_({customer_id for customer_id in moving if customer_id})
             )
         ).all()
     )
     rules = load_rules(session)
-    for customer_id, values, key in moving:
-        zone = zone_for(zones.get(customer_id or 0), default_tz)
-        values[key] = quiet_hours_end(values[key], zone, rules)
+    return [
+        quiet_hours_end(when, zone_for(zones.get(customer_id or 0), default_tz), rules)
+        if purpose in BOT_STARTED and customer_id
+        else when
+        for customer_id, purpose, when in due
+    ]
 
 
 def _record_one(
@@ -200,25 +209,25 @@ def _record_one(
     outcome: Outcome,
     checkins: dict[int, CheckIn],
 ) -> None:
-    message, kind, values = outcome.message, outcome.kind, outcome.values
-    row.error = values.get("error")
-    row.error_code = values.get("error_code")
+    message, kind = outcome.message, outcome.kind
+    row.error = outcome.error
+    row.error_code = outcome.error_code
     row.lease_until = None
-    if kind == "retry" and _withdrawn(message, checkins):
+    if kind is OutcomeKind.RETRY and _withdrawn(message, checkins):
         # A STOP arrived while this attempt was in flight: it cancelled what was queued,
         # not this one. Queuing it again would let a later START send it after all.
         row.status = "cancelled"
-    elif kind == "retry":
-        row.status, row.next_attempt_at = "queued", values["next_attempt_at"]
-    elif kind == "unreachable":
+    elif kind is OutcomeKind.RETRY:
+        row.status, row.next_attempt_at = "queued", outcome.when
+    elif kind is OutcomeKind.UNREACHABLE:
         row.status = "failed"
         _reroute_unreachable(session, now, row)
     else:
-        row.status = kind  # failed, uncertain, cancelled
-        if kind == "uncertain" and values.get("look_up_after"):
+        row.status = kind.value  # failed, uncertain, cancelled
+        if kind is OutcomeKind.UNCERTAIN and outcome.look_up_after:
             # The provider can tell us later whether it has the message: reconciliation
             # asks once it has had its time, and sends it again if it has not.
-            row.lease_until = real_now + values["look_up_after"]
+            row.lease_until = real_now + outcome.look_up_after
     if message.checkin_id is not None and message.purpose in CHECKIN_PURPOSES:
         # An uncertain survey most likely reached the customer: it counts as sent, so
         # their reply is scored; if the provider turns out not to have it, it is resent.

@@ -41,7 +41,7 @@ from messaging.outbox.metrics import IN_FLIGHT, PAUSED, SEND_SECONDS, THROTTLED
 from messaging.outbox.opt_out_watch import ALLOWED_AFTER_OPT_OUT, OptOutWatch
 from messaging.outbox.queue import BULK, INTERACTIVE, LANES
 from messaging.outbox.reconciler import Reconciler
-from messaging.outbox.record import Outcome, record
+from messaging.outbox.record import Outcome, OutcomeKind, record
 from messaging.outbox.recorder import Recorder
 from settings import Settings
 
@@ -252,7 +252,7 @@ class Sender:
         for message in batch:
             if message.customer_id in stopped and message.purpose not in ALLOWED_AFTER_OPT_OUT:
                 self.recorder.done(
-                    lane, Outcome(message, "cancelled", {"error": "customer opted out"})
+                    lane, Outcome(message, OutcomeKind.CANCELLED, error="customer opted out")
                 )
                 continue
             self.opt_outs.claimed(message)
@@ -278,11 +278,13 @@ class Sender:
             async with lane.in_flight:
                 outcome = await self._attempt(message)
         except asyncio.CancelledError:
-            kind = "abandoned" if message.id in self._in_call else "released"
-            outcome = Outcome(message, kind, {"due": self.clock()})
+            kind = OutcomeKind.ABANDONED if message.id in self._in_call else OutcomeKind.RELEASED
+            outcome = Outcome(message, kind, when=self.clock())
         except Exception:  # the budgets' database, say: give the claim back, not lose it
             log.exception("sending message %s failed before the provider was asked", message.id)
-            outcome = Outcome(message, "released", {"due": self.clock() + timedelta(seconds=30)})
+            outcome = Outcome(
+                message, OutcomeKind.RELEASED, when=self.clock() + timedelta(seconds=30)
+            )
         finally:
             self._in_call.discard(message.id)
             mine.set_result(None)
@@ -319,7 +321,7 @@ class Sender:
         if time.time() > message.start_by:
             return self._release_until(message, time.time() + RELEASED_FOR)  # too late now
         if await self.opt_outs.opted_out_meanwhile(message):
-            return Outcome(message, "cancelled", {"error": "customer opted out"})
+            return Outcome(message, OutcomeKind.CANCELLED, error="customer opted out")
         self._in_call.add(message.id)
         IN_FLIGHT.labels(message.channel).inc()
         started = time.perf_counter()
@@ -340,21 +342,19 @@ class Sender:
             log.exception("transport %s crashed sending message %s", message.channel, message.id)
             return Outcome(
                 message,
-                "retry",
-                {
-                    "error": repr(error)[:500],
-                    "next_attempt_at": self.clock() + backoff(message.attempts),
-                },
+                OutcomeKind.RETRY,
+                error=repr(error)[:500],
+                when=self.clock() + backoff(message.attempts),
             )
         finally:
             IN_FLIGHT.labels(message.channel).dec()
             SEND_SECONDS.labels(message.channel).observe(time.perf_counter() - started)
-        return Outcome(message, "sent", {"provider_id": result.provider_id})
+        return Outcome(message, OutcomeKind.SENT, provider_id=result.provider_id)
 
     def _release_until(self, message: Claimed, unix_time: float) -> Outcome:
         # Pauses are on the real clock; the message's due time is on the pass's clock.
         due = self.clock() + timedelta(seconds=max(0.0, unix_time - time.time()))
-        return Outcome(message, "released", {"due": due})
+        return Outcome(message, OutcomeKind.RELEASED, when=due)
 
     async def _finish(self) -> None:
         for lane in self._lanes.values():
