@@ -12,6 +12,7 @@ from conversation.replies import Reply
 from conversation.turn import Turn
 from messaging.consent import record_consent
 from models import CheckIn, Customer, Message, Response
+from models.states import CheckInKind, CheckInStatus, MessageStatus
 
 OPTED_OUT = "customer opted out"
 ONE_DAY = timedelta(days=1)
@@ -135,19 +136,20 @@ def withdraw_everything(session: Session, now: datetime, customer: Customer) -> 
         .where(
             Message.customer_id == customer.id,
             Message.direction == "out",
-            Message.status == "queued",
+            Message.status == MessageStatus.QUEUED,
         )
         .values(status="cancelled", error=OPTED_OUT)
     )
     pending = session.scalars(
         select(CheckIn).where(
-            CheckIn.customer_id == customer.id, CheckIn.status.in_(("scheduled", "queued"))
+            CheckIn.customer_id == customer.id,
+            CheckIn.status.in_((CheckInStatus.SCHEDULED, CheckInStatus.QUEUED)),
         )
     )
     for checkin in pending:
         checkin.status, checkin.reason = "suppressed", OPTED_OUT
         checkin.closed_at, checkin.not_before = now, None
-        if checkin.kind == "periodic":
+        if checkin.kind == CheckInKind.PERIODIC:
             # As dispatch does: otherwise this periodic would block the next one forever.
             customer.periodic_anchor_at = now
     # Whatever they write next is not an answer to our question any more.

@@ -23,6 +23,7 @@ from escalation.opening import open_escalation
 from escalation.trail import record
 from messaging.once import insert_once
 from models import SURVEY_KINDS, CheckIn, Escalation, Message, Response
+from models.states import CheckInStatus
 
 # How long after the follow-up question a text still counts as the answer to it.
 COMMENT_WINDOW = timedelta(days=2)
@@ -87,9 +88,9 @@ def _button(turn: Turn, checkin_id: int, score: int) -> str:
             and checkin.customer_id == turn.customer.id
             and checkin.kind in SURVEY_KINDS
         ):
-            if checkin.status == "sent":
+            if checkin.status == CheckInStatus.SENT:
                 return record_score(turn, checkin, score, "")
-            if checkin.status == "answered":
+            if checkin.status == CheckInStatus.ANSWERED:
                 return "already_answered"  # a second tap on the same keyboard
     forward_to_rep(turn, answer=turn.customer.opted_out_at is None)
     return "forwarded"
@@ -101,7 +102,7 @@ def open_survey(turn: Turn) -> CheckIn | None:
         select(CheckIn)
         .where(
             CheckIn.customer_id == turn.customer.id,
-            CheckIn.status == "sent",
+            CheckIn.status == CheckInStatus.SENT,
             CheckIn.kind.in_(SURVEY_KINDS),
             CheckIn.sent_at > turn.now - timedelta(days=turn.rules.expire_days),
         )

@@ -33,6 +33,7 @@ from messaging.outbox.queue import (
 )
 from messaging.outbox.sender import Sender
 from models import Message
+from models.states import MessageStatus
 from settings import Settings, get_settings
 
 
@@ -74,7 +75,7 @@ def wait_until_settled(
                 select(Message.id)
                 .where(
                     Message.customer_id == customer_id,
-                    Message.status.in_(("queued", "sending")),
+                    Message.status.in_((MessageStatus.QUEUED, MessageStatus.SENDING)),
                     Message.next_attempt_at <= now,
                 )
                 .limit(1)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Customer, Message
 from models.db import claimed
+from models.states import MessageStatus
 
 
 @dataclass(slots=True)
@@ -66,14 +67,18 @@ def claim(
     """
     due = (
         select(Message.id)
-        .where(Message.lane == lane, Message.status == "queued", Message.next_attempt_at <= now)
+        .where(
+            Message.lane == lane,
+            Message.status == MessageStatus.QUEUED,
+            Message.next_attempt_at <= now,
+        )
         .order_by(Message.next_attempt_at, Message.id)  # the index's order: no sort
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     taken = (
         update(Message)
-        .where(claimed(session, due, Message.id), Message.status == "queued")
+        .where(claimed(session, due, Message.id), Message.status == MessageStatus.QUEUED)
         .values(
             status="sending",
             claimed_by=worker,
@@ -92,7 +97,7 @@ def still_held(worker: str) -> tuple[ColumnElement[bool], ...]:
     after reconciliation took the claim over must change nothing."""
     return (
         Message.id == bindparam("message_id"),
-        Message.status == "sending",
+        Message.status == MessageStatus.SENDING,
         Message.claimed_by == worker,
     )
 

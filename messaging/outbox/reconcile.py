@@ -21,6 +21,7 @@ from messaging.outbox.queue import BOT_STARTED, BULK, INTERACTIVE
 from messaging.outbox.record import CHECKIN_PURPOSES, keep_out_of_the_night, settle_checkin
 from models import CheckIn, Message
 from models.db import claimed
+from models.states import MessageStatus
 
 # A margin before the lost attempt's claim: clocks of two machines differ a little.
 LOOK_BACK_MARGIN = timedelta(minutes=2)
@@ -48,7 +49,10 @@ def take_lost(
     """
     expired = (
         select(Message.id)
-        .where(Message.status.in_(("sending", "uncertain")), Message.lease_until < real_now)
+        .where(
+            Message.status.in_((MessageStatus.SENDING, MessageStatus.UNCERTAIN)),
+            Message.lease_until < real_now,
+        )
         .order_by(Message.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -57,7 +61,7 @@ def take_lost(
         update(Message)
         .where(
             claimed(session, expired, Message.id),
-            Message.status.in_(("sending", "uncertain")),
+            Message.status.in_((MessageStatus.SENDING, MessageStatus.UNCERTAIN)),
             Message.lease_until < real_now,
         )
         .values(claimed_by=worker, lease_until=real_now + lease)
@@ -92,7 +96,11 @@ def adopt_older_versions(session: Session, real_now: datetime, lease: timedelta)
     """Messages left by a version without lanes or leases, during a rolling upgrade."""
     session.execute(
         update(Message)
-        .where(Message.lane.is_(None), Message.direction == "out", Message.status == "queued")
+        .where(
+            Message.lane.is_(None),
+            Message.direction == "out",
+            Message.status == MessageStatus.QUEUED,
+        )
         .values(
             lane=case((Message.purpose.in_(BOT_STARTED), BULK), else_=INTERACTIVE),
         ),
@@ -100,7 +108,7 @@ def adopt_older_versions(session: Session, real_now: datetime, lease: timedelta)
     )
     session.execute(
         update(Message)
-        .where(Message.status == "sending", Message.lease_until.is_(None))
+        .where(Message.status == MessageStatus.SENDING, Message.lease_until.is_(None))
         .values(claimed_at=real_now, lease_until=real_now + lease),
         execution_options={"synchronize_session": False},
     )
@@ -154,7 +162,7 @@ def settle(
         if provider_id:
             taken.add(provider_id)
         _apply(session, now, row, outcome, provider_id)
-        if row.status == "queued":
+        if row.status == MessageStatus.QUEUED:
             resent.append(row)
     # A survey resent after a crash at 19:55 waits for the morning like any other.
     due = keep_out_of_the_night(

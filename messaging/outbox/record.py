@@ -20,6 +20,7 @@ from cadence.rules import load_rules
 from messaging.outbox.claims import Claimed, release, still_held
 from messaging.outbox.queue import BOT_STARTED, queue_message, render_for
 from models import CheckIn, Customer, Message, Rep
+from models.states import CheckInStatus, MessageStatus
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def record(
             update(Message)
             .where(
                 Message.id.in_([o.message.id for o in abandoned]),
-                Message.status == "sending",
+                Message.status == MessageStatus.SENDING,
                 Message.claimed_by == worker,
             )
             .values(lease_until=real_now),
@@ -122,7 +123,7 @@ def _record_sent(session: Session, now: datetime, worker: str, sent: list[Outcom
     if settled:
         connection.execute(
             update(CheckIn)
-            .where(CheckIn.id == bindparam("checkin"), CheckIn.status == "queued")
+            .where(CheckIn.id == bindparam("checkin"), CheckIn.status == CheckInStatus.QUEUED)
             .values(status="sent", sent_at=now, channel=bindparam("channel")),
             settled,
         )
@@ -143,7 +144,9 @@ def _record_the_rest(
         m.id: m
         for m in session.scalars(
             select(Message).where(
-                Message.id.in_(ids), Message.status == "sending", Message.claimed_by == worker
+                Message.id.in_(ids),
+                Message.status == MessageStatus.SENDING,
+                Message.claimed_by == worker,
             )
         )
     }
@@ -273,14 +276,16 @@ def _reroute_unreachable(session: Session, now: datetime, row: Message) -> None:
 
 def settle_checkin(now: datetime, checkin: CheckIn, row: Message) -> None:
     """Carry a message's final state to its check-in, if the check-in still waits for it."""
-    if row.checkin_id is None or checkin.status != "queued":
+    if row.checkin_id is None or checkin.status != CheckInStatus.QUEUED:
         return
-    if row.status in ("sent", "uncertain"):
+    if row.status in (MessageStatus.SENT, MessageStatus.UNCERTAIN):
         checkin.status, checkin.sent_at, checkin.channel = "sent", now, row.channel
-        if row.status == "uncertain":
+        if row.status == MessageStatus.UNCERTAIN:
             checkin.error = f"uncertain: {row.error}"
-    elif row.status in ("failed", "cancelled"):
-        checkin.status = "failed" if row.status == "failed" else "suppressed"
+    elif row.status in (MessageStatus.FAILED, MessageStatus.CANCELLED):
+        checkin.status = "failed" if row.status == MessageStatus.FAILED else "suppressed"
         checkin.error = row.error
-        checkin.reason = row.error if row.status == "cancelled" else f"send failed: {row.error}"
+        checkin.reason = (
+            row.error if row.status == MessageStatus.CANCELLED else f"send failed: {row.error}"
+        )
         checkin.closed_at = now
