@@ -12,7 +12,8 @@ from importing import fields
 from importing.csv_reader import Columns, CsvRow
 from importing.rows import Context, ParsedRow, Parser, check_unique_in_file, parse_rows, text_for
 from importing.upsert import Changes, chunks, existing_rows, owners, write
-from models import CHANNELS, LANGUAGES, Customer, Rep
+from messaging.channels.registry import CHANNELS
+from models import LANGUAGES, Customer, Rep
 
 COLUMNS = Columns(
     required=("external_id", "name"),
@@ -33,7 +34,7 @@ PARSERS: dict[str, Parser] = {
     "telegram_chat_id": fields.chat_id,
     "language": lambda text: fields.choice(text, LANGUAGES),
     "timezone": lambda text: fields.zone(text).key,
-    "channel": lambda text: fields.choice(text, CHANNELS),
+    "channel": lambda text: fields.choice(text, tuple(CHANNELS)),
     "rep_external_id": text_for(Rep.external_id),
     "tags": fields.tags,
 }
@@ -119,19 +120,14 @@ def plan(session: Session, rows: list[CsvRow], context: Context) -> Plan:
 
 
 def _check_reachable(item: _Row, context: Context) -> None:
-    """sms needs a phone; telegram needs a chat id or a phone (to link through the deep link)."""
+    """The chosen channel needs one of its contact fields (messaging/channels/registry.py)."""
     if not item.parsed.usable("phone", "telegram_chat_id", "channel"):
         return
-    final = item.final
-    if final["channel"] == "sms" and final["phone"] is None:
-        context.findings.error(item.parsed.line, "phone", "is required for channel sms")
-    elif (
-        final["channel"] == "telegram"
-        and final["phone"] is None
-        and final["telegram_chat_id"] is None
-    ):
-        message = "channel telegram needs a telegram_chat_id or a phone"
-        context.findings.error(item.parsed.line, "telegram_chat_id", message)
+    name = item.final["channel"]
+    needed = CHANNELS[name].contact_fields
+    if all(item.final.get(field) is None for field in needed):
+        what = " or ".join(f"a {field}" for field in needed)
+        context.findings.error(item.parsed.line, needed[0], f"channel {name} needs {what}")
 
 
 def _check_unique(session: Session, checked: list[_Row], column: str, context: Context) -> None:

@@ -6,11 +6,10 @@ from models.checkin import KINDS, STATUSES, SURVEY_KINDS, THROTTLED_KINDS, Check
 from models.consent import CONSENT_SOURCES, ConsentEvent
 from models.escalation import Escalation, EscalationEvent
 from models.message import InboundEvent, Message, SendBudget
-from models.people import CHANNELS, LANGUAGES, ROLES, Customer, Rep
+from models.people import LANGUAGES, ROLES, Customer, Rep
 from models.purchase import Purchase
 
 __all__ = [
-    "CHANNELS",
     "CONSENT_SOURCES",
     "KINDS",
     "LANGUAGES",

@@ -13,7 +13,6 @@ from models.base import Base, UTCDateTime
 from models.states import Language, Role, values
 
 LANGUAGES = values(Language)
-CHANNELS = ("sms", "telegram")
 ROLES = values(Role)
 
 

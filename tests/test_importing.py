@@ -459,9 +459,9 @@ def test_each_channel_needs_a_way_to_reach_the_customer(people: Session) -> None
         "c-5,Default Channel,,,",
     )
     assert errors_of(people, "customers", source) == [
-        (2, "phone", "is required for channel sms"),
+        (2, "phone", "channel sms needs a phone"),
         (3, "telegram_chat_id", "channel telegram needs a telegram_chat_id or a phone"),
-        (6, "phone", "is required for channel sms"),
+        (6, "phone", "channel sms needs a phone"),
     ]
 
 

@@ -24,6 +24,9 @@ class ChannelEntry:
     provider: str  # "module:Class", imported when the channel is configured
     address_of: Callable[[Any], str | None]  # a customer's or rep's address here
     shows_buttons: bool
+    # The customer fields, any one of which makes the channel usable when importing
+    # (a phone is enough for Telegram: the customer links their chat by the deep link).
+    contact_fields: tuple[str, ...]
 
 
 def _phone(person: Any) -> str | None:
@@ -38,9 +41,14 @@ def _telegram_chat(person: Any) -> str | None:
 
 
 CHANNELS: dict[str, ChannelEntry] = {
-    "sms": ChannelEntry("messaging.channels.sms:SmsChannel", _phone, shows_buttons=False),
+    "sms": ChannelEntry(
+        "messaging.channels.sms:SmsChannel", _phone, shows_buttons=False, contact_fields=("phone",)
+    ),
     "telegram": ChannelEntry(
-        "messaging.channels.telegram:TelegramChannel", _telegram_chat, shows_buttons=True
+        "messaging.channels.telegram:TelegramChannel",
+        _telegram_chat,
+        shows_buttons=True,
+        contact_fields=("telegram_chat_id", "phone"),
     ),
 }
 

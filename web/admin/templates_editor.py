@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from clock import utcnow
+from messaging.channels.registry import CHANNELS
 from messaging.render import (
     TemplateError,
     available_keys,
@@ -26,8 +27,6 @@ from web.admin.rendering import page
 from web.deps import SessionDep
 
 router = APIRouter()
-
-CHANNELS = ("sms", "telegram")
 
 
 def _known(key: str, language: str) -> None:
@@ -88,7 +87,7 @@ def _editor(
             "notice": notice,
             "history": template_versions.history(session, key, language),
             "variables": sorted(sample_context(key, language).items()),
-            "channels": CHANNELS,
+            "channels": tuple(CHANNELS),
             "preview": None if error else _preview(key, language, shown, "sms"),
         },
         status_code=status_code,
