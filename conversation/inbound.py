@@ -10,7 +10,6 @@ commands (reps). Replies are queued in the outbox, never sent from here.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -23,6 +22,7 @@ from conversation.replies import parse_reply
 from conversation.survey import handle_customer_message
 from conversation.turn import Turn
 from escalation.commands import handle_rep_message, looks_like_rep_command
+from messaging.channels import registry
 from messaging.channels.base import Inbound
 from messaging.compose import TemplateBook
 from messaging.once import insert_once
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 # A stranger gets the polite "we couldn't match you" note at most this often.
 UNKNOWN_SENDER_NOTE_EVERY = timedelta(days=1)
-_CHAT_ID = re.compile(r"-?\d{1,20}")
 
 
 @dataclass(frozen=True)
@@ -113,46 +112,35 @@ def _body(inbound: Inbound) -> str:
     return str(inbound.button_score[1])  # a bare button press reads as the score it gave
 
 
-def _chat_id(address: str) -> int | None:
-    # Only a bare integer: int("+48600000002") would happily turn a phone into a chat id.
-    return int(address) if _CHAT_ID.fullmatch(address) else None
-
-
 def find_customer(session: Session, inbound: Inbound) -> Customer | None:
-    """The customer behind the address: by phone (E.164, exact) or by Telegram chat id."""
-    if inbound.channel in ("sms", "console") and inbound.address:
-        # A household may share one number: the one we are waiting to hear from comes first.
-        waiting = (
-            select(CheckIn.id)
-            .where(CheckIn.customer_id == Customer.id, CheckIn.status == "sent")
-            .exists()
-        )
+    """The customer behind the address, by the column the channel's registry entry names."""
+    # A household may share one number: the one we are waiting to hear from comes first.
+    waiting = (
+        select(CheckIn.id)
+        .where(CheckIn.customer_id == Customer.id, CheckIn.status == "sent")
+        .exists()
+    )
+    for column, value in registry.senders_on(inbound.channel, inbound.address):
         customer = session.scalar(
             select(Customer)
-            .where(Customer.phone == inbound.address)
+            .where(getattr(Customer, column) == value)
             .order_by(case((waiting, 0), else_=1), Customer.id)
             .limit(1)
         )
-        if customer is not None or inbound.channel == "sms":
+        if customer is not None:
             return customer
-    chat_id = _chat_id(inbound.address)  # the console may stand in for a Telegram chat
-    if chat_id is None:
-        return None
-    return session.scalar(select(Customer).where(Customer.telegram_chat_id == chat_id))
+    return None
 
 
 def find_rep(session: Session, inbound: Inbound) -> Rep | None:
     """The rep (or manager) behind the address, if any."""
-    if not inbound.address:
-        return None
-    if inbound.channel == "telegram":
-        chat_id = _chat_id(inbound.address)
-        condition = Rep.telegram_chat_id == chat_id if chat_id is not None else None
-    else:
-        condition = Rep.phone == inbound.address
-    if condition is None:
-        return None
-    return session.scalar(select(Rep).where(condition).order_by(Rep.id).limit(1))
+    for column, value in registry.senders_on(inbound.channel, inbound.address):
+        rep = session.scalar(
+            select(Rep).where(getattr(Rep, column) == value).order_by(Rep.id).limit(1)
+        )
+        if rep is not None:
+            return rep
+    return None
 
 
 def answer_unknown_sender(

@@ -11,6 +11,7 @@ module is imported only when the channel is configured (a provider SDK is heavy)
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,10 @@ class ChannelEntry:
     # The customer fields, any one of which makes the channel usable when importing
     # (a phone is enough for Telegram: the customer links their chat by the deep link).
     contact_fields: tuple[str, ...]
+    # Where a sender's address is kept on Customer and Rep, and how an inbound address
+    # reads as that column's value (None: not an address of this channel).
+    column: str
+    parse_address: Callable[[str], Any]
 
 
 def _phone(person: Any) -> str | None:
@@ -40,15 +45,30 @@ def _telegram_chat(person: Any) -> str | None:
     return str(chat)
 
 
+_CHAT_ID = re.compile(r"-?[0-9]{1,19}")
+
+
+def _chat_id(address: str) -> int | None:
+    # Only a bare integer: int("+48600000002") would happily turn a phone into a chat id.
+    return int(address) if _CHAT_ID.fullmatch(address) else None
+
+
 CHANNELS: dict[str, ChannelEntry] = {
     "sms": ChannelEntry(
-        "messaging.channels.sms:SmsChannel", _phone, shows_buttons=False, contact_fields=("phone",)
+        "messaging.channels.sms:SmsChannel",
+        _phone,
+        shows_buttons=False,
+        contact_fields=("phone",),
+        column="phone",
+        parse_address=lambda address: address or None,
     ),
     "telegram": ChannelEntry(
         "messaging.channels.telegram:TelegramChannel",
         _telegram_chat,
         shows_buttons=True,
         contact_fields=("telegram_chat_id", "phone"),
+        column="telegram_chat_id",
+        parse_address=_chat_id,
     ),
 }
 
@@ -67,6 +87,21 @@ def reach(person: Any, preferred: str | None) -> tuple[str, str] | None:
         if address is not None:
             return name, address
     return None
+
+
+def senders_on(channel: str, address: str) -> list[tuple[str, Any]]:
+    """(column, value) pairs that may identify who wrote from `address` on `channel`.
+
+    A channel not in the registry (the console, standing in for any of them) tries
+    each channel's column in turn.
+    """
+    names = [channel] if channel in CHANNELS else list(CHANNELS)
+    pairs = []
+    for name in names:
+        value = CHANNELS[name].parse_address(address)
+        if value is not None:
+            pairs.append((CHANNELS[name].column, value))
+    return pairs
 
 
 def shows_buttons(channel: str) -> bool:
