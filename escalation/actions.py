@@ -24,7 +24,7 @@ from escalation.trail import record
 from messaging.compose import TemplateBook
 from models import Escalation, Rep
 from models.states import EscalationKind, EscalationStatus
-from settings import Settings, get_settings
+from settings import Settings
 
 NOTE_CHARS = 2000
 
@@ -113,7 +113,7 @@ def reassign(
     by: Rep | None,
     *,
     actor: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
     book: TemplateBook | None = None,
 ) -> Outcome:
     """Give an unresolved escalation to `new_rep`, who gets the rep alert at once.
@@ -145,7 +145,7 @@ def reassign(
         escalation,
         new_rep,
         "rep_alert" if escalation.kind == EscalationKind.DETRACTOR else "rep_needs_answer",
-        settings if settings is not None else get_settings(),
+        settings,
         book if book is not None else TemplateBook.load(session),
     )
     return Outcome(escalation, True)

@@ -14,7 +14,7 @@ from escalation.trail import record
 from messaging.compose import TemplateBook
 from messaging.once import insert_once
 from models import Customer, Escalation, Message, Purchase, Rep, Response
-from settings import Settings, get_settings
+from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def open_escalation(
     response: Response | None = None,
     message: Message | None = None,
     rules: CadenceRules,
-    settings: Settings | None = None,
+    settings: Settings,
     book: TemplateBook | None = None,
 ) -> Escalation:
     """The escalation for `response` (or `message`): created once, or the one that exists.
@@ -37,7 +37,7 @@ def open_escalation(
     with an SLA of `rules.escalation_sla_hours` and an "opened" event, and the
     alert to that person is queued at once, in the same transaction (so it is
     sent when the outbox is next drained: within seconds under `run`).
-    `settings` and `book` default to the process settings and the templates in force.
+    `book` defaults to the templates in force.
     """
     if (response is None) == (message is None):
         raise ValueError("an escalation is about one response or one message")
@@ -68,7 +68,7 @@ def open_escalation(
             session,
             now,
             escalation,
-            settings if settings is not None else get_settings(),
+            settings,
             book if book is not None else TemplateBook.load(session),
         )
     return escalation

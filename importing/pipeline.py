@@ -7,7 +7,6 @@ from types import ModuleType
 
 from sqlalchemy.orm import Session
 
-import settings
 from clock import utcnow
 from importing import customers, fields, purchases, reps
 from importing.csv_reader import Source, read_rows
@@ -23,15 +22,15 @@ def import_csv(
     kind: str,
     source: Source,
     *,
+    default_tz: str,
     now: datetime | None = None,
-    default_tz: str | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Check every row of `source`, then upsert them all by external_id in `session`'s transaction.
 
     Raises ImportErrors, listing every problem, before anything is written.
-    The caller commits. `default_tz` (AFTERCARE_DEFAULT_TZ unless given) reads
+    The caller commits. `default_tz` (the caller's AFTERCARE_DEFAULT_TZ) reads
     purchase times that carry no zone for customers without one; `progress` is
     called with (rows checked, rows in the file).
     """
@@ -41,7 +40,7 @@ def import_csv(
     rows, shape_errors = read_rows(source, module.COLUMNS)
     context = Context(
         now=now or utcnow(),
-        default_zone=fields.zone(default_tz or settings.get_settings().default_tz),
+        default_zone=fields.zone(default_tz),
         findings=Findings(errors=shape_errors),
         progress=progress,
     )

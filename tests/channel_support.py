@@ -95,7 +95,7 @@ def messages(session: Session, **where: Any) -> list[Message]:
 
 
 def drain_now(db: sessionmaker[Session], transports: Transports, now: Any = NOW) -> Any:
-    return drain(db, now, transports)
+    return drain(db, now, transports, settings=Settings())
 
 
 def later(seconds: float) -> Any:

@@ -58,7 +58,7 @@ class Phone:
         with self.db.begin() as session:
             receipt = receive(session, now, inbound, SETTINGS)
         # Draining at the same instant proves the answer goes at once, quiet hours or not.
-        drain(self.db, now, console_only(self.console))
+        drain(self.db, now, console_only(self.console), settings=Settings())
         return receipt
 
     def received(self, address: str) -> list[str]:

@@ -135,7 +135,7 @@ def test_a_stop_between_queueing_and_sending_stops_the_survey(
             ),
             SETTINGS,
         )
-    drain(db, NOW, console_only(console))
+    drain(db, NOW, console_only(console), settings=Settings())
     assert "+14155550001" not in {m.to for m in console.sent if "recommend" in m.text}
     assert len([m for m in console.sent if "recommend" in m.text]) == 2
 

@@ -17,6 +17,7 @@ from messaging.compose import TemplateBook
 from messaging.outbox import drain, queue_message
 from models import CheckIn, Customer, Escalation, EscalationEvent, Message, Purchase, Response
 from scheduler.tick import tick
+from settings import Settings
 from tests.conftest import at
 from tests.conversation_support import (
     AGNIESZKA,
@@ -457,7 +458,7 @@ def test_stop_opts_out_at_once_cancelling_queued_messages_and_planned_check_ins(
     for checkin in (planned, claimed):
         assert (checkin.status, checkin.reason) == ("suppressed", "customer opted out")
     assert john.periodic_anchor_at == at("2026-03-02 15:31")
-    drain(db, at("2026-03-03 12:00"), console_only(phone.console))
+    drain(db, at("2026-03-03 12:00"), console_only(phone.console), settings=Settings())
     assert len(phone.console.sent) == 1
 
 

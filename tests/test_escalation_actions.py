@@ -190,17 +190,21 @@ def test_reassigning_alerts_the_new_rep_and_keeps_the_sla(db, session, cast, esc
     )
     session.commit()
     console = ConsoleChannel(stream=None)
-    drain(db, at("2026-03-02 16:30"), console_only(console))
+    drain(db, at("2026-03-02 16:30"), console_only(console), settings=Settings())
 
     assert outcome.changed and escalation.rep_id == piotr.id
     assert escalation.sla_due_at == at("2026-03-02 18:00")
     [alert] = console.to("+48600000003")
     assert "Piotr, John Smith needs you: score 2/10" in alert and "90 minutes" in alert
     # Nothing changes when it is already theirs, or resolved.
-    assert not actions.reassign(session, at("2026-03-02 16:31"), escalation, piotr, None).changed
+    assert not actions.reassign(
+        session, at("2026-03-02 16:31"), escalation, piotr, None, settings=Settings()
+    ).changed
     actions.resolve(session, at("2026-03-02 17:00"), escalation, piotr, "ok", "sms")
     anna = cast["rep"]
-    assert not actions.reassign(session, at("2026-03-02 17:01"), escalation, anna, None).changed
+    assert not actions.reassign(
+        session, at("2026-03-02 17:01"), escalation, anna, None, settings=Settings()
+    ).changed
     assert [action for _, action, _ in trail(session)] == ["reassigned", "resolved"]
 
 

@@ -113,7 +113,7 @@ def test_a_rep_on_telegram_gets_the_alert_there_with_buttons(db, session, cast, 
         settings=settings,
     )
     session.commit()
-    drain(db, at(NOW), Transports(fallback=console))
+    drain(db, at(NOW), Transports(fallback=console), settings=Settings())
 
     [sent] = [m for m in console.sent if m.to == "777001"]
     assert "Use the buttons below" in sent.text and "ACK" not in sent.text
@@ -147,7 +147,7 @@ def test_what_the_customer_writes_later_can_be_relayed_to_the_rep(
         session, at("2026-03-02 16:05"), escalation, "The seat is torn", Settings(), TemplateBook()
     )
     session.commit()
-    drain(db, at("2026-03-02 16:05"), Transports(fallback=console))
+    drain(db, at("2026-03-02 16:05"), Transports(fallback=console), settings=Settings())
     assert phone.received(ANNA)[-1] == (
         "Anna, John Smith (+14155550101) wrote about escalation #1:\n"
         '"The seat is torn"\n'
@@ -295,7 +295,7 @@ def test_a_telegram_alert_arrives_in_the_reps_chat_with_its_keyboard(
     transports = Transports(
         by_channel={"telegram": telegram_channel}, fallback=ConsoleChannel(stream=None)
     )
-    assert drain(db, at(NOW), transports)["sent"] == 1
+    assert drain(db, at(NOW), transports, settings=Settings())["sent"] == 1
 
     [sent] = fake_telegram.sent
     assert sent["chat_id"] == 777001

@@ -12,6 +12,7 @@ from escalation.commands import Command, looks_like_rep_command, parse_command
 from messaging.channels import ConsoleChannel, Transports
 from messaging.outbox import drain
 from models import Escalation, EscalationEvent, Message, Rep
+from settings import Settings
 from tests.channel_support import SECRET, channel_settings, serving, wait_until, webhook_app
 from tests.conftest import at
 from tests.conversation_support import Phone, sent_survey
@@ -359,7 +360,7 @@ def test_telegram_buttons_and_the_note_work_end_to_end(
             Inbound("sms", JOHN, "3", "SM-john-1", at("2026-03-02 16:00")),
             settings,
         )
-    drain(db, utcnow(), transports)
+    drain(db, utcnow(), transports, settings=Settings())
     [alert] = [s for s in fake_telegram.sent if s["chat_id"] == int(ANNA_CHAT)]
 
     def tap(data: str) -> None:
@@ -379,16 +380,16 @@ def test_telegram_buttons_and_the_note_work_end_to_end(
             lambda: [s for s in sent_to_anna() if s["method"] == "editMessageReplyMarkup"]
         )[0]
         assert "resolve:1" in str(edit["reply_markup"]) and "ack:1" not in str(edit["reply_markup"])
-        drain(db, utcnow(), transports)
+        drain(db, utcnow(), transports, settings=Settings())
         assert sent_to_anna()[-1]["text"].startswith("Escalation #1 is yours: John Smith")
 
         tap("resolve:1")
         wait_until(lambda: "Reply with a short note" in str(_queued_to(session, ANNA_CHAT)))
-        drain(db, utcnow(), transports)
+        drain(db, utcnow(), transports, settings=Settings())
         note = fake_telegram.text_update(int(ANNA_CHAT), "Called him, tightened the panel")
         assert fake_telegram.post_update(f"{url}/webhooks/telegram", note, SECRET)[0] == 200
         wait_until(lambda: state(session).status == "resolved")
-        drain(db, utcnow(), transports)
+        drain(db, utcnow(), transports, settings=Settings())
 
     escalation = state(session)
     assert escalation.resolution_note == "Called him, tightened the panel"

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from cadence.rules import CadenceRules
 from escalation.opening import open_escalation
 from models import CheckIn, Escalation, EscalationEvent, Message, Purchase, Rep, Response
+from settings import Settings
 from tests.conftest import at
 
 RULES = CadenceRules(escalation_sla_hours=4)
@@ -46,6 +47,7 @@ def test_it_goes_to_the_customers_own_rep_with_the_sla(session, cast) -> None:
         kind="detractor",
         response=a_response(session, cast["en"]),
         rules=RULES,
+        settings=Settings(),
     )
     assert escalation.rep_id == cast["rep"].id
     assert (escalation.status, escalation.sla_due_at, escalation.created_at) == (
@@ -69,6 +71,7 @@ def test_without_an_own_rep_it_goes_to_the_rep_who_sold_the_purchase(session, ca
         kind="detractor",
         response=a_response(session, customer, purchase),
         rules=RULES,
+        settings=Settings(),
     )
     assert escalation.rep_id == seller.id
 
@@ -91,7 +94,13 @@ def test_a_forwarded_message_goes_to_the_rep_of_the_customers_purchases(session,
     session.add(message)
     session.flush()
     escalation = open_escalation(
-        session, NOW, customer=customer, kind="needs_answer", message=message, rules=RULES
+        session,
+        NOW,
+        customer=customer,
+        kind="needs_answer",
+        message=message,
+        rules=RULES,
+        settings=Settings(),
     )
     assert (escalation.rep_id, escalation.message_id, escalation.kind) == (
         seller.id,
@@ -111,6 +120,7 @@ def test_with_nobody_else_it_goes_to_a_manager(session, cast) -> None:
         kind="detractor",
         response=a_response(session, customer),
         rules=RULES,
+        settings=Settings(),
     )
     assert escalation.rep_id == cast["manager"].id
 
@@ -118,10 +128,22 @@ def test_with_nobody_else_it_goes_to_a_manager(session, cast) -> None:
 def test_opening_twice_returns_the_same_escalation_and_one_event(session, cast) -> None:
     response = a_response(session, cast["en"])
     first = open_escalation(
-        session, NOW, customer=cast["en"], kind="detractor", response=response, rules=RULES
+        session,
+        NOW,
+        customer=cast["en"],
+        kind="detractor",
+        response=response,
+        rules=RULES,
+        settings=Settings(),
     )
     second = open_escalation(
-        session, NOW, customer=cast["en"], kind="detractor", response=response, rules=RULES
+        session,
+        NOW,
+        customer=cast["en"],
+        kind="detractor",
+        response=response,
+        rules=RULES,
+        settings=Settings(),
     )
     session.commit()
     assert first.id == second.id
@@ -132,4 +154,6 @@ def test_opening_twice_returns_the_same_escalation_and_one_event(session, cast) 
 
 def test_it_is_about_one_response_or_one_message(session, cast) -> None:
     with pytest.raises(ValueError, match="one response or one message"):
-        open_escalation(session, NOW, customer=cast["en"], kind="detractor", rules=RULES)
+        open_escalation(
+            session, NOW, customer=cast["en"], kind="detractor", rules=RULES, settings=Settings()
+        )

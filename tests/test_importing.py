@@ -168,16 +168,13 @@ def test_purchase_times_may_be_rfc_3339_in_lower_case(people: Session) -> None:
     )
 
 
-def test_the_default_zone_comes_from_the_settings(
-    people: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AFTERCARE_DEFAULT_TZ", "Europe/Warsaw")
-    settings.reset_settings()
+def test_times_without_a_zone_are_read_in_the_callers_default_zone(people: Session) -> None:
+    # The CLI passes AFTERCARE_DEFAULT_TZ; the import itself reads no environment.
     source = csv_text(
         "external_id,customer_external_id,product,delivered_at",
         "p-9,cust-dmitry,Kettle,2026-02-01 12:00",
     )
-    import_csv(people, "purchases", source, now=NOW)
+    import_csv(people, "purchases", source, now=NOW, default_tz="Europe/Warsaw")
 
     assert purchase(people, "p-9").delivered_at == at("2026-02-01 11:00")
 

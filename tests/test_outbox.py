@@ -82,18 +82,21 @@ def test_a_transient_failure_is_retried_after_a_backoff(db, cast) -> None:
     channel = ScriptedChannel(SendError("503 from the provider", ErrorKind.TRANSIENT, code="20503"))
     transports = Transports(by_channel={"sms": channel})
     message_id = queued(db, cast["en"])
-    assert drain(db, NOW, transports)["retry"] == 1
+    assert drain(db, NOW, transports, settings=Settings())["retry"] == 1
     waiting = stored(db, message_id)
     assert (waiting.status, waiting.next_attempt_at) == ("queued", NOW + backoff(1))
-    assert drain(db, NOW + backoff(1) - timedelta(seconds=1), transports).total == 0
-    assert drain(db, NOW + backoff(1), transports)["sent"] == 1
+    assert (
+        drain(db, NOW + backoff(1) - timedelta(seconds=1), transports, settings=Settings()).total
+        == 0
+    )
+    assert drain(db, NOW + backoff(1), transports, settings=Settings())["sent"] == 1
     assert stored(db, message_id).provider_id == "SM2"
 
 
 def test_the_providers_retry_after_wins_over_the_backoff(db, cast) -> None:
     channel = ScriptedChannel(SendError("429", ErrorKind.TRANSIENT, retry_after=7))
     message_id = queued(db, cast["en"])
-    drain(db, NOW, Transports(by_channel={"sms": channel}))
+    drain(db, NOW, Transports(by_channel={"sms": channel}), settings=Settings())
     assert stored(db, message_id).next_attempt_at == NOW + timedelta(seconds=7)
 
 
@@ -107,7 +110,7 @@ def test_a_permanent_failure_is_recorded_with_the_providers_code(db, cast) -> No
         SendError("The 'To' number is not valid", ErrorKind.PERMANENT, code="21211")
     )
     message_id = queued(db, cast["en"])
-    drain(db, NOW, Transports(by_channel={"sms": channel}))
+    drain(db, NOW, Transports(by_channel={"sms": channel}), settings=Settings())
     failed = stored(db, message_id)
     assert (failed.status, failed.error_code, failed.error) == (
         "failed",
@@ -122,7 +125,7 @@ def test_after_the_last_attempt_a_transient_failure_becomes_permanent(db, cast) 
     message_id = queued(db, cast["en"])
     now = NOW
     for _ in range(MAX_ATTEMPTS):
-        drain(db, now, Transports(by_channel={"sms": channel}))
+        drain(db, now, Transports(by_channel={"sms": channel}), settings=Settings())
         now += timedelta(hours=2)
     assert stored(db, message_id).status == "failed"
     assert len(channel.calls) == MAX_ATTEMPTS
@@ -131,8 +134,8 @@ def test_after_the_last_attempt_a_transient_failure_becomes_permanent(db, cast) 
 def test_an_uncertain_send_is_never_resent(db, cast) -> None:
     channel = ScriptedChannel(SendError("read timed out", ErrorKind.UNCERTAIN))
     message_id = queued(db, cast["en"])
-    drain(db, NOW, Transports(by_channel={"sms": channel}))
-    drain(db, NOW + timedelta(days=1), Transports(by_channel={"sms": channel}))
+    drain(db, NOW, Transports(by_channel={"sms": channel}), settings=Settings())
+    drain(db, NOW + timedelta(days=1), Transports(by_channel={"sms": channel}), settings=Settings())
     assert stored(db, message_id).status == "uncertain"
     assert channel.calls == ["+14155550101"]
 
@@ -164,7 +167,7 @@ def test_a_lost_claim_the_provider_has_is_recorded_as_sent_not_resent(db, cast) 
     channel = LookingUpChannel(has={("+14155550101", "Hi John"): "SMfound"})
     message_id = queued(db, cast["en"])
     lost_claim(db, message_id)
-    report = drain(db, NOW, Transports(by_channel={"sms": channel}))
+    report = drain(db, NOW, Transports(by_channel={"sms": channel}), settings=Settings())
     assert report.reconciled == {"found": 1} and channel.calls == []
     found = stored(db, message_id)
     assert (found.status, found.provider_id, found.reconciliation) == ("sent", "SMfound", "found")
@@ -174,7 +177,7 @@ def test_a_lost_claim_the_provider_never_got_is_sent_again(db, cast) -> None:
     channel = LookingUpChannel()
     message_id = queued(db, cast["en"])
     lost_claim(db, message_id)
-    report = drain(db, NOW, Transports(by_channel={"sms": channel}))
+    report = drain(db, NOW, Transports(by_channel={"sms": channel}), settings=Settings())
     assert report.reconciled == {"resent": 1} and channel.calls == ["+14155550101"]
     resent = stored(db, message_id)
     assert (resent.status, resent.reconciliation, resent.attempts) == ("sent", "resent", 2)
@@ -186,7 +189,9 @@ def test_a_lost_claim_on_a_channel_that_cannot_tell_is_resent_as_a_possible_dupl
     channel = ScriptedChannel()
     message_id = queued(db, cast["en"])
     lost_claim(db, message_id)
-    assert drain(db, NOW, Transports(by_channel={"sms": channel})).reconciled == {"resent_blind": 1}
+    assert drain(
+        db, NOW, Transports(by_channel={"sms": channel}), settings=Settings()
+    ).reconciled == {"resent_blind": 1}
     assert channel.calls == ["+14155550101"]
     assert stored(db, message_id).reconciliation == "resent_blind"
 
@@ -197,7 +202,7 @@ def test_a_claim_whose_lease_still_runs_is_left_alone(db, cast) -> None:
     with db.begin() as session:
         message = session.get_one(Message, message_id)
         message.status, message.lease_until = "sending", utcnow() + timedelta(seconds=30)
-    assert drain(db, NOW, Transports(by_channel={"sms": channel})).total == 0
+    assert drain(db, NOW, Transports(by_channel={"sms": channel}), settings=Settings()).total == 0
     assert channel.calls == [] and stored(db, message_id).status == "sending"
 
 
@@ -206,13 +211,13 @@ def test_an_uncertain_send_is_looked_up_and_resent_only_if_the_provider_lacks_it
     channel = LookingUpChannel(timeout, timeout)
     transports = Transports(by_channel={"sms": channel})
     first, second = queued(db, cast["en"]), queued(db, cast["pl"])
-    drain(db, NOW, transports)
+    drain(db, NOW, transports, settings=Settings())
     assert {stored(db, m).status for m in (first, second)} == {"uncertain"}
     channel.has[("+14155550101", "Hi John")] = "SMtaken"  # Twilio did take the first one
     with db.begin() as session:  # the look-up is due once the provider has had its time
         for message_id in (first, second):
             session.get_one(Message, message_id).lease_until = utcnow() - timedelta(seconds=1)
-    report = drain(db, NOW, transports)
+    report = drain(db, NOW, transports, settings=Settings())
     assert report.reconciled == {"found": 1, "resent": 1}
     assert channel.calls == ["+14155550101", "+48601234567", "+48601234567"]
     assert stored(db, first).provider_id == "SMtaken" and stored(db, second).status == "sent"
@@ -226,7 +231,7 @@ def test_nothing_but_the_confirmation_goes_to_a_customer_who_opted_out(
     session.commit()
     console = ConsoleChannel(stream=None)
     message_id = queued(db, cast["en"], purpose)
-    drain(db, NOW, Transports(fallback=console))
+    drain(db, NOW, Transports(fallback=console), settings=Settings())
     assert bool(console.sent) is sent
     assert stored(db, message_id).status == ("sent" if sent else "cancelled")
 
@@ -253,7 +258,7 @@ def test_a_blocked_telegram_chat_is_marked_and_the_message_goes_by_sms(db, sessi
             raise SendError("Forbidden: bot was blocked by the user", ErrorKind.UNREACHABLE)
 
     sms = ScriptedChannel()
-    drain(db, NOW, Transports(by_channel={"telegram": Blocked(), "sms": sms}))
+    drain(db, NOW, Transports(by_channel={"telegram": Blocked(), "sms": sms}), settings=Settings())
     assert sms.calls == ["+14155550101"]
     session.expire_all()
     assert session.get_one(Customer, john.id).telegram_unreachable_at == NOW
@@ -304,10 +309,12 @@ def test_a_retry_that_would_land_in_the_customers_night_waits_for_the_morning(
     channel = ScriptedChannel(SendError("503 from the provider", ErrorKind.TRANSIENT))
     transports = Transports(by_channel={"sms": channel})
     message_id = queued(db, cast["en"], purpose, now=evening)
-    drain(db, evening, transports)
+    drain(db, evening, transports, settings=Settings())
     assert stored(db, message_id).next_attempt_at == next_attempt
-    assert drain(db, at("2026-03-03 13:59"), transports)["sent"] == (purpose == "followup")
-    drain(db, next_attempt, transports)
+    assert drain(db, at("2026-03-03 13:59"), transports, settings=Settings())["sent"] == (
+        purpose == "followup"
+    )
+    drain(db, next_attempt, transports, settings=Settings())
     assert stored(db, message_id).status == "sent"
     assert len(channel.calls) == 2
 
@@ -316,7 +323,7 @@ def test_a_lost_claim_on_a_survey_leaves_the_survey_sent_and_answerable(db, cast
     checkin_id, message_id = queued_survey(db, cast["en"], NOW)
     lost_claim(db, message_id)
     later = NOW + timedelta(minutes=10)
-    drain(db, later, Transports(by_channel={"sms": ScriptedChannel()}))
+    drain(db, later, Transports(by_channel={"sms": ScriptedChannel()}), settings=Settings())
     with db() as session:
         checkin = session.get_one(CheckIn, checkin_id)
         # Resent (the console cannot say whether it went): the reply must count, then
@@ -340,10 +347,12 @@ def test_a_stop_during_a_failed_send_is_not_undone_by_a_later_start(db, cast) ->
             return await super().send(to, text, buttons)
 
     channel = StopArrivesMidSend(SendError("503 from the provider", ErrorKind.TRANSIENT))
-    drain(db, NOW, Transports(by_channel={"sms": channel}))
+    drain(db, NOW, Transports(by_channel={"sms": channel}), settings=Settings())
     with db.begin() as session:  # START: future check-ins only
         session.get_one(Customer, john.id).opted_out_at = None
-    drain(db, NOW + timedelta(hours=1), Transports(by_channel={"sms": channel}))
+    drain(
+        db, NOW + timedelta(hours=1), Transports(by_channel={"sms": channel}), settings=Settings()
+    )
     assert len(channel.calls) == 1
     assert stored(db, message_id).status == "cancelled"
     with db() as session:
@@ -425,7 +434,12 @@ def test_a_rep_alert_rerouted_from_telegram_tells_the_sms_commands(db, session, 
             book=TemplateBook(),
         )
     sms = RecordingChannel()
-    drain(db, NOW, Transports(by_channel={"telegram": BlockedTelegram(), "sms": sms}))
+    drain(
+        db,
+        NOW,
+        Transports(by_channel={"telegram": BlockedTelegram(), "sms": sms}),
+        settings=Settings(),
+    )
     [(to, text)] = sms.sent
     assert to == anna.phone and "ACK 1" in text
 
@@ -508,7 +522,7 @@ def test_a_stop_that_arrives_while_a_message_waits_its_turn_stops_it(db, cast) -
             return await super().send(to, text, buttons)
 
     channel = StopDuringTheFirst()
-    drain(db, NOW, Transports(by_channel={"sms": channel}))
+    drain(db, NOW, Transports(by_channel={"sms": channel}), settings=Settings())
     assert channel.calls == [john.phone]  # the one already on its way, and no more
     assert (stored(db, first).status, stored(db, second).status) == ("sent", "cancelled")
 
@@ -517,7 +531,7 @@ def test_a_survey_resent_after_a_crash_in_the_evening_waits_for_the_morning(db, 
     evening = at("2026-03-03 02:30")  # 21:30 in New York
     message_id = queued(db, cast["en"], "survey", now=evening)
     lost_claim(db, message_id)
-    drain(db, evening, Transports(by_channel={"sms": ScriptedChannel()}))
+    drain(db, evening, Transports(by_channel={"sms": ScriptedChannel()}), settings=Settings())
     resent = stored(db, message_id)
     assert (resent.status, resent.reconciliation) == ("queued", "resent_blind")
     assert resent.next_attempt_at == at("2026-03-03 14:00")  # 09:00 in New York
@@ -538,4 +552,4 @@ def test_a_lane_survives_a_database_error_and_carries_on(db, cast, monkeypatch) 
     monkeypatch.setattr(sender_module, "RETRY_AFTER_FAILURE", 0.01)
     channel = ScriptedChannel()
     queued(db, cast["en"])
-    assert drain(db, NOW, Transports(by_channel={"sms": channel}))["sent"] == 1
+    assert drain(db, NOW, Transports(by_channel={"sms": channel}), settings=Settings())["sent"] == 1

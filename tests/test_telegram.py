@@ -377,7 +377,7 @@ async def test_without_a_secret_the_bot_polls_and_a_deep_link_links_and_greets(
 
         await wait_for(linked)
         # The update was handled when it arrived, on the real clock.
-        report = await asyncio.to_thread(drain, db, utcnow(), transports)
+        report = await asyncio.to_thread(drain, db, utcnow(), transports, settings=settings)
     assert report["sent"] == 1
     greeting = fake_telegram.sent[-1]
     assert greeting["chat_id"] == CHAT and "Agnieszka" in greeting["text"]

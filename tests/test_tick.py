@@ -418,7 +418,7 @@ def send_reminders_limited(db, now, transports: Transports, *, limit: int) -> in
             transports.name_for,
             limit=limit,
         )
-    drain(db, now, transports)
+    drain(db, now, transports, settings=Settings())
     return count
 
 

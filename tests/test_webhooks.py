@@ -24,6 +24,7 @@ from conversation.telegram_bot import TelegramBot
 from messaging.channels import Transports
 from messaging.outbox import drain
 from models import CheckIn, Customer, InboundEvent, Message, Response
+from settings import Settings
 from tests.channel_support import (
     AUTH,
     OUR_NUMBER,
@@ -52,7 +53,7 @@ class Served:
     transports: Transports
 
     def drain(self, db) -> dict[str, int]:
-        return dict(drain(db, utcnow(), self.transports).outcomes)
+        return dict(drain(db, utcnow(), self.transports, settings=Settings()).outcomes)
 
 
 def count(session, model, *where) -> int:

@@ -34,7 +34,7 @@ from messaging.outbox.queue import (
 from messaging.outbox.sender import Sender
 from models import Message
 from models.states import MessageStatus
-from settings import Settings, get_settings
+from settings import Settings
 
 
 def drain(
@@ -42,7 +42,7 @@ def drain(
     now: datetime,
     transports: Transports,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> DrainReport:
     """Send every message due at `now` and return what happened (commands, tests, the simulator).
 
@@ -50,7 +50,7 @@ def drain(
     """
 
     async def go() -> DrainReport:
-        sender = Sender(factory, transports, settings or get_settings(), clock=lambda: now)
+        sender = Sender(factory, transports, settings, clock=lambda: now)
         sender.producing(False)
         try:
             return await sender.drain()

@@ -157,7 +157,7 @@ def _deliver(
         customer_id = customer.id
     # Under `run` and `demo` the app's own sender is woken by the commit; without one
     # (an app built bare), this drain sends. Either way, wait for the answer.
-    drain(factory, now, transports(request))
+    drain(factory, now, transports(request), settings=request.app.state.settings)
     wait_until_settled(factory, customer_id, now)
     if not request.headers.get("HX-Request"):
         return RedirectResponse(
