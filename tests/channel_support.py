@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from messaging.channels import Transports
 from messaging.channels.network import NETWORK
 from messaging.compose import score_buttons
+from messaging.inbox.worker import lifespan_hook as inbox_running
 from messaging.outbox import drain, queue_message
 from messaging.telegram_bot import lifespan_hook
 from models import CheckIn, Customer, Message
@@ -108,13 +109,17 @@ def later(seconds: float) -> Any:
 def webhook_app(
     db: sessionmaker[Session], settings: Settings, transports: Transports | None = None
 ) -> FastAPI:
-    """The app as `run` builds it, minus the scheduler: webhooks, and the bot when configured."""
+    """The app as `run` builds it, minus the scheduler and the sender: webhooks, and the bot when
+    configured. Inbound SMS wait in the inbox until a test calls `take_turns`."""
     transports = transports or Transports()
     app = create_app(
         db,
         settings,
         extra_routers=[webhooks_router],
-        lifespan_hooks=[lifespan_hook(transports, db, settings)],
+        lifespan_hooks=[
+            inbox_running(db, settings, take_turns=False),
+            lifespan_hook(transports, db, settings),
+        ],
     )
     app.state.transports = transports
     return app
