@@ -21,13 +21,19 @@ SCHEMA = "aftercare_bench"
 
 def fresh_databases(
     kinds: tuple[str, ...] = ("sqlite", "postgresql"),
+    schema: str = SCHEMA,
+    migrated: Callable[[Engine], None] = migrate,
 ) -> Iterator[tuple[str, Engine]]:
-    """Yield (kind, migrated empty engine) for each kind that is available."""
+    """Yield (kind, migrated empty engine) for each kind that is available.
+
+    On PostgreSQL the database is a schema of its own (`schema`), dropped afterwards.
+    `migrated` brings the empty database to the schema (this checkout's, by default).
+    """
     for kind in kinds:
         if kind == "sqlite":
             with tempfile.TemporaryDirectory() as folder:
                 engine = make_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-                migrate(engine)
+                migrated(engine)
                 yield kind, engine
                 engine.dispose()
         else:
@@ -35,19 +41,19 @@ def fresh_databases(
             try:
                 with admin.begin() as connection:
                     connection.execute(
-                        text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}")
+                        text(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
                     )
             except Exception as exc:  # noqa: BLE001
                 print(
                     f"postgresql: skipped ({exc.__class__.__name__}: not reachable at {POSTGRES_URL})"
                 )
                 continue
-            engine = make_engine(f"{POSTGRES_URL}?options=-csearch_path%3D{SCHEMA}")
-            migrate(engine)
+            engine = make_engine(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+            migrated(engine)
             yield kind, engine
             engine.dispose()
             with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             admin.dispose()
 
 

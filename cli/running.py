@@ -26,13 +26,15 @@ def build_app(
     *,
     scheduler: bool = True,
 ) -> FastAPI:
-    """The one process: web app, and (in its lifespan) the sender, the bot and the scheduler.
+    """The one process: web app, and (in its lifespan) the sender, the inbox, the bot, the scheduler.
 
-    Start-up order is sender, bot, scheduler; shutdown is the reverse, so the
-    scheduler stops queuing first and the sender finishes what is in flight last.
+    Start-up order is sender, inbox, bot, scheduler; shutdown is the reverse, so
+    the scheduler stops queuing first, the inbox finishes the turn it is taking,
+    and the sender sends what is in flight last.
     """
     from scheduler.loop import SchedulerThread
     from web.app import create_app
+    from web.lifespans import inbox_hook as inbox_running
     from web.lifespans import lifespan_hook as telegram_running
 
     @asynccontextmanager
@@ -58,7 +60,11 @@ def build_app(
         finally:
             await asyncio.to_thread(thread.stop)
 
-    hooks: list[Any] = [sending, telegram_running(transports, factory, settings)]
+    hooks: list[Any] = [
+        sending,
+        inbox_running(factory, settings),
+        telegram_running(transports, factory, settings),
+    ]
     hooks += [scheduler_running] if scheduler else []
     app = create_app(factory, settings, extra_routers=_extra_routers(), lifespan_hooks=hooks)
     app.state.transports = transports

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
@@ -57,32 +58,63 @@ def receive(session: Session, now: datetime, inbound: Inbound, settings: Setting
     The same (channel, provider_id) twice is stored once and acted on once.
     """
     now = as_utc(now)
-    # The columns' limits; a provider never sends more, a buggy caller must not crash us.
-    inbound = replace(inbound, address=inbound.address[:64], provider_id=inbound.provider_id[:100])
-    customer = find_customer(session, inbound)
-    rep = None
-    if customer is None or looks_like_rep_command(inbound.text):
-        rep = find_rep(session, inbound)
-    if rep is not None:
-        customer = None  # a rep who is also a customer speaks as a rep when commanding
+    inbound = within_limits(inbound)
+    customer, rep = identify(session, inbound)
     message, created = insert_once(
         session,
         Message,
         {
-            "direction": "in",
-            "channel": inbound.channel,
-            "address": inbound.address,
-            "body": _body(inbound),
-            "provider_id": inbound.provider_id,
-            "status": "received",
+            **stored_values(inbound, now),
             "customer_id": customer.id if customer else None,
             "rep_id": rep.id if rep else None,
-            "created_at": now,
+            "processed_at": now,
         },
         unique={"channel": inbound.channel, "provider_id": inbound.provider_id},
     )
     if not created:
         return Receipt(True, "duplicate", message.customer_id, message.id)
+    return hand_on(session, now, inbound, message, customer, rep, settings)
+
+
+def within_limits(inbound: Inbound) -> Inbound:
+    """The columns' limits; a provider never sends more, a buggy caller must not crash us."""
+    return replace(inbound, address=inbound.address[:64], provider_id=inbound.provider_id[:100])
+
+
+def stored_values(inbound: Inbound, now: datetime) -> dict[str, Any]:
+    """The `messages` row of an inbound message, before anyone has acted on it."""
+    return {
+        "direction": "in",
+        "channel": inbound.channel,
+        "address": inbound.address,
+        "body": _body(inbound),
+        "provider_id": inbound.provider_id,
+        "status": "received",
+        "created_at": now,
+    }
+
+
+def identify(session: Session, inbound: Inbound) -> tuple[Customer | None, Rep | None]:
+    """Who wrote: (customer, None), (None, rep) or (None, None) for a stranger."""
+    customer = find_customer(session, inbound)
+    rep = None
+    if customer is None or looks_like_rep_command(inbound.text):
+        rep = find_rep(session, inbound)
+    if rep is not None:
+        return None, rep  # a rep who is also a customer speaks as a rep when commanding
+    return customer, None
+
+
+def hand_on(
+    session: Session,
+    now: datetime,
+    inbound: Inbound,
+    message: Message,
+    customer: Customer | None,
+    rep: Rep | None,
+    settings: Settings,
+) -> Receipt:
+    """Act on a stored message: the rep's command, the stranger's note or the customer's turn."""
     if rep is not None:
         detail = handle_rep_message(session, now, rep, inbound, settings)
         return Receipt(False, "rep_command", None, message.id, detail)

@@ -17,10 +17,8 @@ from typing import Generic, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from conversation.inbound import Inbound, Receipt, receive
 from messaging.once import insert_once
 from models import CheckIn, InboundEvent, Message
-from settings import Settings
 
 T = TypeVar("T")
 
@@ -105,16 +103,3 @@ def _mark_checkin(session: Session, now: datetime, message: Message) -> None:
         return
     checkin.status, checkin.error, checkin.closed_at = "failed", message.error, now
     checkin.reason = f"not delivered: {message.error}"
-
-
-def receive_once(
-    factory: sessionmaker[Session], inbound: Inbound, settings: Settings, *, source: str
-) -> Once[Receipt]:
-    """`receive` an inbound message in its own transaction, once per provider id."""
-    return process_once(
-        factory,
-        source=source,
-        key=inbound.provider_id,
-        now=inbound.received_at,
-        work=lambda session: receive(session, inbound.received_at, inbound, settings),
-    )

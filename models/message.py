@@ -5,14 +5,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clock import utcnow
 from models.base import Base, UTCDateTime
 from models.states import MessageStatus, values
 
+# Inbound messages get `processed_at` once their turn (the conversation, or a rep's
+# command) has been taken; see MessageStatus for the life of a message.
 MESSAGE_STATUSES = values(MessageStatus)  # the life of a message: see MessageStatus
+
+
+# An inbound message stored but not yet acted on.
+WAITING = text("direction = 'in' AND processed_at IS NULL")
 
 
 class Message(Base):
@@ -24,6 +40,17 @@ class Message(Base):
         Index("ix_messages_lane_status_next_attempt_at", "lane", "status", "next_attempt_at", "id"),
         Index("ix_messages_status_lease_until", "status", "lease_until"),
         Index("ix_messages_customer_id_id", "customer_id", "id"),
+        # The inbox: messages stored by a webhook whose turn is still to be taken, in
+        # arrival order, and per sender (a later message waits for an earlier one).
+        Index("ix_messages_waiting", "id", postgresql_where=WAITING, sqlite_where=WAITING),
+        Index(
+            "ix_messages_waiting_sender",
+            "channel",
+            "address",
+            "id",
+            postgresql_where=WAITING,
+            sqlite_where=WAITING,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +85,8 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Inbound only: when its turn was taken (or given up on); NULL while it waits in the inbox.
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class InboundEvent(Base):

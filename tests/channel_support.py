@@ -27,6 +27,7 @@ from tests.conftest import at
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.twilio_server import FakeTwilio
 from web.app import create_app
+from web.lifespans import inbox_hook as inbox_running
 from web.lifespans import lifespan_hook
 from web.webhooks import router as webhooks_router
 
@@ -108,13 +109,17 @@ def later(seconds: float) -> Any:
 def webhook_app(
     db: sessionmaker[Session], settings: Settings, transports: Transports | None = None
 ) -> FastAPI:
-    """The app as `run` builds it, minus the scheduler: webhooks, and the bot when configured."""
+    """The app as `run` builds it, minus the scheduler and the sender: webhooks, and the bot when
+    configured. Inbound SMS wait in the inbox until a test calls `take_turns`."""
     transports = transports or Transports()
     app = create_app(
         db,
         settings,
         extra_routers=[webhooks_router],
-        lifespan_hooks=[lifespan_hook(transports, db, settings)],
+        lifespan_hooks=[
+            inbox_running(db, settings, take_turns=False),
+            lifespan_hook(transports, db, settings),
+        ],
     )
     app.state.transports = transports
     return app

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -152,3 +158,39 @@ def bot(environment: dict[str, Any], *args: str) -> subprocess.Popen[str]:
 
 def tick(environment: dict[str, Any], now: datetime = NOW) -> subprocess.Popen[str]:
     return bot(environment, "tick", "--now", now.isoformat())
+
+
+@contextmanager
+def serving_bot(environment: dict[str, Any], output: Path) -> Iterator[tuple[str, int]]:
+    """`bot.py run` on a free port, its output in `output`; yields (base URL, pid) once it
+    answers /healthz, and stops it with SIGTERM afterwards (unless the test killed it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with output.open("w") as log:  # a file, not a pipe: uvicorn logs every request
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "bot.py"), "run", "--port", str(port)],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(f"{base}/healthz"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"bot.py run did not start:\n{output.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield base, server.pid
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, trust_env=False, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

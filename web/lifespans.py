@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
+from conversation.inbox import Inbox
 from conversation.telegram_bot import TelegramBot
 from messaging.channels import Transports
 from messaging.channels.telegram import TelegramChannel
@@ -38,3 +40,25 @@ def lifespan_hook(
                 app.state.telegram_bot = None
 
     return telegram_running
+
+
+def inbox_hook(
+    factory: sessionmaker[Session], settings: Settings, *, take_turns: bool = True
+) -> Callable[[FastAPI], Any]:
+    """The FastAPI lifespan hook that gives webhooks the inbox and (`take_turns`) runs its worker.
+
+    Without the worker (tests), turns wait until `take_turns()` is called.
+    """
+
+    @asynccontextmanager
+    async def inbox_running(app: FastAPI) -> AsyncIterator[None]:
+        inbox = Inbox(factory, settings)
+        runner = asyncio.create_task(inbox.run(), name="inbox") if take_turns else None
+        app.state.inbox = inbox
+        try:
+            yield
+        finally:
+            app.state.inbox = None
+            await inbox.shutdown(runner)
+
+    return inbox_running

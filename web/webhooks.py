@@ -21,7 +21,8 @@ from twilio.request_validator import RequestValidator
 
 from clock import utcnow
 from conversation.inbound import Inbound
-from conversation.provider_events import receive_once, record_delivery
+from conversation.inbox import Inbox, store
+from conversation.provider_events import record_delivery
 from conversation.telegram_bot import WEBHOOK_PATH, TelegramBot
 from messaging.channels.sms import INBOUND_PATH, STATUS_PATH, delivery_report
 from settings import Settings
@@ -40,7 +41,11 @@ UNKNOWN_SID_PAUSES = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 
 @router.post(INBOUND_PATH)
 async def twilio_inbound_sms(request: Request) -> Response:
-    """An SMS from a customer or a rep (Twilio's incoming-message webhook)."""
+    """An SMS from a customer or a rep (Twilio's incoming-message webhook).
+
+    Stored once and acknowledged at once; its turn (who wrote, the score, our
+    answer) is taken after, by the inbox (conversation/inbox/).
+    """
     form = await _twilio_form(request, INBOUND_PATH)
     sid, sender = form.get("MessageSid", ""), form.get("From", "")
     if not sid or not sender:
@@ -52,8 +57,11 @@ async def twilio_inbound_sms(request: Request) -> Response:
         provider_id=sid,
         received_at=utcnow(),
     )
-    settings = _settings(request)
-    await run_in_threadpool(receive_once, _factory(request), inbound, settings, source="twilio")
+    inbox: Inbox | None = getattr(request.app.state, "inbox", None)
+    if inbox is not None:
+        await inbox.store(inbound)
+    else:  # an app served without its lifespan: whoever takes turns next finds it
+        await run_in_threadpool(_in_transaction, _factory(request), lambda s: store(s, inbound))
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
