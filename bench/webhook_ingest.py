@@ -29,7 +29,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,14 +44,13 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import Engine, text
 
 from bench.common import fresh_databases, numbers, ts
 from bench.webhook_load import PATH, Load, forged, generate, phone_of, webhooks
 from tests.channel_support import AUTH, PUBLIC, SID
 from tests.fakes.twilio_server import FakeTwilio
-from tests.sending_support import bot_environment
+from tests.sending_support import bot_environment, serving_bot
 
 ROOT = Path(__file__).resolve().parent.parent
 REP_PHONE = "+15005550100"
@@ -111,7 +109,9 @@ def seed(engine: Engine, customers: int) -> None:
         if engine.dialect.name == "postgresql":
             for table, last in (("reps", 1), ("customers", customers), ("checkins", customers)):
                 connection.execute(text(f"SELECT setval('{table}_id_seq', {last})"))
-            connection.execute(text("ANALYZE"))
+            # Its own tables only: a database-wide ANALYZE locks every schema's tables,
+            # and deadlocks with a test run's TRUNCATE on the same server.
+            connection.execute(text("ANALYZE reps, customers, checkins"))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -127,47 +127,11 @@ def cpu_seconds(pid: int) -> float:
 def running(
     bot: Bot, database_url: str, fake: FakeTwilio, folder: Path
 ) -> Iterator[tuple[str, int]]:
-    """`bot.py run` on a free port, its output in a file; yields (base URL, pid)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    """`bot.py run` of `bot` on a free port, its output in a file; yields (base URL, pid)."""
     # The production defaults (INFO logs, uvicorn's access log), Twilio pointed at the fake.
     environment = bot_environment(database_url, twilio=fake, AFTERCARE_LOG_LEVEL="INFO")
-    log_path = folder / "bot.log"
-    with log_path.open("w") as log:  # a file: a pipe nobody reads would stall the server
-        process = subprocess.Popen(
-            [bot.python, bot.script, "run", "--port", str(port)],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _answers(f"{base}/healthz"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"bot.py run did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield base, process.pid
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        errors = [line for line in log_path.read_text().splitlines() if " ERROR " in line]
-        if errors:
-            print("  bot.py run logged errors:", *errors[:5], sep="\n    ")
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, trust_env=False, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+    with serving_bot(environment, folder / "bot.log", command=(bot.python, bot.script)) as served:
+        yield served
 
 
 @contextmanager

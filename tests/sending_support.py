@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -161,7 +161,11 @@ def tick(environment: dict[str, Any], now: datetime = NOW) -> subprocess.Popen[s
 
 
 @contextmanager
-def serving_bot(environment: dict[str, Any], output: Path) -> Iterator[tuple[str, int]]:
+def serving_bot(
+    environment: dict[str, Any],
+    output: Path,
+    command: Sequence[str] = (sys.executable, str(ROOT / "bot.py")),
+) -> Iterator[tuple[str, int]]:
     """`bot.py run` on a free port, its output in `output`; yields (base URL, pid) once it
     answers /healthz, and stops it with SIGTERM afterwards (unless the test killed it)."""
     with socket.socket() as probe:
@@ -169,7 +173,7 @@ def serving_bot(environment: dict[str, Any], output: Path) -> Iterator[tuple[str
         port = probe.getsockname()[1]
     with output.open("w") as log:  # a file, not a pipe: uvicorn logs every request
         server = subprocess.Popen(
-            [sys.executable, str(ROOT / "bot.py"), "run", "--port", str(port)],
+            [*command, "run", "--port", str(port)],
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
