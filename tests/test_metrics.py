@@ -79,3 +79,25 @@ def test_metrics_show_the_outbox_by_lane_pauses_and_reconciliations(db, session,
     # this process's own figures ride along
     assert "# TYPE aftercare_send_seconds histogram" in text
     assert "# TYPE aftercare_sends_in_flight gauge" in text
+
+
+def test_metrics_show_the_inbound_messages_waiting_for_their_turn(db, session, cast) -> None:
+    from messaging.inbound import Inbound
+    from messaging.inbox import store, take_turns
+
+    from clock import utcnow
+
+    now = utcnow()
+    for sid, minutes in (("SM1", 3), ("SM2", 1)):
+        store(session, Inbound("sms", cast["en"].phone, "9", sid, now - timedelta(minutes=minutes)))
+    session.commit()
+    client = TestClient(create_app(db, Settings(api_token="secret")))
+
+    text = client.get("/metrics", headers={"Authorization": "Bearer secret"}).text
+    assert "aftercare_inbox_waiting 2.0" in text
+    oldest = float(text.split("\naftercare_inbox_oldest_seconds ")[1].split()[0])
+    assert 179 <= oldest < 300
+
+    take_turns(db, Settings())
+    text = client.get("/metrics", headers={"Authorization": "Bearer secret"}).text
+    assert "aftercare_inbox_waiting 0.0" in text and "aftercare_inbox_oldest_seconds 0.0" in text

@@ -3,7 +3,8 @@
 Reading them from the database, rather than counting in memory, gives the
 same answer whichever of several `run` processes is scraped: check-ins,
 messages, escalations, the outbox's depth and oldest due message per lane,
-senders paused by a provider, reconciled claims. What only a process knows
+senders paused by a provider, reconciled claims, inbound messages waiting
+for their turn. What only a process knows
 (its sends' latency, requests in flight, 429s it got) comes from
 `messaging.outbox.metrics`; scrape every process for those. The endpoint takes
 the API's bearer token (Prometheus' `authorization` setting sends it).
@@ -43,6 +44,7 @@ class DatabaseFigures(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         now = utcnow()
         yield from self._outbox(now)
+        yield from self._inbox(now)
         yield self._family(
             "aftercare_checkins",
             "Check-ins by kind and status.",
@@ -115,6 +117,23 @@ class DatabaseFigures(Collector):
             select(Message.reconciliation, func.count())
             .where(Message.reconciliation.is_not(None))
             .group_by(Message.reconciliation),
+        )
+
+    def _inbox(self, now: datetime) -> Iterator[GaugeMetricFamily]:
+        count, since = self.session.execute(
+            select(func.count(Message.id), func.min(Message.created_at)).where(
+                Message.direction == "in", Message.processed_at.is_(None)
+            )
+        ).one()
+        yield GaugeMetricFamily(
+            "aftercare_inbox_waiting",
+            "Inbound messages acknowledged and stored whose turn (the answer) is still to come.",
+            value=count,
+        )
+        yield GaugeMetricFamily(
+            "aftercare_inbox_oldest_seconds",
+            "How long the longest-waiting of them has waited.",
+            value=(now - since).total_seconds() if since else 0.0,
         )
 
     def _family(
