@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.idle_tick
 	$(BIN)/python -m bench.replies
 	$(BIN)/python -m bench.import_customers
+	$(BIN)/python -m bench.webhook_ingest --requests 1000
 
 bench-peers: $(STAMP)  ## sending beside Celery and a hand-written sender (docs/BENCHMARKS.md)
 	./scripts/ensure-postgres

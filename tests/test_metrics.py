@@ -82,10 +82,9 @@ def test_metrics_show_the_outbox_by_lane_pauses_and_reconciliations(db, session,
 
 
 def test_metrics_show_the_inbound_messages_waiting_for_their_turn(db, session, cast) -> None:
-    from messaging.inbound import Inbound
-    from messaging.inbox import store, take_turns
-
     from clock import utcnow
+    from conversation.inbound import Inbound
+    from conversation.inbox import store, take_turns
 
     now = utcnow()
     for sid, minutes in (("SM1", 3), ("SM2", 1)):
