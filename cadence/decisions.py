@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from cadence.due import is_throttled
 from cadence.quiet_hours import is_quiet, quiet_hours_end
 from cadence.rules import CadenceRules
-from models.states import SURVEY_KINDS, THROTTLED_KINDS
+from models.states import SURVEY_KINDS, THROTTLED_KINDS, CheckInKind
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def decide(facts: Facts, now: datetime, rules: CadenceRules) -> Decision:
         return Decision(
             "suppress", "no way to reach the customer: no phone and no linked Telegram chat"
         )
-    if facts.kind == "delay_notice" and facts.delivered_product is not None:
+    if facts.kind == CheckInKind.DELAY_NOTICE and facts.delivered_product is not None:
         # A notice planned at midnight waits for 09:00; an apology for a late order
         # that arrived in the meantime would be plain wrong.
         return Decision(

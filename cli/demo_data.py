@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from cadence.due import first_service_at
 from cadence.rules import DEFAULT_RULES
 from models import CheckIn, Customer, Escalation, Purchase, Rep, Response
+from models.states import EscalationKind, NpsCategory
 
 CUSTOMERS = [
     # external_id, name, phone, language, zone, channel
@@ -127,7 +128,7 @@ def add_history(session: Session, now: datetime) -> None:
             )
             session.add(checkin)
             session.flush()
-            category = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+            category = NpsCategory.of(score)
             response = Response(
                 checkin_id=checkin.id,
                 customer_id=customer.id,
@@ -142,7 +143,7 @@ def add_history(session: Session, now: datetime) -> None:
             if score <= 6:
                 session.add(
                     Escalation(
-                        kind="detractor",
+                        kind=EscalationKind.DETRACTOR,
                         response_id=response.id,
                         customer_id=customer.id,
                         rep_id=customer.rep_id,

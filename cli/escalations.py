@@ -10,10 +10,9 @@ import click
 import settings
 from cli.common import instant_option
 from cli.reports import BoundType
-from clock import utcnow
+from clock import Bound, utcnow
 from models.db import open_database
 from reports.escalations import EscalationFigures, EscalationReport, escalation_metrics
-from reports.nps import Bound
 
 
 @click.command("escalations")

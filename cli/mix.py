@@ -9,10 +9,10 @@ import click
 
 import settings
 from cli.reports import BoundType
+from clock import Bound, window_end, window_start
 from models import KINDS
 from models.db import open_database
 from reports.mix import MIX_GROUPS, MixRow, contact_mix
-from reports.nps import Bound, window_end, window_start
 
 
 @click.command("mix")

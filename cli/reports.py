@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 import settings
+from clock import Bound, parse_bound
 from models.db import open_database
-from reports.nps import GROUP_FIELDS, Bound, NpsFigures, NpsReport, nps_report, parse_bound
+from reports.nps import GROUP_FIELDS, NpsFigures, NpsReport, nps_report
 
 # Below this many answers the margin of error is wide (and the usual formula
 # understates it for unanimous answers), so the table says so.

@@ -11,7 +11,7 @@ from escalation.alerts import relay_to_rep
 from escalation.opening import open_escalation
 from escalation.trail import record
 from models import Escalation, Rep
-from models.states import EscalationStatus
+from models.states import EscalationStatus, Purpose
 
 # The "we've passed it on" note goes at most this often: a chatty customer is not spammed.
 FORWARD_NOTE_EVERY = timedelta(days=1)
@@ -47,7 +47,9 @@ def forward_to_rep(turn: Turn, *, answer: bool) -> Escalation:
         and not turn.replied_since("forwarded", turn.now - FORWARD_NOTE_EVERY)
     ):
         rep = session.get(Rep, escalation.rep_id) if escalation.rep_id is not None else None
-        turn.reply("forwarded_to_rep", purpose="forwarded", rep_name=rep.name if rep else None)
+        turn.reply(
+            "forwarded_to_rep", purpose=Purpose.FORWARDED, rep_name=rep.name if rep else None
+        )
     return escalation
 
 

@@ -31,6 +31,7 @@ from messaging.outbox import queue_message
 from messaging.privacy import masked
 from messaging.render import TemplateError
 from models import LANGUAGES, CheckIn, Customer, Message, Rep
+from models.states import CheckInStatus, Purpose
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -123,8 +124,7 @@ def hand_on(
         return Receipt(False, "unknown_sender", None, message.id)
     # One customer's messages are handled one at a time (two STOPs, one confirmation).
     session.refresh(customer, with_for_update=True)
-    if inbound.channel == "telegram":
-        customer.telegram_unreachable_at = None  # they wrote to the bot: it is not blocked
+    registry.heard_from(inbound.channel, customer)  # e.g. they wrote to the bot: it is not blocked
     turn = Turn(
         session,
         now,
@@ -149,7 +149,7 @@ def find_customer(session: Session, inbound: Inbound) -> Customer | None:
     # A household may share one number: the one we are waiting to hear from comes first.
     waiting = (
         select(CheckIn.id)
-        .where(CheckIn.customer_id == Customer.id, CheckIn.status == "sent")
+        .where(CheckIn.customer_id == Customer.id, CheckIn.status == CheckInStatus.SENT)
         .exists()
     )
     for column, value in registry.senders_on(inbound.channel, inbound.address):
@@ -186,7 +186,7 @@ def answer_unknown_sender(
         select(Message.id)
         .where(
             Message.direction == "out",
-            Message.purpose == "unknown_sender",
+            Message.purpose == Purpose.UNKNOWN_SENDER,
             Message.channel == inbound.channel,
             Message.address == inbound.address,
             Message.created_at >= now - UNKNOWN_SENDER_NOTE_EVERY,
@@ -217,5 +217,5 @@ def answer_unknown_sender(
         channel=inbound.channel,
         address=inbound.address,
         body=composed.body,
-        purpose="unknown_sender",
+        purpose=Purpose.UNKNOWN_SENDER,
     )

@@ -19,6 +19,7 @@ from messaging.compose import TemplateBook, customer_context
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
 from models import Customer
+from models.states import Purpose
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,13 @@ class LinkResult:
     @property
     def linked(self) -> bool:
         return self.outcome == "linked"
+
+
+def start_link(customer: Customer, bot_username: str | None) -> str | None:
+    """The deep link that links the customer's chat (None until the bot's username is known)."""
+    if not bot_username:
+        return None
+    return f"https://t.me/{bot_username}?start={customer.telegram_link_token}"
 
 
 def link_by_token(
@@ -121,6 +129,6 @@ def greet(session: Session, customer: Customer, now: datetime, settings: Setting
         channel="telegram",
         address=str(customer.telegram_chat_id),
         body=composed.body,
-        purpose="telegram_greeting",
+        purpose=Purpose.TELEGRAM_GREETING,
         customer_id=customer.id,
     )

@@ -12,7 +12,7 @@ from conversation.replies import Reply
 from conversation.turn import Turn
 from messaging.consent import record_consent
 from models import CheckIn, Customer, Message, Response
-from models.states import CheckInKind, CheckInStatus, MessageStatus
+from models.states import CheckInKind, CheckInStatus, MessageStatus, Purpose
 
 OPTED_OUT = "customer opted out"
 ONE_DAY = timedelta(days=1)
@@ -36,7 +36,7 @@ def opt_out(turn: Turn, reply: Reply) -> str:
     ):
         return "stop"
     # Queued after the withdrawal, so the confirmation itself is not cancelled.
-    turn.reply("opt_out_confirmation", purpose="opt_out_confirmation")
+    turn.reply("opt_out_confirmation", purpose=Purpose.OPT_OUT_CONFIRMATION)
     if reply.how == "likely" or (reply.how != "keyword" and _says_more(reply.comment)):
         forward_to_rep(turn, answer=False)
     return "stop"
@@ -52,7 +52,7 @@ def opt_in(turn: Turn, reply: Reply) -> str:
         channel=turn.inbound.channel,
         message_id=turn.message.id,
     )
-    turn.reply("opt_in_confirmation", purpose="opt_in_confirmation")
+    turn.reply("opt_in_confirmation", purpose=Purpose.OPT_IN_CONFIRMATION)
     return "start"
 
 
@@ -119,13 +119,13 @@ def _says_more(comment: str) -> bool:
 def welcome_again(turn: Turn, reply: Reply | None = None) -> str:
     """START from someone who never left (Telegram's /start, a stray "yes"): a HELP note, once a day."""
     if not turn.replied_since("help", turn.now - ONE_DAY):
-        turn.reply("help", purpose="help")
+        turn.reply("help", purpose=Purpose.HELP)
     return "start"
 
 
 def send_help(turn: Turn, reply: Reply | None = None) -> str:
     """Who we are and how to opt out (answered even after an opt-out: carriers require it)."""
-    turn.reply("help", purpose="help")
+    turn.reply("help", purpose=Purpose.HELP)
     return "help"
 
 

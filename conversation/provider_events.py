@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.once import insert_once
 from models import CheckIn, InboundEvent, Message
+from models.states import REPORTS_ON_CHECKIN, CheckInStatus, MessageStatus, Purpose
 
 T = TypeVar("T")
 
 # Survey-like messages whose failed delivery means the check-in never reached the customer.
-CHECKIN_PURPOSES = ("survey", "delay_notice", "reminder")
 # A later report never moves a message back (callbacks arrive out of order).
 _RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
 
@@ -84,21 +84,21 @@ def record_delivery(
     if status not in _RANK or current is None or current >= _RANK[status]:
         return "unchanged"  # a repeat, a late "sent" after "delivered", a message given up on
     message.status = status
-    if status == "delivered":
+    if status == MessageStatus.DELIVERED:
         message.delivered_at = now
-    elif status in ("undelivered", "failed"):
+    elif status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
         message.error_code, message.error = error_code, error or status
         _mark_checkin(session, now, message)
     return "recorded"
 
 
 def _mark_checkin(session: Session, now: datetime, message: Message) -> None:
-    if message.checkin_id is None or message.purpose not in CHECKIN_PURPOSES:
+    if message.checkin_id is None or message.purpose not in REPORTS_ON_CHECKIN:
         return
     checkin = session.get(CheckIn, message.checkin_id, with_for_update=True)
-    if checkin is None or checkin.status != "sent":
+    if checkin is None or checkin.status != CheckInStatus.SENT:
         return  # answered or closed meanwhile: the customer got through some other way
-    if message.purpose == "reminder":
+    if message.purpose == Purpose.REMINDER:
         checkin.error = f"reminder not delivered: {message.error}"
         return
     checkin.status, checkin.error, checkin.closed_at = "failed", message.error, now

@@ -23,18 +23,11 @@ from escalation.opening import open_escalation
 from escalation.trail import record
 from messaging.once import insert_once
 from models import SURVEY_KINDS, CheckIn, Escalation, Message, Response
-from models.states import CheckInStatus
+from models.states import CheckInStatus, EscalationKind, NpsCategory, Purpose
 
 # How long after the follow-up question a text still counts as the answer to it.
 COMMENT_WINDOW = timedelta(days=2)
 KEYWORDS = {"stop": opt_out, "start": opt_in, "help": send_help}
-
-
-def category_for(score: int) -> str:
-    """NPS category: promoter 9-10, passive 7-8, detractor 0-6."""
-    if score >= 9:
-        return "promoter"
-    return "passive" if score >= 7 else "detractor"
 
 
 def carries_comment(text: str) -> bool:
@@ -128,7 +121,7 @@ def awaiting_comment(turn: Turn) -> Response | None:
 def record_score(turn: Turn, checkin: CheckIn, score: int, comment: str) -> str:
     """Store the response (once per check-in) and answer it by category."""
     comment = comment.strip()
-    category = category_for(score)
+    category = NpsCategory.of(score)
     response, created = insert_once(
         turn.session,
         Response,
@@ -148,21 +141,21 @@ def record_score(turn: Turn, checkin: CheckIn, score: int, comment: str) -> str:
     if not created:
         return "already_answered"  # another delivery or process scored it first
     checkin.status, checkin.closed_at = "answered", turn.now
-    if category == "detractor":
+    if category == NpsCategory.DETRACTOR:
         open_escalation(
             turn.session,
             turn.now,
             customer=turn.customer,
-            kind="detractor",
+            kind=EscalationKind.DETRACTOR,
             response=response,
             rules=turn.rules,
             settings=turn.settings,
             book=turn.book,
         )
-    if category == "promoter":
+    if category == NpsCategory.PROMOTER:
         sent = turn.reply(
             "followup_promoter",
-            purpose="followup",
+            purpose=Purpose.FOLLOWUP,
             checkin_id=checkin.id,
             score=score,
             review_url=turn.settings.review_url,
@@ -172,7 +165,7 @@ def record_score(turn: Turn, checkin: CheckIn, score: int, comment: str) -> str:
         sent = close_conversation(turn, response)
     else:
         sent = turn.reply(
-            f"followup_{category}", purpose="followup", checkin_id=checkin.id, score=score
+            f"followup_{category}", purpose=Purpose.FOLLOWUP, checkin_id=checkin.id, score=score
         )
         response.awaiting_comment = sent is not None
     if sent is not None:
@@ -205,17 +198,17 @@ def close_conversation(turn: Turn, response: Response) -> Message | None:
     """
     if (
         turn.rules.review_invite_all
-        and response.category != "promoter"
+        and response.category != NpsCategory.PROMOTER
         and unresolved_escalation(turn) is None
     ):
         return turn.reply(
             "review_invite",
-            purpose="review_invite",
+            purpose=Purpose.REVIEW_INVITE,
             checkin_id=response.checkin_id,
             review_url=turn.settings.review_url,
             referral_url=turn.settings.referral_url,
         )
-    return turn.reply("thanks_comment", purpose="thanks", checkin_id=response.checkin_id)
+    return turn.reply("thanks_comment", purpose=Purpose.THANKS, checkin_id=response.checkin_id)
 
 
 def clarify_or_forward(turn: Turn, survey: CheckIn) -> str:
@@ -225,11 +218,14 @@ def clarify_or_forward(turn: Turn, survey: CheckIn) -> str:
     asked = turn.session.scalar(
         select(func.count(Message.id)).where(
             Message.direction == "out",
-            Message.purpose == "clarify",
+            Message.purpose == Purpose.CLARIFY,
             Message.checkin_id == survey.id,
         )
     )
-    if not asked and turn.reply("clarify", purpose="clarify", checkin_id=survey.id) is not None:
+    if (
+        not asked
+        and turn.reply("clarify", purpose=Purpose.CLARIFY, checkin_id=survey.id) is not None
+    ):
         return "clarify"
     forward_to_rep(turn, answer=True)
     return "forwarded"

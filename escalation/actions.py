@@ -23,7 +23,7 @@ from escalation.alerts import queue_alert
 from escalation.trail import record
 from messaging.compose import TemplateBook
 from models import Escalation, Rep
-from models.states import EscalationKind, EscalationStatus
+from models.states import EscalationKind, EscalationStatus, Purpose
 from settings import Settings
 
 NOTE_CHARS = 2000
@@ -144,7 +144,9 @@ def reassign(
         now,
         escalation,
         new_rep,
-        "rep_alert" if escalation.kind == EscalationKind.DETRACTOR else "rep_needs_answer",
+        Purpose.REP_ALERT
+        if escalation.kind == EscalationKind.DETRACTOR
+        else Purpose.REP_NEEDS_ANSWER,
         settings,
         book if book is not None else TemplateBook.load(session),
     )

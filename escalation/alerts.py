@@ -26,7 +26,7 @@ from messaging.compose import TemplateBook
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
 from models import Customer, Escalation, Message, Rep, Response
-from models.states import EscalationKind, EscalationStatus
+from models.states import EscalationKind, EscalationStatus, Purpose
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,13 +48,10 @@ class Address:
     to: str
 
 
-# Reps are reached where they can press buttons when they can; else anywhere that works.
-REP_PREFERRED_CHANNEL = "telegram"
-
-
 def reach(rep: Rep | None) -> Address | None:
     """Where the rep is reached (messaging/channels/registry.py knows each channel's address)."""
-    found = registry.reach(rep, REP_PREFERRED_CHANNEL) if rep is not None else None
+    # Where they can press buttons when they can; else anywhere that works.
+    found = registry.reach(rep, None, buttons_first=True) if rep is not None else None
     return Address(*found) if found is not None else None
 
 
@@ -92,7 +89,11 @@ def alert_new_escalation(
             return None
         recipient = manager
     assert recipient is not None
-    key = "rep_alert" if escalation.kind == EscalationKind.DETRACTOR else "rep_needs_answer"
+    key = (
+        Purpose.REP_ALERT
+        if escalation.kind == EscalationKind.DETRACTOR
+        else Purpose.REP_NEEDS_ANSWER
+    )
     message = queue_alert(session, now, escalation, recipient, key, settings, book)
     if message is None:
         return None
@@ -129,7 +130,7 @@ def relay_to_rep(
     if recipient is None:
         return None
     return queue_alert(
-        session, now, escalation, recipient, "rep_needs_answer", settings, book, body=text
+        session, now, escalation, recipient, Purpose.REP_NEEDS_ANSWER, settings, book, body=text
     )
 
 
@@ -218,7 +219,7 @@ def alert_context(
         "recent": recent_messages(session, customer),
         # rep_alert: the time left to act; manager_alert: the SLA that was missed.
         "sla_minutes": sla_length_minutes(escalation)
-        if key == "manager_alert"
+        if key == Purpose.MANAGER_ALERT
         else minutes_left(escalation, now),
         "escalation_id": escalation.id,
         "channel_for_commands": channel,

@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session
 
 from cadence.rules import load_rules
 from escalation import actions
+from messaging.channels import registry
 from messaging.channels.base import Inbound
 from messaging.compose import TemplateBook
 from messaging.outbox import queue_message
 from models import Customer, Escalation, Message, Rep
-from models.states import EscalationKind, EscalationStatus
+from models.states import EscalationKind, EscalationStatus, Purpose
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class RepTurn:
     def via(self) -> str:
         return self.inbound.channel
 
-    def say(self, text: str, purpose: str = "rep_reply") -> None:
+    def say(self, text: str, purpose: str = Purpose.REP_REPLY) -> None:
         queue_message(
             self.session,
             now=self.now,
@@ -184,7 +185,7 @@ def _acknowledge(turn: RepTurn, escalation: Escalation) -> str:
     customer = turn.session.get_one(Customer, escalation.customer_id)
     then = (
         "tap Resolve under the alert"
-        if turn.via == "telegram"
+        if registry.shows_buttons(turn.via)
         else f"reply DONE {escalation.id} and a short note"
     )
     turn.say(
@@ -238,7 +239,7 @@ def _note_or_help(turn: RepTurn) -> str:
     if _helped_recently(turn):
         return "rep_message"
     assign = ", ASSIGN 12 rep-id to hand it to another rep" if rep.role in MANAGERS else ""
-    turn.say(HELP.format(assign=assign), purpose="rep_help")
+    turn.say(HELP.format(assign=assign), purpose=Purpose.REP_HELP)
     return "help"
 
 
@@ -249,7 +250,7 @@ def _helped_recently(turn: RepTurn) -> bool:
             select(func.count(Message.id)).where(
                 Message.rep_id == turn.rep.id,
                 Message.direction == "out",
-                Message.purpose == "rep_help",
+                Message.purpose == Purpose.REP_HELP,
                 Message.created_at >= turn.now - HELP_EVERY,
             )
         )

@@ -26,12 +26,12 @@ from escalation.alerts import manager_for, queue_alert, reach
 from escalation.trail import record
 from messaging.compose import TemplateBook
 from models import Escalation, Rep
-from models.states import EscalationStatus
+from models.states import EscalationKind, EscalationStatus
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
-SLA_KINDS = ("detractor",)
+SLA_KINDS = (EscalationKind.DETRACTOR,)
 BATCH = 500
 
 

@@ -12,7 +12,7 @@ from importing import fields
 from importing.csv_reader import Columns, CsvRow
 from importing.rows import Context, ParsedRow, Parser, check_unique_in_file, parse_rows, text_for
 from importing.upsert import Changes, chunks, existing_rows, owners, write
-from messaging.channels.registry import CHANNELS
+from messaging.channels.registry import CHANNELS, DEFAULT_CHANNEL
 from models import LANGUAGES, Customer, Rep
 
 COLUMNS = Columns(
@@ -52,7 +52,7 @@ def defaults() -> dict[str, Any]:
         "telegram_chat_id": None,
         "language": "en",
         "timezone": None,
-        "channel": "sms",
+        "channel": DEFAULT_CHANNEL,
         "rep_id": None,
         "tags": [],
     }

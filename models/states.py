@@ -51,6 +51,12 @@ class CheckInStatus(StrEnum):
     FAILED = "failed"
 
 
+def shown_status(status: str) -> CheckInStatus:
+    """A check-in's status as people see it: `queued` (handed to the outbox) has not gone yet."""
+    found = CheckInStatus(status)
+    return CheckInStatus.SCHEDULED if found is CheckInStatus.QUEUED else found
+
+
 class MessageStatus(StrEnum):
     """Outbound: queued -> sending -> sent -> delivered | undelivered | failed; `uncertain`
     when the provider may have taken it but we never heard back; `cancelled` when it
@@ -76,6 +82,58 @@ class EscalationStatus(StrEnum):
 class EscalationKind(StrEnum):
     DETRACTOR = "detractor"  # a low score: the rep has an SLA, then the manager hears
     NEEDS_ANSWER = "needs_answer"  # words the bot cannot answer: forwarded to the rep
+
+
+class NpsCategory(StrEnum):
+    """Where a 0-10 score falls: promoter 9-10, passive 7-8, detractor 0-6."""
+
+    PROMOTER = "promoter"
+    PASSIVE = "passive"
+    DETRACTOR = "detractor"
+
+    @classmethod
+    def of(cls, score: int) -> NpsCategory:
+        if score >= 9:
+            return cls.PROMOTER
+        return cls.PASSIVE if score >= 7 else cls.DETRACTOR
+
+
+class Purpose(StrEnum):
+    """Why an outbound message was sent (`messages.purpose`; inbound messages have none)."""
+
+    NONE = ""  # an inbound message
+    # The bot's own initiative: the bulk lane, paced and kept out of the customer's night.
+    SURVEY = "survey"
+    REMINDER = "reminder"
+    DELAY_NOTICE = "delay_notice"
+    # Answers to a customer.
+    FOLLOWUP = "followup"
+    CLARIFY = "clarify"
+    THANKS = "thanks"
+    REVIEW_INVITE = "review_invite"
+    FORWARDED = "forwarded"
+    HELP = "help"
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+    OPT_IN_CONFIRMATION = "opt_in_confirmation"
+    UNKNOWN_SENDER = "unknown_sender"
+    TELEGRAM_GREETING = "telegram_greeting"
+    # To the people who work the escalations.
+    REP_ALERT = "rep_alert"
+    REP_NEEDS_ANSWER = "rep_needs_answer"
+    MANAGER_ALERT = "manager_alert"
+    REP_REPLY = "rep_reply"
+    REP_HELP = "rep_help"
+
+
+# Sent on the bot's own initiative rather than in answer to someone: the bulk lane.
+BOT_STARTED = frozenset({Purpose.SURVEY, Purpose.REMINDER, Purpose.DELAY_NOTICE})
+# The messages whose sending settles their check-in (sent, or failed); a reminder
+# belongs to a check-in that is already sent.
+SETTLES_CHECKIN = frozenset({Purpose.SURVEY, Purpose.DELAY_NOTICE})
+# The messages whose delivery reports concern their check-in (a failed reminder too).
+REPORTS_ON_CHECKIN = frozenset({*SETTLES_CHECKIN, Purpose.REMINDER})
+# What may still go to a customer after they opted out: the confirmation, and help.
+ALLOWED_AFTER_OPT_OUT = frozenset({Purpose.OPT_OUT_CONFIRMATION, Purpose.HELP})
 
 
 def values(states: type[StrEnum]) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, literal_column, select
@@ -24,7 +24,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 
-from clock import as_utc, parse_instant
+from clock import Bound, window_end, window_start
 from models import SURVEY_KINDS, CheckIn, Customer, Purchase, Rep, Response
 
 GROUP_FIELDS = ("rep", "product", "category", "kind", "channel", "language", "month")
@@ -32,7 +32,6 @@ GROUP_FIELDS = ("rep", "product", "category", "kind", "channel", "language", "mo
 # The 95% confidence interval's z value.
 Z_95 = 1.96
 
-Bound = date | datetime
 KeyExpression = ColumnElement[str] | InstrumentedAttribute[str]
 SelectT = TypeVar("SelectT", bound=Select)
 
@@ -113,45 +112,6 @@ class NpsReport:
             "by": self.by,
             "groups": [{"key": group.key, **group.figures.as_dict()} for group in self.groups],
         }
-
-
-# The ends of the calendar: a bound beyond them (year 1 east of UTC, the last day of
-# 9999) cannot be a Python datetime in UTC, and no record lies beyond them anyway.
-EARLIEST = datetime.min.replace(tzinfo=UTC)
-LATEST = datetime.max.replace(tzinfo=UTC)
-
-
-def parse_bound(text: str) -> Bound:
-    """`2026-03-01` is a date (a whole UTC day); anything longer is an ISO 8601 instant.
-
-    RFC 3339's lower-case `t` and `z` are accepted; an instant past either end of
-    the calendar once in UTC becomes that end.
-    """
-    if text != text.strip():
-        raise ValueError(f"{text!r} has spaces around it")
-    text = text.upper()
-    if len(text) == 10:
-        return date.fromisoformat(text)
-    try:
-        return parse_instant(text)
-    except OverflowError:
-        return EARLIEST if text.startswith("0001-") else LATEST
-
-
-def window_start(value: Bound | None) -> datetime | None:
-    """The first instant inside the window."""
-    if value is None or isinstance(value, datetime):
-        return None if value is None else as_utc(value)
-    return datetime.combine(value, time(), UTC)
-
-
-def window_end(value: Bound | None) -> datetime | None:
-    """The first instant after the window: a date's end is the next midnight (UTC)."""
-    if value is None or isinstance(value, datetime):
-        return None if value is None else as_utc(value)
-    if value == date.max:
-        return LATEST
-    return datetime.combine(value + timedelta(days=1), time(), UTC)
 
 
 def nps_report(

@@ -30,7 +30,7 @@ from messaging.outbox import message_row, queue_many
 from messaging.render import TemplateError
 from models import CheckIn, Customer, Escalation, Purchase
 from models.db import claimed
-from models.states import CheckInKind, CheckInStatus, EscalationStatus
+from models.states import CheckInKind, CheckInStatus, EscalationStatus, Purpose
 from settings import Settings
 
 TEMPLATE_FOR_KIND = {
@@ -314,7 +314,7 @@ def _apply(
             channel=channel,
             address=address,
             body=composed.body,
-            purpose="survey" if is_survey else "delay_notice",
+            purpose=Purpose.SURVEY if is_survey else Purpose.DELAY_NOTICE,
             customer_id=customer.id,
             checkin_id=checkin.id,
             buttons=score_buttons(checkin.id) if is_survey else None,

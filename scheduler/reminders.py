@@ -16,7 +16,7 @@ from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
 from models import CheckIn, Customer
-from models.states import CheckInStatus
+from models.states import CheckInStatus, Purpose
 from settings import Settings
 
 
@@ -87,7 +87,7 @@ def send_reminders(
             channel=transport_name(channel),
             address=address,
             body=composed.body,
-            purpose="reminder",
+            purpose=Purpose.REMINDER,
             customer_id=customer.id,
             checkin_id=checkin.id,
             buttons=score_buttons(checkin.id),

@@ -29,9 +29,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session, sessionmaker
 
+from clock import parse_bound, window_end, window_start
 from models import CheckIn, Customer, Escalation, Message, Rep, Response
 from models.db import make_engine
-from reports.nps import parse_bound, window_end, window_start
 from settings import Settings
 from web.app import create_app
 

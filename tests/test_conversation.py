@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 
 from cadence.rules import CadenceRules, load_rules, save_rules
 from conversation.inbound import Inbound
-from conversation.survey import carries_comment, category_for, record_score
+from conversation.survey import carries_comment, record_score
 from conversation.turn import Turn
 from messaging.channels import console_only
 from messaging.compose import TemplateBook
 from messaging.outbox import drain, queue_message
 from models import CheckIn, Customer, Escalation, EscalationEvent, Message, Purchase, Response
+from models.states import NpsCategory
 from scheduler.tick import tick
 from settings import Settings
 from tests.conftest import at
@@ -63,7 +64,7 @@ def events(session: Session, escalation: Escalation) -> list[tuple[str, str]]:
     ],
 )
 def test_scores_fall_into_nps_categories(score: int, category: str) -> None:
-    assert category_for(score) == category
+    assert NpsCategory.of(score) == category
 
 
 def test_a_promoter_is_thanked_by_name_and_asked_for_a_review(session, cast, phone) -> None:

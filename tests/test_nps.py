@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import settings as settings_module
 from cli.reports import nps_command
+from clock import parse_bound
 from models import CheckIn, Customer, Purchase, Rep, Response
-from reports.nps import GROUP_FIELDS, NpsFigures, nps_report, parse_bound
+from reports.nps import GROUP_FIELDS, NpsFigures, nps_report
 from settings import Settings
 from tests.conftest import at
 from web.app import create_app

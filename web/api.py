@@ -6,32 +6,33 @@ from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Security, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import WithJsonSchema
+from pydantic import BeforeValidator, WithJsonSchema
 from sqlalchemy.orm import Session
 
-from clock import utcnow
+from clock import Bound, parse_bound, utcnow, window_end, window_start
+from conversation.linking import start_link
 from messaging.consent import consent_history
 from models import KINDS, CheckIn, Customer, Escalation
+from models.states import CheckInStatus, EscalationStatus, shown_status
 from reports.escalations import escalation_metrics
 from reports.mix import contact_mix
-from reports.nps import Bound, nps_report, parse_bound, window_end, window_start
+from reports.nps import nps_report
 from web import queries
 from web.auth import require_api_token
 from web.deps import SessionDep
 from web.schemas import (
     CheckInOut,
-    CheckInStatus,
     ConsentEventOut,
     CustomerOut,
     EscalationEventOut,
     EscalationMetricsOut,
     EscalationOut,
-    EscalationStatus,
     GroupField,
     MessageOut,
     MixGroupField,
     MixReportOut,
     NpsReportOut,
+    ShownCheckInStatus,
     problem_responses,
 )
 
@@ -44,7 +45,7 @@ router = APIRouter(
 
 CustomerParam = Annotated[str, Query(description="The customer's external_id.")]
 BOUND_HELP = "A UTC date YYYY-MM-DD (the whole day) or an ISO 8601 instant."
-# Parsed by reports.nps.parse_bound, which also takes what RFC 3339 leaves out
+# Parsed by clock.parse_bound, which also takes what RFC 3339 leaves out
 # (no zone: UTC; a space for the T); the document names the usual shapes, and
 # empty, which leaves that side open as in the contract's `/api/nps?since=&until=&by=`.
 BoundText = Annotated[
@@ -108,7 +109,9 @@ def list_checkins(customer: CustomerParam, session: SessionDep) -> list[CheckInO
 def list_escalations(
     session: SessionDep,
     status: Annotated[
-        Literal[EscalationStatus, ""] | None, Query(description="Only these; empty: all.")
+        EscalationStatus | None,
+        BeforeValidator(lambda given: given or None),  # `?status=` means every status
+        Query(description="Only these; empty: all."),
     ] = None,
 ) -> list[EscalationOut]:
     """Escalations, oldest first, optionally only those in one status."""
@@ -219,8 +222,7 @@ def get_contact_mix(
 
 def customer_out(customer: Customer, rep_external_id: str | None, request: Request) -> CustomerOut:
     # Whoever starts the Telegram bot may learn its username (getMe) and store it on app.state.
-    username = request.app.state.telegram_bot_username or None
-    link = f"https://t.me/{username}?start={customer.telegram_link_token}" if username else None
+    link = start_link(customer, request.app.state.telegram_bot_username)
     return CustomerOut(
         external_id=customer.external_id,
         name=customer.name,
@@ -239,18 +241,18 @@ def customer_out(customer: Customer, rep_external_id: str | None, request: Reque
 
 
 def checkin_out(checkin: CheckIn, score: int | None, product: str | None) -> CheckInOut:
-    shown = "scheduled" if checkin.status == "queued" else checkin.status
-    waiting = shown == "scheduled"
+    shown = shown_status(checkin.status)
+    waiting = shown == CheckInStatus.SCHEDULED
     return CheckInOut(
         id=checkin.id,
         kind=checkin.kind,
-        status=cast(CheckInStatus, shown),  # STATUSES minus `queued`; pydantic checks it
+        status=cast(ShownCheckInStatus, shown),  # STATUSES minus `queued`; pydantic checks it
         due_at=checkin.due_at,
         not_before=checkin.not_before if waiting else None,
         sent_at=checkin.sent_at,
         score=score,
-        reason=checkin.reason if waiting or shown == "suppressed" else None,
-        error=checkin.error if shown == "failed" else None,
+        reason=checkin.reason if waiting or shown == CheckInStatus.SUPPRESSED else None,
+        error=checkin.error if shown == CheckInStatus.FAILED else None,
         channel=checkin.channel,
         product=product,
     )

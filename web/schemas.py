@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from models.states import EscalationStatus
+
 
 def _iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
@@ -21,8 +23,9 @@ UtcDatetime = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
 ]
 
-CheckInStatus = Literal["scheduled", "sent", "answered", "expired", "suppressed", "failed"]
-EscalationStatus = Literal["open", "acknowledged", "resolved"]
+# models.states.CheckInStatus as the API shows it: `queued` (handed to the outbox) reads as
+# scheduled. Spelled out for type checkers; a test keeps it equal to the enum minus `queued`.
+ShownCheckInStatus = Literal["scheduled", "sent", "answered", "expired", "suppressed", "failed"]
 # Spelled out for type checkers; a test keeps it equal to reports.nps.GROUP_FIELDS.
 GroupField = Literal["rep", "product", "category", "kind", "channel", "language", "month"]
 
@@ -97,7 +100,7 @@ class ConsentEventOut(BaseModel):
 class CheckInOut(BaseModel):
     id: int
     kind: str
-    status: CheckInStatus = Field(
+    status: ShownCheckInStatus = Field(
         description="Internal `queued` (handed to the outbox, not yet sent) shows as `scheduled`."
     )
     due_at: UtcDatetime = Field(description="When the cadence made it due.")

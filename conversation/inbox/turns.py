@@ -15,6 +15,7 @@ from clock import as_utc, utcnow
 from conversation.inbound import Inbound, hand_on, identify, stored_values, within_limits
 from messaging.privacy import masked
 from models import Message
+from models.states import Purpose
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,11 @@ def store_many(connection: Connection, inbounds: list[Inbound]) -> int:
 
 def _row(inbound: Inbound) -> dict[str, Any]:
     inbound = within_limits(inbound)
-    return {**stored_values(inbound, as_utc(inbound.received_at)), "purpose": "", "attempts": 0}
+    return {
+        **stored_values(inbound, as_utc(inbound.received_at)),
+        "purpose": Purpose.NONE,
+        "attempts": 0,
+    }
 
 
 class _NotYet(Exception):

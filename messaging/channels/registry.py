@@ -32,6 +32,10 @@ class ChannelEntry:
     # reads as that column's value (None: not an address of this channel).
     column: str
     parse_address: Callable[[str], Any]
+    # Characters one message carries: a longer text is a template error, never sent cut off.
+    max_length: int | None = None
+    # The person's column that records "the channel said this address is dead" (None: never).
+    dead_since: str | None = None
 
 
 def _phone(person: Any) -> str | None:
@@ -61,6 +65,7 @@ CHANNELS: dict[str, ChannelEntry] = {
         contact_fields=("phone",),
         column="phone",
         parse_address=lambda address: address or None,
+        max_length=1_600,  # Twilio refuses more
     ),
     "telegram": ChannelEntry(
         "messaging.channels.telegram:TelegramChannel",
@@ -69,8 +74,14 @@ CHANNELS: dict[str, ChannelEntry] = {
         contact_fields=("telegram_chat_id", "phone"),
         column="telegram_chat_id",
         parse_address=_chat_id,
+        max_length=4_096,  # the Bot API's limit for one message
+        dead_since="telegram_unreachable_at",  # the bot was blocked
     ),
 }
+
+
+# A customer's channel when nobody said which: the first one above.
+DEFAULT_CHANNEL = next(iter(CHANNELS))
 
 
 def address_on(channel: str, person: Any) -> str | None:
@@ -79,14 +90,45 @@ def address_on(channel: str, person: Any) -> str | None:
     return entry.address_of(person) if entry is not None else None
 
 
-def reach(person: Any, preferred: str | None) -> tuple[str, str] | None:
-    """(channel, address) for `person`: the preferred channel if it works, else the first that does."""
-    for name in ([preferred] if preferred in CHANNELS else []) + list(CHANNELS):
+def reach(
+    person: Any, preferred: str | None, *, buttons_first: bool = False, besides: str | None = None
+) -> tuple[str, str] | None:
+    """(channel, address) for `person`: the preferred channel if it works, else the first that does.
+
+    `buttons_first` tries the channels that show buttons before the others; `besides`
+    leaves one channel out (the one that just failed).
+    """
+    order = (
+        sorted(CHANNELS, key=lambda name: not CHANNELS[name].shows_buttons)
+        if buttons_first
+        else list(CHANNELS)
+    )
+    for name in ([preferred] if preferred in CHANNELS else []) + order:
         assert name is not None
-        address = address_on(name, person)
+        address = address_on(name, person) if name != besides else None
         if address is not None:
             return name, address
     return None
+
+
+def max_length(channel: str) -> int | None:
+    """How many characters one message on `channel` carries (None: no limit we know of)."""
+    entry = CHANNELS.get(channel)
+    return entry.max_length if entry is not None else None
+
+
+def mark_dead(channel: str, person: Any, now: Any) -> None:
+    """The channel refused `person`'s address for good (the bot was blocked): stop using it."""
+    entry = CHANNELS.get(channel)
+    if entry is not None and entry.dead_since and getattr(person, entry.dead_since, None) is None:
+        setattr(person, entry.dead_since, now)
+
+
+def heard_from(channel: str, person: Any) -> None:
+    """`person` just wrote to us on `channel`: whatever it said before, the address works."""
+    entry = CHANNELS.get(channel)
+    if entry is not None and entry.dead_since and hasattr(person, entry.dead_since):
+        setattr(person, entry.dead_since, None)
 
 
 def senders_on(channel: str, address: str) -> list[tuple[str, Any]]:

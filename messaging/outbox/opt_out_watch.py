@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from messaging.outbox.claims import Claimed
+from models.states import ALLOWED_AFTER_OPT_OUT
 
 # Messages a customer who opted out may still receive (the confirmation itself, HELP).
-ALLOWED_AFTER_OPT_OUT = frozenset({"opt_out_confirmation", "help"})
 # How often the opt-outs of the customers whose messages are claimed are read again.
 OPT_OUTS_FRESH_FOR = 0.25
 

@@ -22,6 +22,7 @@ from messaging.compose import Composed, TemplateBook
 from messaging.outbox import doorbell
 from messaging.render import TemplateError
 from models import Message
+from models.states import BOT_STARTED
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,6 @@ BULK = "bulk"
 LANES = (INTERACTIVE, BULK)
 # Messages the bot starts. They go in the bulk lane and keep to the customer's quiet
 # hours even when retried; everything else answers someone and goes at once.
-BOT_STARTED = frozenset({"survey", "reminder", "delay_notice"})
 
 
 def lane_for(purpose: str) -> str:

@@ -18,10 +18,10 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from messaging.outbox.queue import BOT_STARTED, BULK, INTERACTIVE
-from messaging.outbox.record import CHECKIN_PURPOSES, keep_out_of_the_night, settle_checkin
+from messaging.outbox.record import keep_out_of_the_night, settle_checkin
 from models import CheckIn, Message
 from models.db import claimed
-from models.states import MessageStatus
+from models.states import SETTLES_CHECKIN, MessageStatus
 
 # A margin before the lost attempt's claim: clocks of two machines differ a little.
 LOOK_BACK_MARGIN = timedelta(minutes=2)
@@ -177,7 +177,7 @@ def _outcome(finding: Finding, taken: set[str]) -> tuple[str, str | None]:
     if finding.how == "looked_up":
         free = [c for c in finding.candidates if c not in taken]
         return ("found", free[0]) if free else ("resent", None)
-    if finding.lost.status == "uncertain":
+    if finding.lost.status == MessageStatus.UNCERTAIN:
         return "kept_uncertain", None
     return "resent_blind", None
 
@@ -194,5 +194,5 @@ def _apply(
         return
     else:
         row.status = "uncertain"
-    if row.checkin_id is not None and row.purpose in CHECKIN_PURPOSES:
+    if row.checkin_id is not None and row.purpose in SETTLES_CHECKIN:
         settle_checkin(now, session.get_one(CheckIn, row.checkin_id), row)

@@ -17,15 +17,13 @@ from sqlalchemy.orm import Session
 
 from cadence.quiet_hours import quiet_hours_end, zone_for
 from cadence.rules import load_rules
+from messaging.channels import registry
 from messaging.outbox.claims import Claimed, release, still_held
-from messaging.outbox.queue import BOT_STARTED, queue_message, render_for
+from messaging.outbox.queue import queue_message, render_for
 from models import CheckIn, Customer, Message, Rep
-from models.states import CheckInStatus, MessageStatus
+from models.states import BOT_STARTED, SETTLES_CHECKIN, CheckInStatus, MessageStatus
 
 log = logging.getLogger(__name__)
-
-# The outbox's own purposes whose check-in it settles (reminders belong to a sent check-in).
-CHECKIN_PURPOSES = ("survey", "delay_notice")
 
 
 class OutcomeKind(StrEnum):
@@ -118,7 +116,7 @@ def _record_sent(session: Session, now: datetime, worker: str, sent: list[Outcom
     settled = [
         {"checkin": o.message.checkin_id, "channel": o.message.channel}
         for o in sent
-        if o.message.checkin_id is not None and o.message.purpose in CHECKIN_PURPOSES
+        if o.message.checkin_id is not None and o.message.purpose in SETTLES_CHECKIN
     ]
     if settled:
         connection.execute(
@@ -231,7 +229,7 @@ def _record_one(
             # The provider can tell us later whether it has the message: reconciliation
             # asks once it has had its time, and sends it again if it has not.
             row.lease_until = real_now + outcome.look_up_after
-    if message.checkin_id is not None and message.purpose in CHECKIN_PURPOSES:
+    if message.checkin_id is not None and message.purpose in SETTLES_CHECKIN:
         # An uncertain survey most likely reached the customer: it counts as sent, so
         # their reply is scored; if the provider turns out not to have it, it is resent.
         settle_checkin(now, checkins[message.checkin_id], row)
@@ -239,33 +237,35 @@ def _record_one(
 
 def _withdrawn(message: Claimed, checkins: dict[int, CheckIn]) -> bool:
     """Whether the message's check-in was closed while the message was in flight."""
-    if message.checkin_id is None or message.purpose not in CHECKIN_PURPOSES:
+    if message.checkin_id is None or message.purpose not in SETTLES_CHECKIN:
         return False
-    return checkins[message.checkin_id].status != "queued"
+    return checkins[message.checkin_id].status != CheckInStatus.QUEUED
 
 
 def _reroute_unreachable(session: Session, now: datetime, row: Message) -> None:
-    """The recipient blocked the bot: mark a customer's Telegram dead, and resend by SMS.
+    """The recipient blocked the bot: mark a customer's address there dead, and resend elsewhere.
 
-    The text is rendered again for SMS ("reply with a number" instead of "tap a
-    button"); without a phone there is nothing more to try.
+    The text is rendered again for the other channel (on SMS "reply with a number"
+    instead of "tap a button"); with no other channel there is nothing more to try.
     """
+    person: Customer | Rep
     if row.customer_id is not None:
-        customer = session.get_one(Customer, row.customer_id)
-        customer.telegram_unreachable_at = customer.telegram_unreachable_at or now
-        phone = customer.phone
+        person = session.get_one(Customer, row.customer_id)
+        registry.mark_dead(row.channel, person, now)
     elif row.rep_id is not None:
-        phone = session.get_one(Rep, row.rep_id).phone
+        person = session.get_one(Rep, row.rep_id)
     else:
         return
-    if not phone or row.channel == "sms":
+    found = registry.reach(person, None, besides=row.channel)
+    if found is None:
         return
+    channel, address = found
     queue_message(
         session,
         now=now,
-        channel="sms",
-        address=phone,
-        body=render_for(session, row, "sms"),
+        channel=channel,
+        address=address,
+        body=render_for(session, row, channel),
         purpose=row.purpose,
         customer_id=row.customer_id,
         rep_id=row.rep_id,

@@ -16,6 +16,7 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import SecurityError
 
+from messaging.channels import registry
 from messaging.render import budget
 from messaging.render.errors import (
     TemplateError,
@@ -77,7 +78,7 @@ def render(
 
 def _check_fits(text: str, channel: str, *, key: str | None, language: str | None) -> None:
     """A text longer than its channel carries in one message is an error, never sent cut off."""
-    limit = budget.CHANNEL_LIMITS.get(channel)
+    limit = registry.max_length(channel)
     if limit is not None and len(text) > limit:
         raise TemplateError(
             f"renders to {len(text):,} characters; one {channel} message holds at most {limit:,}",
@@ -166,7 +167,7 @@ def validate_source(source: str, key: str | None = None) -> None:
     template = compile_source(source)
     empty = {**sample, **{name: v for name, v in MAY_BE_EMPTY.items() if name in sample}}
     for context in (sample, empty):
-        for channel in ("sms", "telegram", "console"):
+        for channel in (*registry.CHANNELS, "console"):
             text = clean_text(
                 _run(template, {**context, "channel": channel}, key=None, language=None)
             )

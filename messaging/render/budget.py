@@ -39,10 +39,6 @@ MAX_SECONDS = 0.25  # of this thread's CPU; a survey renders in well under a mil
 MAX_TEXT = 20_000  # characters in any one string a template builds, and in all it writes
 MAX_EXPONENT_BITS = 4_096  # integers a template may compute (a score needs four bits)
 
-# What a customer or rep can receive in one message, per channel (None: no limit).
-# SMS: Twilio refuses more than 1,600 characters; Telegram: 4,096 per message.
-CHANNEL_LIMITS: dict[str, int | None] = {"sms": 1_600, "telegram": 4_096}
-
 LOOP_FILTER = "_budgeted_loop"
 CONCAT_FILTER = "_budgeted_concat"
 

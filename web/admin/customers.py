@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
@@ -12,21 +14,53 @@ from sqlalchemy import select
 from cadence.decisions import Decision
 from cadence.rules import load_rules
 from clock import utcnow
+from conversation.linking import start_link
 from conversation.optout import record_opt_in, record_opt_out
+from messaging.channels import registry
 from messaging.consent import consent_csv, consent_history
-from models import ConsentEvent, Customer
+from models import CheckIn, ConsentEvent, Customer
 from models.db import transaction
-from models.states import CheckInStatus
+from models.states import CheckInStatus, shown_status
 from scheduler.why import survey_now
 from web import queries
 from web.admin import lookups
 from web.admin.auth import AdminDep, AdminPost
 from web.admin.rendering import page
-from web.api import checkin_out, customer_out
 from web.deps import SessionDep
-from web.schemas import CheckInOut
 
 router = APIRouter()
+
+
+@dataclass(frozen=True)
+class CheckInLine:
+    """One row of the customer's check-ins, as the page shows it."""
+
+    kind: str
+    product: str | None
+    status: CheckInStatus
+    due_at: datetime
+    not_before: datetime | None  # while it waits
+    sent_at: datetime | None
+    score: int | None
+    note: str  # why it waits or was suppressed, or what failed
+
+    @classmethod
+    def of(cls, checkin: CheckIn, score: int | None, product: str | None) -> CheckInLine:
+        shown = shown_status(checkin.status)
+        waiting = shown == CheckInStatus.SCHEDULED
+        note = checkin.reason if waiting or shown == CheckInStatus.SUPPRESSED else None
+        if shown == CheckInStatus.FAILED:
+            note = checkin.error
+        return cls(
+            checkin.kind,
+            product,
+            shown,
+            checkin.due_at,
+            checkin.not_before if waiting else None,
+            checkin.sent_at,
+            score,
+            note or "",
+        )
 
 
 @router.get("/customers", response_class=HTMLResponse)
@@ -45,17 +79,16 @@ def customer_page(
     customer = queries.customer_by_external_id(session, external_id)
     if customer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
-    checkins = [checkin_out(*row) for row in queries.customer_checkins(session, customer.id)]
+    checkins = [CheckInLine.of(*row) for row in queries.customer_checkins(session, customer.id)]
     purchases = lookups.customer_purchases(session, customer.id)
     escalations = lookups.customer_escalations(session, customer.id)
-    profile = customer_out(customer, queries.rep_external_id(session, customer.rep_id), request)
     return page(
         request,
         "customer.html",
         {
             "section": "customers",
             "customer": customer,
-            "profile": profile,
+            "start_link": start_link(customer, request.app.state.telegram_bot_username),
             "rep": customer.rep,
             "purchases": purchases,
             "checkins": checkins,
@@ -150,7 +183,9 @@ def _csv(body: str, name: str) -> Response:
     )
 
 
-def holding_back(customer: Customer, checkins: list[CheckInOut], survey_now: Decision) -> list[str]:
+def holding_back(
+    customer: Customer, checkins: list[CheckInLine], survey_now: Decision
+) -> list[str]:
     """Plain-words reasons this customer may be hearing nothing from us, most decisive first.
 
     `survey_now` is the scheduler's own decision for a survey due now (scheduler/why.py).
@@ -164,17 +199,21 @@ def holding_back(customer: Customer, checkins: list[CheckInOut], survey_now: Dec
     elif survey_now.action != "send":
         verb = "would wait" if survey_now.action == "wait" else "would not go out"
         reasons.append(f"A survey due now {verb}: {survey_now.reason}.")
-    if customer.channel == "telegram" and customer.telegram_chat_id is None and customer.phone:
-        reasons.append("Prefers Telegram but has not linked a chat yet; SMS is used meanwhile.")
+    used = registry.reach(customer, customer.channel)
+    if used is not None and used[0] != customer.channel:
+        reasons.append(
+            f"Prefers {customer.channel} but cannot be reached there (not linked yet, or blocked); "
+            f"{used[0]} is used meanwhile."
+        )
     if customer.telegram_unreachable_at is not None:
         reasons.append(
             f"Telegram unreachable since {customer.telegram_unreachable_at:%Y-%m-%d} "
             "(the bot was blocked)."
         )
     for checkin in reversed(checkins):  # newest first
-        if checkin.reason and checkin.status in (CheckInStatus.SCHEDULED, CheckInStatus.SUPPRESSED):
+        if checkin.note and checkin.status in (CheckInStatus.SCHEDULED, CheckInStatus.SUPPRESSED):
             verb = "waits" if checkin.status == CheckInStatus.SCHEDULED else "was suppressed"
-            reasons.append(f"{checkin.kind} check-in {verb}: {checkin.reason}")
+            reasons.append(f"{checkin.kind} check-in {verb}: {checkin.note}")
         if len(reasons) >= 6:
             break
     if not checkins:

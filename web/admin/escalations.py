@@ -65,9 +65,14 @@ def sla_status(escalation: Escalation, now: datetime) -> tuple[str, str]:
 
 
 def views(session: Session, now: datetime) -> dict[str, list[EscalationView]]:
-    lists = {state: queries.escalations(session, state) for state in ("open", "acknowledged")}
+    lists = {
+        state: queries.escalations(session, state)
+        for state in (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
+    }
     # Oldest first is right for work waiting; for the record, the newest matter.
-    lists["resolved"] = queries.escalations(session, "resolved")[-RESOLVED_SHOWN:][::-1]
+    lists[EscalationStatus.RESOLVED] = queries.escalations(session, EscalationStatus.RESOLVED)[
+        -RESOLVED_SHOWN:
+    ][::-1]
     rows = [row for found in lists.values() for row in found]
     customers = lookups.customer_names(session, {row.customer_external_id for row in rows})
     reps = lookups.rep_names(
