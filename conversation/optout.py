@@ -12,7 +12,14 @@ from conversation.replies import Reply
 from conversation.turn import Turn
 from messaging.consent import record_consent
 from models import CheckIn, Customer, Message, Response
-from models.states import CheckInKind, CheckInStatus, MessageStatus, Purpose
+from models.states import (
+    CheckInKind,
+    CheckInStatus,
+    ConsentAction,
+    ConsentSource,
+    MessageStatus,
+    Purpose,
+)
 
 OPTED_OUT = "customer opted out"
 ONE_DAY = timedelta(days=1)
@@ -25,7 +32,7 @@ def opt_out(turn: Turn, reply: Reply) -> str:
     when the wording only probably meant "stop", or when it says more than that,
     a human should read it. Nothing else is sent to the customer.
     """
-    source = "keyword" if reply.how == "keyword" else "reply"
+    source = ConsentSource.KEYWORD if reply.how == "keyword" else ConsentSource.REPLY
     if not record_opt_out(
         turn.session,
         turn.now,
@@ -48,7 +55,7 @@ def opt_in(turn: Turn, reply: Reply) -> str:
         turn.session,
         turn.now,
         turn.customer,
-        "keyword" if reply.how == "keyword" else "reply",
+        ConsentSource.KEYWORD if reply.how == "keyword" else ConsentSource.REPLY,
         channel=turn.inbound.channel,
         message_id=turn.message.id,
     )
@@ -77,7 +84,7 @@ def record_opt_out(
         session,
         now,
         customer,
-        "opt_out",
+        ConsentAction.OPT_OUT,
         source,
         channel=channel,
         message_id=message_id,
@@ -103,7 +110,7 @@ def record_opt_in(
         session,
         now,
         customer,
-        "opt_in",
+        ConsentAction.OPT_IN,
         source,
         channel=channel,
         message_id=message_id,

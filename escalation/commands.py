@@ -30,7 +30,7 @@ from messaging.channels.base import Inbound
 from messaging.compose import TemplateBook
 from messaging.outbox import queue_message
 from models import Customer, Escalation, Message, Rep
-from models.states import EscalationKind, EscalationStatus, Purpose
+from models.states import EscalationKind, EscalationStatus, Purpose, Role
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ _PARSE = re.compile(
 # A note asked for and never sent does not capture a message days later.
 NOTE_WAIT = timedelta(hours=24)
 HELP_EVERY = timedelta(minutes=10)
-MANAGERS = ("manager", "admin")
+MANAGERS = (Role.MANAGER, Role.ADMIN)
 
 HELP = (
     "Commands: ACK 12 to take escalation #12, DONE 12 followed by what you did to resolve it"
@@ -142,7 +142,7 @@ def handle_rep_message(
 
 def may_act(session: Session, rep: Rep, escalation: Escalation) -> bool:
     """The assigned rep, their manager (or the manager alerted), and admins."""
-    if rep.role == "admin" or rep.id in (escalation.rep_id, escalation.manager_id):
+    if rep.role == Role.ADMIN or rep.id in (escalation.rep_id, escalation.manager_id):
         return True
     owner = session.get(Rep, escalation.rep_id) if escalation.rep_id is not None else None
     return owner is not None and owner.manager_id == rep.id

@@ -8,12 +8,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
+from models.states import ConsentAction, ConsentSource, values
 
-CONSENT_ACTIONS = ("opt_out", "opt_in")
-# keyword: STOP/START as the whole message, or Telegram's /stop; reply: an opt-out in the
-# customer's own words; email, api, admin: from outside a conversation; history: an
-# opt-out recorded before this log existed (its time is known, its wording is not).
-CONSENT_SOURCES = ("keyword", "reply", "email", "api", "admin", "history")
+CONSENT_ACTIONS = values(ConsentAction)
+CONSENT_SOURCES = values(ConsentSource)
 
 
 class ConsentEvent(Base):
@@ -22,8 +20,8 @@ class ConsentEvent(Base):
     __tablename__ = "consent_events"
     __table_args__ = (
         Index("ix_consent_events_customer_id_at", "customer_id", "at"),
-        CheckConstraint("action IN ('opt_out', 'opt_in')", name="action"),
-        CheckConstraint("source IN ('keyword', 'reply', 'email', 'api', 'admin')", name="source"),
+        CheckConstraint(f"action IN {CONSENT_ACTIONS!r}", name="action"),
+        CheckConstraint(f"source IN {CONSENT_SOURCES!r}", name="source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

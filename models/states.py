@@ -136,6 +136,22 @@ REPORTS_ON_CHECKIN = frozenset({*SETTLES_CHECKIN, Purpose.REMINDER})
 ALLOWED_AFTER_OPT_OUT = frozenset({Purpose.OPT_OUT_CONFIRMATION, Purpose.HELP})
 
 
+class ConsentAction(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+
+
+class ConsentSource(StrEnum):
+    """How a consent change reached us."""
+
+    KEYWORD = "keyword"  # STOP/START as the whole message, or Telegram's /stop
+    REPLY = "reply"  # an opt-out in the customer's own words
+    EMAIL = "email"  # from outside a conversation: an unsubscribe link,
+    API = "api"  # another system,
+    ADMIN = "admin"  # or an admin who heard it by phone, letter or in person
+    HISTORY = "history"  # recorded before the consent log existed (its wording is not known)
+
+
 def values(states: type[StrEnum]) -> tuple[str, ...]:
     """The plain strings, in definition order (for CHECK constraints and CSV help)."""
     return tuple(state.value for state in states)

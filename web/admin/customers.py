@@ -20,7 +20,7 @@ from messaging.channels import registry
 from messaging.consent import consent_csv, consent_history
 from models import CheckIn, ConsentEvent, Customer
 from models.db import transaction
-from models.states import CheckInStatus, shown_status
+from models.states import CheckInStatus, ConsentSource, shown_status
 from scheduler.why import survey_now
 from web import queries
 from web.admin import lookups
@@ -145,9 +145,9 @@ def change_consent(
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
         detail = f"{note[:1500]} (recorded by {admin.user})"
         if action == "opt_out":
-            record_opt_out(session, utcnow(), customer, "admin", detail=detail)
+            record_opt_out(session, utcnow(), customer, ConsentSource.ADMIN, detail=detail)
         elif customer.opted_out_at is not None:
-            record_opt_in(session, utcnow(), customer, "admin", detail=detail)
+            record_opt_in(session, utcnow(), customer, ConsentSource.ADMIN, detail=detail)
     return RedirectResponse(
         f"/admin/customers/{quote(external_id, safe='')}", status.HTTP_303_SEE_OTHER
     )
