@@ -19,6 +19,7 @@ from cadence.quiet_hours import quiet_hours_end, zone_for
 from cadence.rules import load_rules
 from messaging.outbox.claims import Claimed, release, still_held
 from messaging.outbox.queue import BOT_STARTED, queue_message, render_for
+from messaging.receipts import apply_early
 from models import CheckIn, Customer, Message, Rep
 from models.states import CheckInStatus, MessageStatus
 
@@ -127,6 +128,9 @@ def _record_sent(session: Session, now: datetime, worker: str, sent: list[Outcom
             .values(status="sent", sent_at=now, channel=bindparam("channel")),
             settled,
         )
+    # Receipts that overtook this batch, now that their messages have ids (after the
+    # check-ins: a failed delivery marks its sent check-in failed).
+    apply_early(session, [(o.message.channel, o.provider_id) for o in sent if o.provider_id])
 
 
 def _record_the_rest(
