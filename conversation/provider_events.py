@@ -1,4 +1,5 @@
-"""What providers tell us besides messages: each webhook event once, and delivery receipts.
+"""What providers tell us besides messages: each webhook event once, and delivery receipts
+(applied by `messaging.receipts`, or kept there until the outbox records the message's id).
 
 Twilio and Telegram redeliver webhooks (a slow answer, a retry, a second
 poller). `process_once` lets the database decide which delivery does the
@@ -18,14 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.once import insert_once
-from models import CheckIn, InboundEvent, Message
-from models.states import REPORTS_ON_CHECKIN, CheckInStatus, MessageStatus, Purpose
+from messaging.receipts import Receipt, apply_early, apply_receipt, keep_early
+from models import InboundEvent, Message
 
 T = TypeVar("T")
-
-# Survey-like messages whose failed delivery means the check-in never reached the customer.
-# A later report never moves a message back (callbacks arrive out of order).
-_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
 
 
 @dataclass(frozen=True)
@@ -55,51 +52,30 @@ def process_once(
         return Once(duplicate=False, result=work(session))
 
 
-def record_delivery(
-    session: Session,
-    now: datetime,
-    *,
-    channel: str,
-    provider_id: str,
-    status: str,
-    error_code: str | None = None,
-    error: str | None = None,
-) -> str:
+def record_delivery(session: Session, now: datetime, receipt: Receipt) -> str:
     """Record what the provider says became of a message we sent.
 
-    Returns "recorded", "unchanged" (a repeat, or news older than what we know)
-    or "unknown" (no message of ours has that id, or not yet: see below). A survey
-    that was undelivered or failed marks its check-in failed, with the provider's
-    reason, so an admin sees why the customer never answered.
+    Returns "recorded", "unchanged" (a repeat, or news older than what we know),
+    "early" (no message has that id yet: the receipt is kept, and applied when the
+    outbox records the id) or "unknown" (the id is an inbound message's).
     """
-    message = session.scalars(
+    message = _by_provider_id(session, receipt)
+    if message is None:
+        keep_early(session, now, receipt)
+        # The outbox may have recorded the id meanwhile: with the lock held, look again.
+        message = _by_provider_id(session, receipt)
+        if message is None:
+            return "early"
+        apply_early(session, [(receipt.channel, receipt.provider_id)])
+        return "recorded"
+    if message.direction != "out":
+        return "unknown"
+    return apply_receipt(session, now, message, receipt)
+
+
+def _by_provider_id(session: Session, receipt: Receipt) -> Message | None:
+    return session.scalars(
         select(Message)
-        .where(Message.channel == channel, Message.provider_id == provider_id)
+        .where(Message.channel == receipt.channel, Message.provider_id == receipt.provider_id)
         .with_for_update()
     ).one_or_none()
-    if message is None or message.direction != "out":
-        # The outbox records provider ids after its batch: a quick receipt can come first.
-        return "unknown"
-    current = _RANK.get(message.status)
-    if status not in _RANK or current is None or current >= _RANK[status]:
-        return "unchanged"  # a repeat, a late "sent" after "delivered", a message given up on
-    message.status = status
-    if status == MessageStatus.DELIVERED:
-        message.delivered_at = now
-    elif status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
-        message.error_code, message.error = error_code, error or status
-        _mark_checkin(session, now, message)
-    return "recorded"
-
-
-def _mark_checkin(session: Session, now: datetime, message: Message) -> None:
-    if message.checkin_id is None or message.purpose not in REPORTS_ON_CHECKIN:
-        return
-    checkin = session.get(CheckIn, message.checkin_id, with_for_update=True)
-    if checkin is None or checkin.status != CheckInStatus.SENT:
-        return  # answered or closed meanwhile: the customer got through some other way
-    if message.purpose == Purpose.REMINDER:
-        checkin.error = f"reminder not delivered: {message.error}"
-        return
-    checkin.status, checkin.error, checkin.closed_at = "failed", message.error, now
-    checkin.reason = f"not delivered: {message.error}"

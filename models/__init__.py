@@ -5,7 +5,13 @@ from models.base import Base, UTCDateTime
 from models.checkin import KINDS, STATUSES, SURVEY_KINDS, THROTTLED_KINDS, CheckIn, Response
 from models.consent import CONSENT_SOURCES, ConsentEvent
 from models.escalation import Escalation, EscalationEvent
-from models.message import InboundEvent, Message, SendBudget
+from models.message import (
+    EarlyReceipt,
+    FailedTelegramUpdate,
+    InboundEvent,
+    Message,
+    SendBudget,
+)
 from models.people import LANGUAGES, ROLES, Customer, Rep
 from models.purchase import Purchase
 
@@ -23,8 +29,10 @@ __all__ = [
     "CheckIn",
     "ConsentEvent",
     "Customer",
+    "EarlyReceipt",
     "Escalation",
     "EscalationEvent",
+    "FailedTelegramUpdate",
     "InboundEvent",
     "Lease",
     "LoginThrottle",

@@ -1,4 +1,5 @@
-"""Every message in and out, the outbox, and processed webhook events."""
+"""Every message in and out, the outbox, and provider events: processed webhooks, receipts that
+came early, Telegram updates that could not be handled."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Float,
     ForeignKey,
     Index,
@@ -99,6 +101,38 @@ class InboundEvent(Base):
     source: Mapped[str] = mapped_column(String(30))
     key: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EarlyReceipt(Base):
+    """A delivery receipt for a provider id no message has yet: the receipt overtook the
+    outbox recording the id. Applied, then deleted, when the outbox records it; tidied
+    after a day if it never does."""
+
+    __tablename__ = "early_receipts"
+    # The same receipt delivered twice is kept once.
+    __table_args__ = (UniqueConstraint("channel", "provider_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    provider_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(12))
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class FailedTelegramUpdate(Base):
+    """A polled Telegram update whose every attempt failed: kept, with why, for an admin,
+    since polling has to move past it (Telegram sends it again otherwise)."""
+
+    __tablename__ = "failed_telegram_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    error: Mapped[str] = mapped_column(Text)  # the last failure, without the bot token
+    attempts: Mapped[int] = mapped_column(Integer)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class SendBudget(Base):

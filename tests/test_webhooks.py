@@ -7,10 +7,10 @@ comes from the provider gets 403 and leaves no trace.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -24,10 +24,13 @@ from conversation.inbox import take_turns
 from conversation.telegram_bot import TelegramBot
 from messaging.channels import Transports
 from messaging.outbox import drain
-from models import CheckIn, Customer, InboundEvent, Message, Response
+from messaging.outbox.claims import claim
+from messaging.outbox.record import Outcome, OutcomeKind, record
+from models import CheckIn, Customer, EarlyReceipt, InboundEvent, Message, Response
 from settings import Settings
 from tests.channel_support import (
     AUTH,
+    NOW,
     OUR_NUMBER,
     PUBLIC,
     SECRET,
@@ -233,30 +236,54 @@ def test_status_callbacks_record_delivery(db, session, cast, twilio_app, fake_tw
     assert message.status == "delivered" and message.delivered_at is not None
 
 
-def test_a_receipt_that_overtakes_the_outbox_still_counts(
+def test_a_receipt_that_overtakes_the_send_is_kept_and_counts_once_the_sid_is_recorded(
+    db, session, cast, twilio_app, fake_twilio
+) -> None:
+    # Twilio reports delivery before it has even answered the send: the webhook cannot wait
+    # for the outbox to record the SID (the outbox is waiting for Twilio's answer).
+    john = cast["en"]
+    checkin = survey_for(session, john, channel="sms", address=john.phone)
+    fake_twilio.overtaking_report = ("undelivered", f"{twilio_app.url}/webhooks/twilio/status")
+
+    twilio_app.drain(db)
+
+    assert fake_twilio.overtaking_answers == [200]
+    [message] = messages(session, direction="out")
+    assert (message.status, message.provider_id) == ("undelivered", fake_twilio.messages[0]["sid"])
+    assert session.get_one(CheckIn, checkin.id).status == "failed"  # as for an ordinary receipt
+    assert count(session, EarlyReceipt) == 0  # applied, then forgotten
+
+
+def test_a_receipt_for_an_unrecorded_sid_is_stored_at_once_and_applied_when_the_sid_lands(
     db, session, cast, twilio_app, fake_twilio, sms
 ) -> None:
-    # The outbox records SIDs after its whole batch; Twilio may report delivery first.
     john = cast["en"]
-    row = Message(direction="out", channel="sms", address=john.phone, body="Hi", status="sending")
-    session.add(row)
-    session.commit()
-    sid = send(sms, john.phone, "Hi").provider_id
+    survey_for(session, john, channel="sms", address=john.phone)
+    with db.begin() as claiming:
+        [claimed] = claim(
+            claiming, lane="bulk", now=NOW, worker="w1", limit=1,
+            claimed_at=utcnow(), lease_until=utcnow() + timedelta(minutes=1),
+        )  # fmt: skip
+    sid = send(sms, john.phone, claimed.body).provider_id
+    target = f"{twilio_app.url}/webhooks/twilio/status"
 
-    def outbox_records_the_sid() -> None:
-        with db.begin() as other:
-            other.get_one(Message, row.id).provider_id = sid
-            other.get_one(Message, row.id).status = "sent"
+    for _ in range(2):  # the same receipt twice is kept once
+        assert fake_twilio.send_status_callback(sid, "delivered", url=target) == 200
 
-    timer = threading.Timer(0.6, outbox_records_the_sid)
-    timer.start()
-    status = fake_twilio.send_status_callback(
-        sid, "delivered", url=f"{twilio_app.url}/webhooks/twilio/status"
-    )
-    timer.join()
+    # Answered with the message still unknown by that SID: nothing waited for the outbox.
+    [message] = messages(session, direction="out")
+    assert (message.status, message.provider_id) == ("sending", None)
+    [early] = session.scalars(select(EarlyReceipt)).all()
+    assert (early.channel, early.provider_id, early.status) == ("sms", sid, "delivered")
+    received_at = early.received_at
 
-    assert status == 200
-    assert messages(session, direction="out")[0].status == "delivered"
+    with db.begin() as recording:  # what the sender does with the send's answer
+        record(recording, NOW, utcnow(), "w1", [Outcome(claimed, OutcomeKind.SENT, sid)], "UTC")
+
+    [message] = messages(session, direction="out")
+    assert (message.status, message.provider_id) == ("delivered", sid)
+    assert message.delivered_at == received_at  # when the receipt came
+    assert count(session, EarlyReceipt) == 0
 
 
 def test_an_undelivered_survey_shows_on_the_check_in(

@@ -7,7 +7,6 @@ is simply not configured: a webhook must never fail open.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from conversation.inbox import Inbox, store
 from conversation.provider_events import record_delivery
 from conversation.telegram_bot import WEBHOOK_PATH, TelegramBot
 from messaging.channels.sms import INBOUND_PATH, STATUS_PATH, delivery_report
+from messaging.receipts import Receipt
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,6 @@ URLENCODED = "application/x-www-form-urlencoded"
 TELEGRAM_SECRET = "X-Telegram-Bot-Api-Secret-Token"
 # Replies go out through the outbox, never in the webhook answer.
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-# Twilio waits 15 s for an answer; a status for a SID we do not know yet is retried within that.
-UNKNOWN_SID_PAUSES = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 async def twilio_inbound_sms(request: Request) -> Response:
@@ -77,27 +75,12 @@ async def twilio_status(request: Request) -> Response:
     report = delivery_report(form)
     if report is None:
         return Response(status_code=status.HTTP_200_OK)
+    receipt = Receipt("sms", report.provider_id, report.status, report.error_code, report.error)
     now = utcnow()
-
-    def record(session: Session) -> str:
-        return record_delivery(
-            session,
-            now,
-            channel="sms",
-            provider_id=report.provider_id,
-            status=report.status,
-            error_code=report.error_code,
-            error=report.error,
-        )
-
-    # A receipt can overtake the outbox recording the SID; Twilio does not resend it,
-    # so give the outbox a moment (sleeping here holds no thread).
-    for pause in UNKNOWN_SID_PAUSES:
-        await asyncio.sleep(pause)
-        if await run_in_threadpool(_in_transaction, _factory(request), record) != "unknown":
-            break
-    else:
-        log.warning("status %s for unknown message %s dropped", report.status, report.provider_id)
+    # A receipt for a SID the outbox has not recorded yet is kept, and applied when it is.
+    await run_in_threadpool(
+        _in_transaction, _factory(request), lambda s: record_delivery(s, now, receipt)
+    )
     return Response(status_code=status.HTTP_200_OK)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from messaging.outbox.queue import BOT_STARTED, BULK, INTERACTIVE
 from messaging.outbox.record import keep_out_of_the_night, settle_checkin
+from messaging.receipts import apply_early
 from models import CheckIn, Message
 from models.db import claimed
 from models.states import SETTLES_CHECKIN, MessageStatus
@@ -196,3 +197,6 @@ def _apply(
         row.status = "uncertain"
     if row.checkin_id is not None and row.purpose in SETTLES_CHECKIN:
         settle_checkin(now, session.get_one(CheckIn, row.checkin_id), row)
+    if outcome == "found" and provider_id:
+        session.flush()  # the id, so that receipts which came meanwhile find their message
+        apply_early(session, [(row.channel, provider_id)])

@@ -20,6 +20,7 @@ from cadence.rules import load_rules
 from messaging.channels import registry
 from messaging.outbox.claims import Claimed, release, still_held
 from messaging.outbox.queue import queue_message, render_for
+from messaging.receipts import apply_early
 from models import CheckIn, Customer, Message, Rep
 from models.states import BOT_STARTED, SETTLES_CHECKIN, CheckInStatus, MessageStatus
 
@@ -125,6 +126,9 @@ def _record_sent(session: Session, now: datetime, worker: str, sent: list[Outcom
             .values(status="sent", sent_at=now, channel=bindparam("channel")),
             settled,
         )
+    # Receipts that overtook this batch, now that their messages have ids (after the
+    # check-ins: a failed delivery marks its sent check-in failed).
+    apply_early(session, [(o.message.channel, o.provider_id) for o in sent if o.provider_id])
 
 
 def _record_the_rest(

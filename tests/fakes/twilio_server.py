@@ -98,6 +98,10 @@ class FakeTwilio(LocalServer):
         self.hold_in_queue = False
         self._by_recipient: dict[str, list[dict[str, Any]]] = {}
         self.latency = 0.0  # seconds every answer to a send waits, like a real round trip
+        # (status, url): report each send's delivery before answering the send, as a fast
+        # carrier can; `overtaking_answers` holds what our webhook answered each time.
+        self.overtaking_report: tuple[str, str] | None = None
+        self.overtaking_answers: list[int] = []
         super().__init__(host, port)
 
     # -- recorded state and failure injection ---------------------------------
@@ -224,6 +228,11 @@ class FakeTwilio(LocalServer):
             self._messages.append(record)
             self._by_recipient.setdefault(to, []).append(record)
             self._cond.notify_all()
+        if self.overtaking_report is not None:
+            status, url = self.overtaking_report
+            self.overtaking_answers.append(
+                self.send_status_callback(record["sid"], status, url=url)
+            )
         if delay:
             self._stopping.wait(delay)  # the client times out meanwhile; the send stands
         return _json(201, self._resource(record))
