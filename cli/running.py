@@ -74,9 +74,9 @@ def build_app(
 
 def _extra_routers() -> list[Any]:
     from web.admin import router as admin_router
-    from web.webhooks import router as webhooks_router
+    from web.webhooks import webhooks_router
 
-    return [webhooks_router, admin_router]
+    return [webhooks_router(), admin_router]
 
 
 def _serve(app: FastAPI, host: str, port: int) -> None:

@@ -35,7 +35,7 @@ from conversation.inbound import Inbound, receive
 from conversation.linking import link_by_phone, link_by_token
 from conversation.provider_events import Once, process_once
 from messaging import leases
-from messaging.channels.telegram import TelegramChannel, redact, retry_after_seconds
+from messaging.channels.telegram import WEBHOOK_PATH, TelegramChannel, redact, retry_after_seconds
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_PATH = "/webhooks/telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_LEASE = "telegram-poller"
 _START = re.compile(r"^/start(?:@\w+)?\s+(\S+)\s*$")
@@ -217,6 +216,15 @@ class TelegramBot:
             return Update.de_json(data, self.bot)
         except (KeyError, TypeError, ValueError, OverflowError, RecursionError):
             return None
+
+    async def take(self, payload: Any) -> None:
+        """A webhook's update, verified by the channel (messaging/channels/telegram.py)."""
+        update = self.parse(payload)
+        if update is None:
+            # Verified, yet not an update: refusing would only make Telegram send it again.
+            log.warning("ignored a Telegram webhook body that is not an update")
+            return
+        await self.process(update)
 
     async def process(self, update: Update) -> bool:
         """Handle one update; False when it was a repeat or nothing to act on."""

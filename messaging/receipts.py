@@ -14,12 +14,12 @@ that recording ids shares, so one of them always sees what the other wrote
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from messaging.channels.base import Receipt
 from messaging.once import insert_once
 from models import CheckIn, EarlyReceipt, Message
 from models.states import REPORTS_ON_CHECKIN, CheckInStatus, MessageStatus, Purpose
@@ -37,17 +37,6 @@ _RANK: dict[str, int] = {
 EARLY_KEPT_FOR = timedelta(days=1)
 # Any constant works; it only has to be the same in every Aftercare process.
 _EARLY_LOCK_KEY = 0x41667252  # "AfrR"
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """A delivery receipt in our words: `status` is one of Message's statuses."""
-
-    channel: str
-    provider_id: str
-    status: str
-    error_code: str | None = None
-    error: str | None = None
 
 
 def apply_receipt(session: Session, now: datetime, message: Message, receipt: Receipt) -> str:

@@ -29,7 +29,7 @@ from tests.fakes.twilio_server import FakeTwilio
 from web.app import create_app
 from web.lifespans import inbox_hook as inbox_running
 from web.lifespans import lifespan_hook
-from web.webhooks import router as webhooks_router
+from web.webhooks import webhooks_router
 
 SID, AUTH = "AC" + "a" * 32, "test-auth-token"
 OUR_NUMBER = "+15005550006"
@@ -115,7 +115,7 @@ def webhook_app(
     app = create_app(
         db,
         settings,
-        extra_routers=[webhooks_router],
+        extra_routers=[webhooks_router()],
         lifespan_hooks=[
             inbox_running(db, settings, take_turns=False),
             lifespan_hook(transports, db, settings),

@@ -23,6 +23,7 @@ from clock import utcnow
 from conversation.inbox import take_turns
 from conversation.telegram_bot import TelegramBot
 from messaging.channels import Transports
+from messaging.channels.sms import EMPTY_TWIML
 from messaging.outbox import drain
 from messaging.outbox.claims import claim
 from messaging.outbox.record import Outcome, OutcomeKind, record
@@ -42,7 +43,6 @@ from tests.channel_support import (
     wait_until,
     webhook_app,
 )
-from web.webhooks import EMPTY_TWIML
 
 CHAT = 515151
 

@@ -68,6 +68,8 @@ def create_app(
     app.state.settings = settings
     # Set from TELEGRAM_BOT_USERNAME, or later by whoever starts the bot and asks getMe.
     app.state.telegram_bot_username = settings.telegram_bot_username
+    # A channel's running part, which takes the webhook news only it can act on.
+    app.state.channel_runtimes = {}
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["ops"])
     async def healthz() -> Any:

@@ -33,11 +33,12 @@ def lifespan_hook(
             app.state.telegram_bot_username = settings.telegram_bot_username or username
 
         async with TelegramBot(channel, factory, settings, on_username=remember).running() as bot:
-            app.state.telegram_bot = bot
+            app.state.telegram_bot = app.state.channel_runtimes[channel.name] = bot
             try:
                 yield
             finally:
                 app.state.telegram_bot = None
+                app.state.channel_runtimes.pop(channel.name, None)
 
     return telegram_running
 

@@ -145,3 +145,14 @@ class Inbound:
     # The sender's own language when the channel tells us (Telegram's language_code);
     # only used to answer someone we do not know.
     sender_language: str = ""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A delivery receipt in our words: `status` is one of Message's statuses."""
+
+    channel: str
+    provider_id: str
+    status: str
+    error_code: str | None = None
+    error: str | None = None

@@ -5,24 +5,25 @@ none there, or it is dead), whether messages there carry buttons, and which clas
 delivers it. Scheduler, escalation and import ask here; they never name a channel.
 
 Nothing registers itself on import: a new channel is one more entry here. Its
-module is imported only when the channel is configured (a provider SDK is heavy).
+module is imported only when the channel is configured or its webhooks are
+mounted (a provider SDK is heavy).
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from messaging.channels import Channel, Transports
+from messaging.channels.webhooks import Webhook
 from settings import Settings
 
 
 @dataclass(frozen=True)
 class ChannelEntry:
-    provider: str  # "module:Class", imported when the channel is configured
+    provider: Callable[[], type]  # the channel's class, imported when first asked for
     address_of: Callable[[Any], str | None]  # a customer's or rep's address here
     shows_buttons: bool
     # The customer fields, any one of which makes the channel usable when importing
@@ -57,9 +58,21 @@ def _chat_id(address: str) -> int | None:
     return int(address) if _CHAT_ID.fullmatch(address) else None
 
 
+def _sms() -> type:
+    from messaging.channels.sms import SmsChannel
+
+    return SmsChannel
+
+
+def _telegram() -> type:
+    from messaging.channels.telegram import TelegramChannel
+
+    return TelegramChannel
+
+
 CHANNELS: dict[str, ChannelEntry] = {
     "sms": ChannelEntry(
-        "messaging.channels.sms:SmsChannel",
+        _sms,
         _phone,
         shows_buttons=False,
         contact_fields=("phone",),
@@ -68,7 +81,7 @@ CHANNELS: dict[str, ChannelEntry] = {
         max_length=1_600,  # Twilio refuses more
     ),
     "telegram": ChannelEntry(
-        "messaging.channels.telegram:TelegramChannel",
+        _telegram,
         _telegram_chat,
         shows_buttons=True,
         contact_fields=("telegram_chat_id", "phone"),
@@ -152,9 +165,17 @@ def shows_buttons(channel: str) -> bool:
 
 
 def channel_class(name: str) -> Callable[[Settings], Channel]:
-    module, attribute = CHANNELS[name].provider.split(":")
-    found: Callable[[Settings], Channel] = getattr(importlib.import_module(module), attribute)
+    found: Callable[[Settings], Channel] = CHANNELS[name].provider()
     return found
+
+
+def webhooks() -> list[tuple[str, Webhook]]:
+    """(channel, webhook) for every webhook of every registered channel."""
+    return [
+        (name, hook)
+        for name, entry in CHANNELS.items()
+        for hook in getattr(entry.provider(), "webhooks", ())
+    ]
 
 
 def is_configured(name: str, settings: Settings) -> bool:

@@ -12,6 +12,8 @@ Telegram's error strings live here and become `SendError`s the outbox understand
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
 import logging
 import warnings
 from datetime import datetime, timedelta
@@ -30,11 +32,14 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from messaging.channels.base import Buttons, ErrorKind, Limit, SendError, SendResult
+from messaging.channels.webhooks import ForRuntime, HookRequest, Refused, Webhook
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.telegram.org"
+WEBHOOK_PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Telegram's published limits: "no more than 30 messages per second" to different
 # users, and "avoid more than one message per second" in one chat.
 PER_SECOND = 30.0
@@ -100,6 +105,25 @@ def keyboard(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
     )
 
 
+def read_update(request: HookRequest, settings: Settings) -> ForRuntime | None:
+    """An update from the Bot API (webhook mode, when TELEGRAM_WEBHOOK_SECRET is set).
+
+    Telegram proves itself with the secret token it was given by setWebhook; with
+    no secret set, every request is refused. The update itself (a message, a
+    button press, a contact) is the bot's to read: conversation/telegram_bot.py.
+    """
+    expected = settings.telegram_webhook_secret.get_secret_value()
+    given = request.headers.get(SECRET_HEADER, "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Refused("bad or missing secret token")
+    try:
+        return ForRuntime(json.loads(request.body))
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
+        # Verified, yet unreadable: refusing would only make Telegram send it again.
+        log.warning("ignored a Telegram webhook body that is not JSON")
+        return None
+
+
 class TelegramChannel:
     """Sends Telegram messages to chat ids."""
 
@@ -107,6 +131,7 @@ class TelegramChannel:
     # The Bot API has no list of sent messages: a lost claim is sent again, flagged.
     can_look_up = False
     shows_buttons = True
+    webhooks = (Webhook(WEBHOOK_PATH, read_update),)
 
     def __init__(
         self, settings: Settings, *, per_second: float = PER_SECOND, per_chat: float = PER_CHAT
