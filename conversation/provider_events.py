@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from messaging.once import insert_once
 from messaging.receipts import Receipt, apply_early, apply_receipt, keep_early
-from models import InboundEvent, Message
+from models import FailedTelegramUpdate, InboundEvent, Message
 
 T = TypeVar("T")
 
@@ -79,3 +79,28 @@ def _by_provider_id(session: Session, receipt: Receipt) -> Message | None:
         .where(Message.channel == receipt.channel, Message.provider_id == receipt.provider_id)
         .with_for_update()
     ).one_or_none()
+
+
+def keep_failed_update(
+    session: Session,
+    now: datetime,
+    *,
+    update_id: int,
+    payload: dict[str, Any],
+    error: str,
+    attempts: int,
+) -> bool:
+    """Keep a Telegram update that failed every attempt, for an admin; False if kept already."""
+    _, inserted = insert_once(
+        session,
+        FailedTelegramUpdate,
+        {
+            "update_id": update_id,
+            "payload": payload,
+            "error": error,
+            "attempts": attempts,
+            "failed_at": now,
+        },
+        unique={"update_id": update_id},
+    )
+    return inserted

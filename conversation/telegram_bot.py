@@ -15,6 +15,7 @@ Telegram-side touches (answer the button press, take the keyboard away).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import secrets
@@ -24,7 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Update
@@ -33,18 +34,17 @@ from telegram.error import RetryAfter, TelegramError
 from clock import utcnow
 from conversation.inbound import Inbound, receive
 from conversation.linking import link_by_phone, link_by_token
-from conversation.provider_events import Once, process_once
+from conversation.provider_events import Once, keep_failed_update, process_once
 from messaging import leases
 from messaging.channels.telegram import WEBHOOK_PATH, TelegramChannel, redact, retry_after_seconds
 from settings import Settings
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_LEASE = "telegram-poller"
+# A polled update is tried this many times, then kept for an admin and passed over.
+POLL_ATTEMPTS = 5
 _START = re.compile(r"^/start(?:@\w+)?\s+(\S+)\s*$")
 _COMMAND_MENTION = re.compile(r"^(/\w+)@\w+")
 _SCORE = re.compile(r"^score:(\d{1,20}):(\d{1,3})$")
@@ -343,17 +343,41 @@ class TelegramBot:
         return offset
 
     async def _process_polled(self, update: Update, failures: dict[int, int]) -> bool:
+        """Handle a polled update; False to have it polled again (it failed, not for good yet).
+
+        After POLL_ATTEMPTS failures it is kept, whole, with why (if that cannot be
+        written either, it raises and the update is polled again), and polling moves on.
+        """
         try:
             await self.process(update)
-        except Exception:
+        except Exception as error:
             count = failures[update.update_id] = failures.get(update.update_id, 0) + 1
-            if count < 5:
+            if count < POLL_ATTEMPTS:
                 log.exception("update %s failed (attempt %d), retrying", update.update_id, count)
                 await asyncio.sleep(self.retry_seconds)
                 return False
-            log.exception("update %s failed %d times; skipping it", update.update_id, count)
+            log.exception("update %s failed %d times; kept for an admin", update.update_id, count)
+            await asyncio.to_thread(self._keep_failed, update, self._summary(error), count)
         failures.pop(update.update_id, None)
         return True
+
+    def _keep_failed(self, update: Update, error: str, attempts: int) -> None:
+        with self.factory.begin() as session:
+            keep_failed_update(
+                session,
+                utcnow(),
+                update_id=update.update_id,
+                payload=json.loads(update.to_json()),
+                error=error,
+                attempts=attempts,
+            )
+
+    def _summary(self, error: Exception) -> str:
+        """What went wrong, in a line: a database error's own words, without the SQL and its
+        parameters (a customer's text and number), and never the bot token."""
+        cause = getattr(error, "orig", None) or error
+        first = next(iter(str(cause).strip().splitlines()), "")
+        return self._redact(f"{type(error).__name__}: {first}")[:500]
 
     def _hold_lease(self) -> bool:
         with self.factory.begin() as session:
@@ -366,5 +390,5 @@ class TelegramBot:
         except Exception:  # shutting down: the lease simply expires instead
             log.warning("could not release the Telegram polling lease", exc_info=True)
 
-    def _redact(self, error: Exception) -> str:
+    def _redact(self, error: Exception | str) -> str:
         return redact(str(error), self.settings.telegram_bot_token.get_secret_value())

@@ -20,7 +20,15 @@ from messaging.channels import ConsoleChannel, console_only
 from messaging.compose import TemplateBook, score_buttons
 from messaging.outbox import queue_message
 from messaging.render import template_source
-from models import CheckIn, Customer, Escalation, Message, Response, TemplateVersion
+from models import (
+    CheckIn,
+    Customer,
+    Escalation,
+    FailedTelegramUpdate,
+    Message,
+    Response,
+    TemplateVersion,
+)
 from settings import Settings
 from web.admin import router as admin_router
 from web.admin.keys import hash_password
@@ -393,6 +401,26 @@ def test_the_dashboard_is_calm_with_no_data(client: TestClient) -> None:
     page = client.get("/admin/")
     assert page.status_code == 200
     assert "no responses yet" in page.text and "No check-ins sent yet" in page.text
+    assert "Telegram updates that could not be handled" not in page.text
+
+
+def test_the_dashboard_lists_telegram_updates_that_could_not_be_handled(
+    client: TestClient, session: Session
+) -> None:
+    session.add(
+        FailedTelegramUpdate(
+            update_id=700000042,
+            payload={"update_id": 700000042, "message": {"text": "call me on +14155550101"}},
+            error="OperationalError: database is locked",
+            attempts=5,
+            failed_at=utcnow(),
+        )
+    )
+    session.commit()
+    page = client.get("/admin/").text
+    assert "Telegram updates that could not be handled" in page
+    assert "700000042" in page and "database is locked" in page and ">5<" in page
+    assert "+14155550101" not in page  # what the customer wrote stays in the database
 
 
 # ---------------------------------------------------------------- customers

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from models import CheckIn, Escalation
+from models import CheckIn, Escalation, FailedTelegramUpdate
 from settings import Settings
 from tests.conftest import at
 from web.app import create_app
@@ -100,3 +100,17 @@ def test_metrics_show_the_inbound_messages_waiting_for_their_turn(db, session, c
     take_turns(db, Settings())
     text = client.get("/metrics", headers={"Authorization": "Bearer secret"}).text
     assert "aftercare_inbox_waiting 0.0" in text and "aftercare_inbox_oldest_seconds 0.0" in text
+
+
+def test_metrics_count_telegram_updates_kept_after_failing(db, session) -> None:
+    client = TestClient(create_app(db, Settings(api_token="secret")))
+    auth = {"Authorization": "Bearer secret"}
+    assert "aftercare_telegram_updates_failed 0.0" in client.get("/metrics", headers=auth).text
+    session.add(
+        FailedTelegramUpdate(
+            update_id=7, payload={"update_id": 7}, error="OperationalError: disk I/O error",
+            attempts=5, failed_at=at("2026-03-01 10:00"),
+        )
+    )  # fmt: skip
+    session.commit()
+    assert "aftercare_telegram_updates_failed 1.0" in client.get("/metrics", headers=auth).text

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select, text
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
@@ -20,7 +22,7 @@ from messaging.channels import Button, ConsoleChannel, SendError, Transports
 from messaging.channels.network import NETWORK
 from messaging.channels.telegram import TelegramChannel, keyboard, send_error
 from messaging.outbox import drain
-from models import CheckIn, Customer, Lease
+from models import CheckIn, Customer, FailedTelegramUpdate, Lease
 from tests.channel_support import (
     NOW,
     SECRET,
@@ -419,3 +421,60 @@ async def test_with_a_secret_the_webhook_is_registered_instead_of_polling(
     assert "getUpdates" not in [name for name, _ in fake_telegram.calls]
     assert TOKEN not in repr(fake_telegram.webhook)
     await telegram_channel.aclose()
+
+
+@contextmanager
+def database_refuses(engine: Engine, update_id: int) -> Iterator[None]:
+    """The database refuses to record one update (as a full disk or a bad row would)."""
+    key = str(update_id)
+    if engine.dialect.name == "sqlite":
+        create = [
+            "CREATE TRIGGER refuse_update BEFORE INSERT ON inbound_events"
+            f" WHEN NEW.key = '{key}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        ]
+        drop = ["DROP TRIGGER refuse_update"]
+    else:
+        create = [
+            "CREATE FUNCTION refuse_update() RETURNS trigger AS $$ BEGIN"
+            f" IF NEW.key = '{key}' THEN RAISE EXCEPTION 'refused by the test'; END IF;"
+            " RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_update BEFORE INSERT ON inbound_events"
+            " FOR EACH ROW EXECUTE FUNCTION refuse_update()",
+        ]
+        drop = ["DROP TRIGGER refuse_update ON inbound_events", "DROP FUNCTION refuse_update()"]
+    with engine.begin() as connection:
+        for statement in create:
+            connection.execute(text(statement))
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            for statement in drop:
+                connection.execute(text(statement))
+
+
+async def test_an_update_that_fails_five_times_is_kept_for_an_admin_and_polling_goes_on(
+    db, engine, session, cast, telegram_channel, fake_telegram
+) -> None:
+    settings = channel_settings(telegram=fake_telegram)
+    anna = cast["pl"]
+    refused = fake_telegram.text_update(CHAT, "9, thank you")
+    with database_refuses(engine, refused["update_id"]):
+        async with quick_bot(telegram_channel, db, settings).running() as bot:
+            await asyncio.to_thread(bot.ready.wait, 5)
+            fake_telegram.queue_update(refused)
+            fake_telegram.queue_update(
+                fake_telegram.text_update(CHAT, f"/start {anna.telegram_link_token}")
+            )
+
+            def linked() -> bool:  # the update after the refused one is handled
+                session.expire_all()
+                return session.get_one(Customer, anna.id).telegram_chat_id == CHAT
+
+            await wait_for(linked)
+
+    [kept] = session.scalars(select(FailedTelegramUpdate)).all()
+    assert (kept.update_id, kept.attempts) == (refused["update_id"], 5)
+    assert kept.payload["message"]["text"] == "9, thank you"
+    assert "refused by the test" in kept.error and TOKEN not in kept.error
+    assert kept.failed_at is not None

@@ -4,7 +4,7 @@ Reading them from the database, rather than counting in memory, gives the
 same answer whichever of several `run` processes is scraped: check-ins,
 messages, escalations, the outbox's depth and oldest due message per lane,
 senders paused by a provider, reconciled claims, inbound messages waiting
-for their turn. What only a process knows
+for their turn, Telegram updates that could not be handled. What only a process knows
 (its sends' latency, requests in flight, 429s it got) comes from
 `messaging.outbox.metrics`; scrape every process for those. The endpoint takes
 the API's bearer token (Prometheus' `authorization` setting sends it).
@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from clock import utcnow
 from messaging.outbox import LANES
 from messaging.outbox.metrics import REGISTRY as PROCESS_FIGURES
-from models import CheckIn, Escalation, Message, SendBudget
+from models import CheckIn, Escalation, FailedTelegramUpdate, Message, SendBudget
 from models.states import EscalationStatus, MessageStatus
 from web.auth import require_api_token
 from web.deps import SessionDep
@@ -134,6 +134,11 @@ class DatabaseFigures(Collector):
             "aftercare_inbox_oldest_seconds",
             "How long the longest-waiting of them has waited.",
             value=(now - since).total_seconds() if since else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "aftercare_telegram_updates_failed",
+            "Polled Telegram updates that failed every attempt, kept for an admin (dashboard).",
+            value=self.session.scalar(select(func.count(FailedTelegramUpdate.id))) or 0,
         )
 
     def _family(

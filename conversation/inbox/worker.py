@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,9 +32,6 @@ from conversation.inbound import Inbound
 from conversation.inbox.turns import due_turns, take_turn
 from conversation.inbox.writer import Writer
 from settings import Settings
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 

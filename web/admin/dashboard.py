@@ -1,4 +1,5 @@
-"""The dashboard: NPS with its margin of error, the trend, the contact mix, what waits for a human."""
+"""The dashboard: NPS with its margin of error, the trend, the contact mix, what waits for a human,
+and Telegram updates that could not be handled."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from clock import utcnow
+from models import FailedTelegramUpdate
 from reports.mix import MixRow, contact_mix
 from reports.nps import NpsFigures, nps_report
 from web.admin import charts, lookups
@@ -33,6 +35,7 @@ class Dashboard:
     mix_overall: MixRow
     escalations: lookups.EscalationCounts
     recent: list[lookups.RecentResponse]
+    failed_updates: list[FailedTelegramUpdate]
 
 
 def period_start(period: str, now: datetime) -> datetime | None:
@@ -74,6 +77,7 @@ def gather(session: Session, now: datetime, period: str) -> Dashboard:
         mix_overall=contact_mix(session, since, None, None)[0],
         escalations=lookups.escalation_counts(session, now),
         recent=lookups.recent_responses(session),
+        failed_updates=lookups.failed_telegram_updates(session),
     )
 
 

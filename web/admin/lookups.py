@@ -9,7 +9,15 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import CheckIn, Customer, Escalation, Purchase, Rep, Response
+from models import (
+    CheckIn,
+    Customer,
+    Escalation,
+    FailedTelegramUpdate,
+    Purchase,
+    Rep,
+    Response,
+)
 from models.states import EscalationStatus
 
 
@@ -150,3 +158,9 @@ def customer_names(session: Session, external_ids: set[str]) -> dict[str, str]:
         select(Customer.external_id, Customer.name).where(Customer.external_id.in_(external_ids))
     )
     return {external_id: name for external_id, name in rows}
+
+
+def failed_telegram_updates(session: Session, limit: int = 20) -> list[FailedTelegramUpdate]:
+    """The latest polled Telegram updates that failed every attempt, newest first."""
+    query = select(FailedTelegramUpdate).order_by(FailedTelegramUpdate.failed_at.desc())
+    return list(session.scalars(query.limit(limit)))
