@@ -1,4 +1,10 @@
-"""Reading an import file: UTF-8 (a BOM allowed), a header row, exact line numbers."""
+"""Reading an import file: UTF-8 (a BOM allowed), a header row, exact line numbers.
+
+The delimiter is sniffed: Excel writes `;` wherever the decimal separator is a
+comma (Polish, Ukrainian and most European locales), and tab or `|` come from
+other exports. Only those four are candidates, so a name or a quoted "12,5"
+never makes a letter the delimiter.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,10 @@ from typing import IO
 from importing.report import ImportErrors, RowError
 
 Source = str | os.PathLike[str] | IO[bytes] | IO[str]
+
+DELIMITERS = ",;\t|"
+# Enough lines for the sniffer to see a pattern; it reads no more than this.
+SNIFF_SAMPLE = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,9 @@ def read_rows(source: Source, columns: Columns) -> tuple[list[CsvRow], list[RowE
 
     Blank lines (and rows of empty cells, as spreadsheets export them) are skipped.
     """
+    text = read_text(source)
     # strict: an unclosed quote must be an error, not a field that swallows the rest of the file.
-    reader = csv.reader(io.StringIO(read_text(source), newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -98,6 +109,31 @@ def read_rows(source: Source, columns: Columns) -> tuple[list[CsvRow], list[RowE
             CsvRow(line, {name: cell.strip() for name, cell in zip(names, cells, strict=True)})
         )
     return rows, errors
+
+
+def delimiter_of(text: str) -> str:
+    """The file's delimiter, one of `,;\\t|`: what csv.Sniffer finds, if the header has it.
+
+    The sniffer decides from the lines' rhythm, which a short file may not have;
+    then (or when its pick is absent from the header, whose column names hold no
+    delimiter) the one the header line holds most of wins, and ',' without any.
+    Only the delimiter is taken: quoting stays Excel's (double quotes, doubled).
+    """
+    header = text.split("\n", 1)[0]
+    try:
+        sniffed = csv.Sniffer().sniff(text[:SNIFF_SAMPLE], delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        sniffed = ""
+    if sniffed and sniffed in _unquoted(header):
+        return sniffed
+    counts = {candidate: _unquoted(header).count(candidate) for candidate in DELIMITERS}
+    best = max(DELIMITERS, key=lambda candidate: counts[candidate])  # ties: the earlier one
+    return best if counts[best] else ","
+
+
+def _unquoted(line: str) -> str:
+    """The line without its double-quoted parts (a quoted "a;b" is one cell, not a delimiter)."""
+    return "".join(part for index, part in enumerate(line.split('"')) if index % 2 == 0)
 
 
 def check_header(names: list[str], columns: Columns) -> list[RowError]:
