@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, distinct, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import CheckIn, Customer, Purchase, Rep, Response
@@ -170,12 +170,14 @@ class FilterChoices:
 def filter_choices(session: Session) -> FilterChoices:
     reps = session.execute(select(Rep.external_id, Rep.name).order_by(Rep.name, Rep.external_id))
     categories = session.scalars(
-        select(distinct(Purchase.category))
+        select(Purchase.category)
+        .distinct()
         .where(Purchase.category != "")
         .order_by(Purchase.category)
     )
     channels = session.scalars(
-        select(distinct(Response.channel))
+        select(Response.channel)
+        .distinct()
         .where(Response.channel.is_not(None))
         .order_by(Response.channel)
     )
