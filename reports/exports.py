@@ -131,7 +131,7 @@ def escalations_csv(session: Session, status: str, zone_name: str) -> Iterator[s
     def rows() -> Iterator[list[Cell]]:
         for escalation, customer_id, customer, rep_id, rep, score, comment, body in session.execute(
             query
-        ).tuples():
+        ):
             yield [
                 escalation.id,
                 escalation.status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from html import unescape
@@ -145,6 +146,9 @@ def test_a_semicolon_excel_file_imports_through_the_browser(
     session.expire_all()
     names = set(session.scalars(select(Customer.name)))
     assert {"Łukasz Żółkiewski", 'Grzegorz "Grześ" Brzęczyszczykiewicz'} <= names
+    # Found by a search in the case it was written, on SQLite too (its lower() is ASCII-only).
+    found = client.get("/admin/customers", params={"q": "Żółkiewski"}).text
+    assert "/admin/customers/pl-002" in found
 
 
 def test_purchases_with_warnings_show_them_in_the_preview(
@@ -184,6 +188,19 @@ def test_the_carried_file_round_trips_and_a_bomb_is_refused() -> None:
     assert bomb is not None  # zeros compress to almost nothing
     with pytest.raises(ValueError):
         uncarry(bomb)
+
+
+def test_a_file_too_big_to_carry_back_is_not_offered_for_confirmation() -> None:
+    assert carry(os.urandom(1024 * 1024)) is None  # incompressible: past a form field's 1 MB
+
+
+def test_a_file_over_the_upload_limit_is_refused_and_says_so(
+    client: TestClient, session: Session
+) -> None:
+    answer = upload(client, "reps", b"external_id,name\n" + b"r,x\n" * (MAX_FILE_BYTES // 4))
+    assert answer.status_code == 413
+    assert "larger than 4 MB" in answer.text and "bot.py import reps" in answer.text
+    assert count(session, Rep) == 2
 
 
 def test_an_unknown_kind_and_a_missing_csrf_token_are_refused(
