@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import os
+import re
 from dataclasses import dataclass
 from typing import IO
 
@@ -62,8 +63,29 @@ def read_text(source: Source) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        error = RowError(line, "", 'not UTF-8 text (save the file as "CSV UTF-8")')
-        raise ImportErrors([error], rows=0) from exc
+        message = f'not UTF-8 text{_saved_as(data)} (save the file as "CSV UTF-8")'
+        raise ImportErrors([RowError(line, "", message)], rows=0) from exc
+
+
+_LATIN = re.compile(r"[A-Za-z]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def _saved_as(data: bytes) -> str:
+    """A hint at the code page Excel's plain "CSV" used, for the error message only.
+
+    The file is not read in it: two code pages fit the same bytes, and a wrong
+    guess would import every name garbled. Cyrillic text read as Windows-1251 has
+    words of Cyrillic letters only; Polish text read so has Latin words with a
+    stray Cyrillic letter inside (ś is 0x9C, "њ" there).
+    """
+    words = re.findall(r"\w+", data.decode("cp1251", errors="replace"))
+    cyrillic = [word for word in words if _CYRILLIC.search(word)]
+    if cyrillic and not any(_LATIN.search(word) for word in cyrillic):
+        return ", probably Windows-1251 (Cyrillic)"
+    if cyrillic:
+        return ", probably Windows-1250 (Central European)"
+    return ""
 
 
 def read_rows(source: Source, columns: Columns) -> tuple[list[CsvRow], list[RowError]]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from messaging.privacy import masked
 from models import Customer, Escalation, Message, Rep, Response
+from reports.nps import NpsFigures, NpsReport
 from reports.responses import STREAM_BATCH, ResponseFilter, stream_responses
 from reports.spreadsheet import Cell, csv_chunks
 
@@ -36,6 +37,18 @@ RESPONSE_COLUMNS = (
     "product_category",
     "kind",
     "channel",
+)
+
+NPS_COLUMNS = (
+    "group",
+    "nps",
+    "margin_of_error",
+    "responses",
+    "promoters",
+    "passives",
+    "detractors",
+    "surveys_sent",
+    "response_rate",
 )
 
 ESCALATION_COLUMNS = (
@@ -152,3 +165,24 @@ def escalations_csv(session: Session, status: str, zone_name: str) -> Iterator[s
             ]
 
     return csv_chunks(header, rows())
+
+
+def nps_csv(report: NpsReport) -> Iterator[str]:
+    """The NPS breakdown: every respondent first (group "all"), then one row per group."""
+
+    def row(key: str, figures: NpsFigures) -> list[Cell]:
+        return [
+            key,
+            figures.nps,
+            figures.margin_of_error,
+            figures.responses,
+            figures.promoters,
+            figures.passives,
+            figures.detractors,
+            figures.surveys_sent,
+            figures.response_rate,
+        ]
+
+    header = [f"{report.by or 'group'}", *NPS_COLUMNS[1:]]
+    rows = [row("all", report.overall), *(row(g.key, g.figures) for g in report.groups)]
+    return csv_chunks(header, rows)

@@ -314,8 +314,33 @@ def test_the_escalations_export_lists_them_safely(
     assert 'href="/admin/escalations.csv"' in page
 
 
+def test_the_nps_breakdown_export_matches_the_report(
+    client: TestClient, answers: dict[str, Response]
+) -> None:
+    rows = read_csv(client.get("/admin/nps.csv", params={"by": "language", "period": "all"}))
+    assert list(rows[0]) == [
+        "language",
+        "nps",
+        "margin_of_error",
+        "responses",
+        "promoters",
+        "passives",
+        "detractors",
+        "surveys_sent",
+        "response_rate",
+    ]
+    by_group = {row["language"]: row for row in rows}
+    assert list(by_group) == ["all", "en", "pl", "ru", "th", "uk"]
+    assert (by_group["all"]["nps"], by_group["all"]["responses"]) == ("0.0", "5")
+    assert (by_group["pl"]["nps"], by_group["pl"]["detractors"]) == ("-100.0", "1")
+    assert by_group["all"]["response_rate"] == "100.0"
+    fallback = read_csv(client.get("/admin/nps.csv", params={"by": "nonsense"}))
+    assert "rep" in fallback[0] and fallback[1]["rep"] == "rep-1"
+    assert 'action="/admin/nps.csv"' in client.get("/admin/").text
+
+
 @pytest.mark.parametrize(
-    "path", ["/admin/responses", "/admin/responses.csv", "/admin/escalations.csv"]
+    "path", ["/admin/responses", "/admin/responses.csv", "/admin/escalations.csv", "/admin/nps.csv"]
 )
 def test_the_list_and_the_exports_need_a_login(app: FastAPI, path: str) -> None:
     with TestClient(app, follow_redirects=False) as anonymous:

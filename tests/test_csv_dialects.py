@@ -111,6 +111,24 @@ def test_tab_and_pipe_files_import(session: Session, delimiter: str) -> None:
     assert session.scalars(select(Rep.phone)).one() == "+48600000002"
 
 
+@pytest.mark.parametrize(
+    ("text", "encoding", "hint"),
+    [
+        ("external_id;name\r\nr-1;Bożena Wiśniewska\r\n", "cp1250", "Windows-1250"),
+        ("external_id;name\r\nr-1;Олена Шевченко\r\n", "cp1251", "Windows-1251"),
+    ],
+)
+def test_a_file_saved_in_an_excel_code_page_is_refused_with_a_hint(
+    session: Session, text: str, encoding: str, hint: str
+) -> None:
+    with pytest.raises(ImportErrors) as caught:
+        run(session, "reps", io.BytesIO(text.encode(encoding)))
+    [error] = caught.value.errors
+    assert error.line == 2
+    assert error.message.startswith("not UTF-8 text, probably " + hint)
+    assert 'save the file as "CSV UTF-8"' in error.message
+
+
 @pytest.fixture
 def bot(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Callable[..., Result]:
     monkeypatch.setenv("AFTERCARE_DATABASE_URL", database_url)

@@ -1,4 +1,4 @@
-"""CSV exports: the responses a filter keeps (every page of them) and the escalations.
+"""CSV exports: the responses a filter keeps (every page of them), the escalations, the NPS breakdown.
 
 The files are streamed as they are read from the database, with a session of
 their own that lives as long as the download. What goes in them, and how they
@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
 from models.states import EscalationStatus
-from reports.exports import escalations_csv, responses_csv
+from reports.exports import escalations_csv, nps_csv, responses_csv
+from reports.nps import GROUP_FIELDS, nps_report
 from web.admin.auth import AdminDep
+from web.admin.dashboard import PERIODS, period_start
 from web.admin.responses import FilterDep
 
 router = APIRouter()
@@ -57,4 +59,17 @@ def escalations_export(request: Request, admin: AdminDep, status: str = "") -> S
         request,
         f"escalations-{wanted}" if wanted else "escalations",
         lambda session: escalations_csv(session, wanted, zone),
+    )
+
+
+@router.get("/nps.csv")
+def nps_export(
+    request: Request, admin: AdminDep, period: str = "all", by: str = "rep"
+) -> StreamingResponse:
+    """The dashboard's NPS for its period, broken down by one of reports.nps.GROUP_FIELDS."""
+    period = period if period in PERIODS else "all"
+    by = by if by in GROUP_FIELDS else "rep"
+    since = period_start(period, utcnow())
+    return _download(
+        request, f"nps-by-{by}", lambda session: nps_csv(nps_report(session, since, None, by))
     )
