@@ -141,9 +141,12 @@ def delimiter_of(text: str) -> str:
     delimiter) the one the header line holds most of wins, and ',' without any.
     Only the delimiter is taken: quoting stays Excel's (double quotes, doubled).
     """
-    header = text.split("\n", 1)[0]
+    sample = text[:SNIFF_SAMPLE]
+    header = sample.split("\n", 1)[0]
+    # Whole lines only: a row cut in the middle would break the rhythm the sniffer looks for.
+    sample = sample[: sample.rfind("\n") + 1] or sample
     try:
-        sniffed = csv.Sniffer().sniff(text[:SNIFF_SAMPLE], delimiters=DELIMITERS).delimiter
+        sniffed = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
         sniffed = ""
     if sniffed and sniffed in _unquoted(header):

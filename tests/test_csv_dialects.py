@@ -54,6 +54,13 @@ def test_the_delimiter_is_sniffed_from_the_four_candidates(text: str, expected: 
     assert delimiter_of(text) == expected
 
 
+def test_a_long_file_is_sniffed_from_its_first_lines() -> None:
+    rows = "".join(f'r-{n};"Kowalska, Anna {n}";+4860{n:07d}\r\n' for n in range(5000))
+    text = "external_id;name;phone\r\n" + rows
+    assert len(text) > 64 * 1024  # past the sample the sniffer reads
+    assert delimiter_of(text) == ";"
+
+
 def test_a_polish_excel_file_imports_with_its_commas_in_names_and_quotes(
     session: Session,
 ) -> None:
