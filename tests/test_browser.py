@@ -188,3 +188,66 @@ def test_an_admin_logs_in_reads_the_dashboard_and_answers_as_a_customer(
     expect(phone.locator(".bubble.in").filter(has_text="9").first).to_be_visible()
     page.screenshot(path="/tmp/aftercare-simulator.png", full_page=True)
     assert not errors, f"the browser reported errors: {errors}"
+
+
+def test_an_admin_uploads_a_semicolon_csv_fixes_a_line_imports_and_exports_on_a_phone(
+    demo: tuple[str, sessionmaker[Session]], page: Page
+) -> None:
+    base, factory = demo
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_viewport_size({"width": 390, "height": 844})
+    header = (
+        "external_id;name;phone;telegram_chat_id;language;timezone;channel;rep_external_id;tags"
+    )
+    good = "b-1;Wiśniewska, Agnieszka;+48 601 777 001;;pl;Europe/Warsaw;sms;r-anna;vip"
+    bad = "b-2;Łukasz Żółkiewski;601 777 002;;pl;Europe/Warsaw;sms;r-anna;"
+
+    def fits_the_phone() -> None:
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, f"{page.url} scrolls sideways on a phone ({wide} px)"
+
+    def upload(lines: list[str]) -> None:
+        page.goto(f"{base}/admin/import?kind=customers")
+        data = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
+        page.get_by_label("CSV file").set_input_files(
+            files=[{"name": "klienci.csv", "mimeType": "text/csv", "buffer": data}]
+        )
+        page.get_by_role("button", name="Check the file").click()
+
+    page.goto(f"{base}/admin/import")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Import")).to_be_visible()
+    fits_the_phone()
+
+    upload([header, good, bad])
+    problems = page.locator("#import-errors")
+    expect(problems.locator("tr").filter(has_text="phone")).to_contain_text("3")
+    expect(page.get_by_text("nothing was imported")).to_be_visible()
+
+    upload([header, good, bad.replace("601 777 002", "+48 601 777 002")])
+    expect(page.locator("#import-preview")).to_contain_text("create 2 customers")
+    expect(page.locator("#import-preview")).to_contain_text("separated by semicolons")
+    fits_the_phone()
+    page.screenshot(path="/tmp/aftercare-import-preview-phone.png", full_page=True)
+    page.get_by_role("button", name="Import 2 customers").click()
+    expect(page.locator("#import-result")).to_contain_text("2 created, 0 updated, 0 unchanged")
+
+    page.get_by_role("link", name="See the customers").click()
+    page.get_by_role("searchbox").fill("Żółkiewski")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("link", name="Łukasz Żółkiewski")).to_be_visible()
+
+    page.goto(f"{base}/admin/responses")
+    expect(page.get_by_role("heading", name="Responses")).to_be_visible()
+    fits_the_phone()
+    page.screenshot(path="/tmp/aftercare-responses-phone.png")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    body = Path(download.value.path()).read_bytes()
+    assert body.startswith(b"\xef\xbb\xbfreceived_local")
+    with factory() as session:
+        stored = session.scalar(select(Customer.phone).where(Customer.external_id == "b-2"))
+    assert stored == "+48601777002"
+    assert not errors, f"the browser reported errors: {errors}"

@@ -13,6 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # Twilio's and Telegram's webhooks and the login form are a few kilobytes at most.
 SMALL_BODIES = ("/webhooks/", "/admin/login")
 SMALL_LIMIT = 64 * 1024
+# CSV uploads in the admin UI: a file of tens of thousands of customers.
+LARGE_BODIES = ("/admin/import/",)
+LARGE_LIMIT = 6 * 1024 * 1024
 # Everything else: admin forms, template edits, the JSON API.
 DEFAULT_LIMIT = 1024 * 1024
 
@@ -28,7 +31,9 @@ class BodyLimit:
         self.app, self.small, self.default = app, small, default
 
     def limit_for(self, path: str) -> int:
-        return self.small if path.startswith(SMALL_BODIES) else self.default
+        if path.startswith(SMALL_BODIES):
+            return self.small
+        return LARGE_LIMIT if path.startswith(LARGE_BODIES) else self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,5 +1,5 @@
-"""The admin web UI under /admin/: login, dashboard, customers, templates, settings,
-escalations and the demo's customer-phone simulator. Every page but the login needs a session.
+"""The admin web UI under /admin/: login, dashboard, customers, responses (with CSV exports),
+templates, settings, escalations, CSV import and the demo's customer-phone simulator. Every page but the login needs a session.
 
 `router` is what the app includes; each page lives in a module of its own.
 """
@@ -16,7 +16,10 @@ from web.admin import (
     customers,
     dashboard,
     escalations,
+    exports,
+    imports,
     keys,
+    responses,
     settings_page,
     simulator,
     static,
@@ -36,7 +39,10 @@ for _module in (
     auth,
     dashboard,
     customers,
+    responses,
+    exports,
     escalations,
+    imports,
     templates_editor,
     settings_page,
     simulator,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from clock import utcnow
 from models import FailedTelegramUpdate
 from reports.mix import MixRow, contact_mix
-from reports.nps import NpsFigures, nps_report
+from reports.nps import GROUP_FIELDS, NpsFigures, nps_report
 from web.admin import charts, lookups
 from web.admin.auth import AdminDep
 from web.admin.rendering import page
@@ -94,6 +94,7 @@ def dashboard(
         {
             "section": "dashboard",
             "periods": PERIODS,
+            "group_fields": GROUP_FIELDS,
             "data": data,
             "share": _share(figures),
             # The chart functions escape every text they draw.

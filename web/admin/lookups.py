@@ -89,11 +89,13 @@ def find_customers(session: Session, text: str = "", limit: int = 50) -> list[Cu
     query = select(Customer, Rep.name).outerjoin(Rep, Rep.id == Customer.rep_id)
     needle = text.strip()
     if needle:
-        pattern = f"%{_escape_like(needle.lower())}%"
+        # ILIKE, not lower() on both sides: SQLite's lower() knows only ASCII, so a
+        # Python-lowered "żółkiewski" never matched the stored "Żółkiewski" there.
+        pattern = f"%{_escape_like(needle)}%"
         digits = "".join(ch for ch in needle if ch.isdigit() or ch == "+")
         conditions = [
-            func.lower(Customer.name).like(pattern, escape="\\"),
-            func.lower(Customer.external_id).like(pattern, escape="\\"),
+            Customer.name.ilike(pattern, escape="\\"),
+            Customer.external_id.ilike(pattern, escape="\\"),
         ]
         if digits:
             conditions.append(Customer.phone.like(f"%{_escape_like(digits)}%", escape="\\"))

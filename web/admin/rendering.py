@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import Request
@@ -37,6 +38,13 @@ def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def when_in(value: datetime | None, zone: str) -> str:
+    """A time on the business's clock: 2026-03-01 11:00 CET."""
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def duration(delta: timedelta) -> str:
     """A span in words, to the minute: '1 d 3 h', '2 h 05 min', '7 min'."""
     minutes = int(abs(delta).total_seconds() // 60)
@@ -58,6 +66,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = when
+    env.filters["when_in"] = when_in
     env.filters["duration"] = duration
     return env
 
