@@ -18,6 +18,7 @@ from models import (
     Rep,
     Response,
 )
+from models.states import CheckInKind
 
 
 def customer_by_external_id(session: Session, external_id: str) -> Customer | None:
@@ -101,3 +102,22 @@ def escalation_events(session: Session, escalation_id: int) -> Sequence[Escalati
         .where(EscalationEvent.escalation_id == escalation_id)
         .order_by(EscalationEvent.at, EscalationEvent.id)
     ).all()
+
+
+def rep_by_external_id(session: Session, external_id: str) -> Rep | None:
+    return session.scalars(select(Rep).where(Rep.external_id == external_id)).first()
+
+
+def purchase_by_external_id(session: Session, external_id: str) -> Purchase | None:
+    return session.scalars(select(Purchase).where(Purchase.external_id == external_id)).first()
+
+
+def post_delivery_checkin(session: Session, purchase: Purchase) -> CheckIn | None:
+    """The purchase's post-delivery check-in, once planned (the planner keys it `p<id>`)."""
+    return session.scalars(
+        select(CheckIn).where(
+            CheckIn.customer_id == purchase.customer_id,
+            CheckIn.kind == CheckInKind.POST_DELIVERY,
+            CheckIn.dedupe_key == f"p{purchase.id}",
+        )
+    ).first()
