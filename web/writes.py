@@ -39,7 +39,8 @@ router = APIRouter(
     prefix="/api",
     tags=["write api"],
     dependencies=[Security(require_api_token)],
-    responses=problem_responses(401),
+    # 400: a body that is not JSON at all.
+    responses=problem_responses(400, 401),
 )
 # 404: a referenced rep or customer (or the one in the path) is not stored; 409: a race lost.
 REFUSALS = problem_responses(404, 409)
