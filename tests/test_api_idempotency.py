@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -148,3 +149,30 @@ def test_an_empty_or_overlong_key_is_422(client: TestClient, session: Session, k
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
     assert count(session, Customer) == 0
+
+
+def test_two_processes_answering_the_same_retry_at_once_write_once(
+    db: sessionmaker[Session], session: Session
+) -> None:
+    # Whichever order the database lets them in (one waits on the other's new row, or finds
+    # its key), both callers get the same answer and the customer is created once.
+    start = threading.Barrier(2)
+    answers: list[Any] = []
+
+    def call(client: TestClient) -> None:
+        start.wait()
+        answers.append(post(client, "/api/customers", EWA, **{"Idempotency-Key": "k-1"}))
+
+    with make_client(db) as one, make_client(db) as other:
+        for client in (one, other):
+            # FastAPI builds a route's validators on its first request: not in two threads at once.
+            assert post(client, "/api/customers", {}).status_code == 422
+        threads = [threading.Thread(target=call, args=(c,)) for c in (one, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert [answer.status_code for answer in answers] == [201, 201]
+    assert answers[0].json() == answers[1].json()
+    assert count(session, Customer) == 1
+    assert count(session, IdempotencyKey) == 1

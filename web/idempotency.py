@@ -63,20 +63,19 @@ def answer_once(
             return _replay(stored, request_print, key)
     try:
         status_code, answer = work(now)
+        content = answer.model_dump(mode="json")
+        if key is not None:
+            remember(session, key, request_print, status_code, content, now)
+        session.commit()
     except ImportErrors as exc:
         session.rollback()
         raise _refused(exc.errors, rows) from exc
     except NotFound as exc:
         session.rollback()
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    content = answer.model_dump(mode="json")
-    try:
-        if key is not None:
-            remember(session, key, request_print, status_code, content, now)
-        session.commit()
     except IntegrityError as exc:
         session.rollback()
-        # Another process answered the same key first (its row is now visible), or wrote the
+        # Another process answered the same key first (its row is visible now), or wrote the
         # same new external_id between our checks and our writes.
         stored = recall(session, key, now) if key is not None else None
         if stored is not None:
