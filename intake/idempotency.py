@@ -40,6 +40,13 @@ def remember(
     session: Session, key: str, request: str, status_code: int, body: Any, now: datetime
 ) -> None:
     """Store the answer in the caller's transaction; raises IntegrityError if another process did."""
+    # The same key from more than 24 hours ago, not tidied yet, is a different request.
+    session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.key == key, IdempotencyKey.created_at <= now - KEEP
+        ),
+        execution_options={"synchronize_session": False},
+    )
     session.add(
         IdempotencyKey(
             key=key, fingerprint=request, status_code=status_code, body=body, created_at=now
@@ -49,7 +56,11 @@ def remember(
 
 
 def forget_expired(session: Session, now: datetime) -> int:
-    """Delete the keys older than 24 hours (an indexed range); their requests run afresh."""
+    """Delete the keys older than 24 hours (an indexed range), in the caller's transaction.
+
+    Run it in a short transaction of its own: the rows it deletes stay locked until commit,
+    and every other request tidying the same rows would wait that long.
+    """
     result = session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - KEEP),
         execution_options={"synchronize_session": False},

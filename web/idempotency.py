@@ -10,7 +10,7 @@ from fastapi import Header, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from clock import utcnow
@@ -57,7 +57,6 @@ def answer_once(
     body = payload.model_dump(mode="json", exclude_none=True) if payload is not None else {}
     request_print = fingerprint(request.method, request.url.path, body)
     if key is not None:
-        forget_expired(session, now)
         stored = recall(session, key, now)
         if stored is not None:
             return _replay(stored, request_print, key)
@@ -85,6 +84,14 @@ def answer_once(
             "Another request changed the same records at the same moment; nothing was "
             "written. Send it again.",
         ) from exc
+    if key is not None:
+        # After the write's commit, in a transaction of its own (see forget_expired). The
+        # answer stands if tidying fails: the next keyed request tidies again.
+        try:
+            forget_expired(session, now)
+            session.commit()
+        except SQLAlchemyError:
+            session.rollback()
     return JSONResponse(content, status_code)
 
 
