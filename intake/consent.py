@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversation.optout import record_opt_in, record_opt_out
-from intake.upserts import NotFound
+from intake.upserts import NotFound, stored
 from models import Customer
 
 SOURCE = "api"
@@ -38,7 +37,7 @@ def opt_in(
 
 
 def _customer(session: Session, external_id: str) -> Customer:
-    customer = session.scalars(select(Customer).where(Customer.external_id == external_id)).first()
+    customer = stored(session, Customer, external_id)
     if customer is None:
         raise NotFound(f"No customer {external_id!r}.")
     return customer

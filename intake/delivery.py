@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cadence.rules import load_rules
-from intake.upserts import NotFound, upsert
+from intake.upserts import NotFound, stored, upsert
 from models import CheckIn, Purchase
 from scheduler.planner import plan_post_delivery_of
 
@@ -35,7 +34,7 @@ def mark_delivered(
     a time without a zone is read in the customer's zone. Raises NotFound, or
     ImportErrors for a bad time. The caller commits.
     """
-    purchase = session.scalars(select(Purchase).where(Purchase.external_id == external_id)).first()
+    purchase = stored(session, Purchase, external_id)
     if purchase is None:
         raise NotFound(f"No purchase {external_id!r}.")
     record = {

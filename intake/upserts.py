@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from importing.pipeline import import_rows
 from importing.records import rows_from_records
 from importing.report import ImportReport
 from importing.rows import Findings, Wording
+from models import Base
+
+ModelT = TypeVar("ModelT", bound=Base)
 
 # At most this many records in one batch request: all of them are checked and held in one transaction.
 BATCH_LIMIT = 1000
@@ -24,6 +28,15 @@ API_WORDING = Wording(
 
 class NotFound(LookupError):
     """The path names a customer or purchase that is not stored; the message says which."""
+
+
+def stored(session: Session, model: type[ModelT], external_id: str) -> ModelT | None:
+    """The customer, rep or purchase with this external_id, if any."""
+    if "\x00" in external_id:
+        # No stored id holds one (the import refuses it), and PostgreSQL refuses the query.
+        return None
+    column = model.external_id  # type: ignore[attr-defined]
+    return session.scalars(select(model).where(column == external_id)).first()
 
 
 def upsert(

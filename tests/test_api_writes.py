@@ -577,3 +577,24 @@ def test_every_write_endpoint_is_in_the_document(client: TestClient) -> None:
         "/api/customers/{external_id}/opt-in",
     ):
         assert paths[path]["post"]["description"], path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/purchases/a%00b/delivered",
+        "/api/customers/a%00b/opt-out",
+        "/api/customers/a%00b/opt-in",
+    ],
+)
+def test_an_id_with_a_nul_character_is_unknown_not_an_error(client: TestClient, path: str) -> None:
+    # PostgreSQL refuses NUL in text outright; no stored id can hold one.
+    assert post(client, path).status_code == 404
+    assert client.get("/api/customers/a%00b", headers=AUTH).status_code == 404
+
+
+def test_a_nul_character_in_a_field_is_named(client: TestClient, session: Session) -> None:
+    body = {"external_id": "c-1", "name": "Ewa\x00", "phone": "+48601234501"}
+    answer = post(client, "/api/customers", body)
+    assert problems(answer) == [(("body", "name"), "contains a NUL character")]
+    assert count(session, Customer) == 0

@@ -25,7 +25,9 @@ IdempotencyKeyHeader = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=255,
-        description="Any unique string (a UUID) naming this request. A retry with the same key "
+        pattern=r"^[!-~]+$",
+        description="Any unique string of printable ASCII without spaces (a UUID) naming this "
+        "request. A retry with the same key "
         "within 24 hours gets the first successful answer again, status and body, and changes "
         "nothing; the same key with a different request is refused (422). Refused requests "
         "(404, 422) are not kept, so a fixed request may be retried under its key.",

@@ -8,6 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from intake.upserts import stored
 from models import (
     CheckIn,
     Customer,
@@ -22,7 +23,7 @@ from models.states import CheckInKind
 
 
 def customer_by_external_id(session: Session, external_id: str) -> Customer | None:
-    return session.scalars(select(Customer).where(Customer.external_id == external_id)).first()
+    return stored(session, Customer, external_id)
 
 
 def rep_external_id(session: Session, rep_id: int | None) -> str | None:
@@ -105,11 +106,11 @@ def escalation_events(session: Session, escalation_id: int) -> Sequence[Escalati
 
 
 def rep_by_external_id(session: Session, external_id: str) -> Rep | None:
-    return session.scalars(select(Rep).where(Rep.external_id == external_id)).first()
+    return stored(session, Rep, external_id)
 
 
 def purchase_by_external_id(session: Session, external_id: str) -> Purchase | None:
-    return session.scalars(select(Purchase).where(Purchase.external_id == external_id)).first()
+    return stored(session, Purchase, external_id)
 
 
 def post_delivery_checkin(session: Session, purchase: Purchase) -> CheckIn | None:
