@@ -101,9 +101,7 @@ def plan(session: Session, rows: list[CsvRow], context: Context) -> Plan:
             if rep in rep_ids:
                 wanted["rep_id"] = rep_ids[rep]
             else:
-                findings.error(
-                    row.line, "rep_external_id", f"unknown rep {rep!r} (import reps first)"
-                )
+                findings.unknown(row.line, "rep_external_id", "reps", rep)
         item = _Row(row, existing.get(row.external_id), wanted)
         _check_reachable(item, context)
         checked.append(item)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from clock import utcnow
 from importing import customers, fields, purchases, reps
-from importing.csv_reader import Source, read_rows
+from importing.csv_reader import CsvRow, Source, read_rows
 from importing.report import ImportErrors, ImportReport
 from importing.rows import Context, Findings, Progress
 
@@ -36,12 +36,41 @@ def import_csv(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    rows, shape_errors = read_rows(source, KINDS[kind].COLUMNS)
+    return import_rows(
+        session,
+        kind,
+        rows,
+        default_tz=default_tz,
+        now=now,
+        dry_run=dry_run,
+        progress=progress,
+        findings=Findings(errors=shape_errors),
+    )
+
+
+def import_rows(
+    session: Session,
+    kind: str,
+    rows: list[CsvRow],
+    *,
+    default_tz: str,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    findings: Findings | None = None,
+) -> ImportReport:
+    """Check `rows` (from a file, or JSON records from the API), then upsert them all or none.
+
+    The checks and writes behind import_csv, for rows that come from anywhere:
+    raises ImportErrors, listing every problem in `findings` too, before
+    anything is written; the caller commits.
+    """
     module = KINDS[kind]
-    rows, shape_errors = read_rows(source, module.COLUMNS)
     context = Context(
         now=now or utcnow(),
         default_zone=fields.zone(default_tz),
-        findings=Findings(errors=shape_errors),
+        findings=findings or Findings(),
         progress=progress,
     )
     session.flush()  # so the checks see the caller's own pending rows

@@ -110,10 +110,8 @@ def plan(session: Session, rows: list[CsvRow], context: Context) -> Plan:
     for row in parsed:
         customer = customers.get(row.values.get("customer_external_id", ""))
         if customer is None and row.usable("customer_external_id"):
-            message = (
-                f"unknown customer {row.values['customer_external_id']!r} (import customers first)"
-            )
-            findings.error(row.line, "customer_external_id", message)
+            ext = row.values["customer_external_id"]
+            findings.unknown(row.line, "customer_external_id", "customers", ext)
         wanted = {name: row.values[name] for name in PLAIN if name in row.values}
         wanted.update(_times(row, _zone_of(customer, context), context))
         if customer is not None:
@@ -123,9 +121,7 @@ def plan(session: Session, rows: list[CsvRow], context: Context) -> Plan:
             if rep in reps:
                 wanted["rep_id"] = reps[rep]["id"]
             else:
-                findings.error(
-                    row.line, "rep_external_id", f"unknown rep {rep!r} (import reps first)"
-                )
+                findings.unknown(row.line, "rep_external_id", "reps", rep)
         old = existing.get(row.external_id)
         final = {**(old or DEFAULTS), **wanted}
         _check_times(row, final, context)

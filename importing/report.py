@@ -17,6 +17,8 @@ class RowError:
     line: int
     column: str
     message: str
+    # A reference to a rep or customer that does not exist (the API answers 404 for it).
+    unknown_reference: bool = False
 
     def format(self, filename: str) -> str:
         """`FILE:LINE: column: message`, the shape compilers and editors understand."""

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from importing import fields
 from importing.csv_reader import Columns, CsvRow
+from importing.report import RowError
 from importing.rows import Context, ParsedRow, Parser, check_unique_in_file, parse_rows, text_for
 from models import ROLES, Rep
 
@@ -105,8 +106,11 @@ def _managers_after(
             )
             row.bad.add("manager_external_id")
         elif manager not in reps and manager not in in_file:
-            message = f"unknown rep {manager!r} (not in this file nor in the database)"
-            context.findings.error(row.line, "manager_external_id", message)
+            source = context.findings.wording.source
+            message = f"unknown rep {manager!r} (not in this {source} nor in the database)"
+            context.findings.errors.append(
+                RowError(row.line, "manager_external_id", message, unknown_reference=True)
+            )
             row.bad.add("manager_external_id")
         else:
             manager_of[row.external_id] = manager

@@ -24,15 +24,33 @@ Progress = Callable[[int, int], None]
 PROGRESS_EVERY = 500
 
 
+@dataclass(frozen=True)
+class Wording:
+    """How messages name where rows come from: a file's lines, or the rows of an API request."""
+
+    source: str  # "file": "not in this file nor in the database"
+    row: Callable[[int], str]  # a row's number as the reader counts it: "line 4"
+    create_first: Callable[[str], str]  # what to do about a missing rep or customer
+
+
+FILE_WORDING = Wording("file", lambda line: f"line {line}", lambda kind: f"import {kind} first")
+
+
 @dataclass
 class Findings:
-    """Every error and warning found so far, by file line."""
+    """Every error and warning found so far, by file line (or request row)."""
 
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
+    wording: Wording = FILE_WORDING
 
     def error(self, line: int, column: str, message: str) -> None:
         self.errors.append(RowError(line, column, message))
+
+    def unknown(self, line: int, column: str, kind: str, external_id: str) -> None:
+        """A reference to a rep or customer (`kind`: "reps", "customers") that is not stored."""
+        message = f"unknown {kind[:-1]} {external_id!r} ({self.wording.create_first(kind)})"
+        self.errors.append(RowError(line, column, message, unknown_reference=True))
 
     def warn(self, line: int, column: str, message: str) -> None:
         self.warnings.append(RowError(line, column, message))
@@ -93,6 +111,11 @@ def parse_rows(
                     findings.error(row.line, column, "is required")
                     bad.add(column)
                 continue
+            if "\x00" in text:
+                # No database column can hold it (PostgreSQL refuses the whole statement).
+                findings.error(row.line, column, "contains a NUL character")
+                bad.add(column)
+                continue
             try:
                 values[column] = parsers[column](text)
             except fields.FieldError as exc:
@@ -102,7 +125,8 @@ def parse_rows(
         if external_id is None:
             continue
         if external_id in first_line:
-            message = f"{external_id!r} already appears on line {first_line[external_id]}"
+            where = findings.wording.row(first_line[external_id])
+            message = f"{external_id!r} already appears on {where}"
             findings.error(row.line, "external_id", message)
             continue
         first_line[external_id] = row.line
@@ -119,7 +143,9 @@ def check_unique_in_file(
     first_line: dict[Any, int] = {}
     for line, value in entries:
         if value in first_line:
-            findings.error(line, column, f"{value} is also on line {first_line[value]}")
+            findings.error(
+                line, column, f"{value} is also on {findings.wording.row(first_line[value])}"
+            )
         else:
             first_line[value] = line
     return first_line

@@ -5,6 +5,7 @@ from models.base import Base, UTCDateTime
 from models.checkin import KINDS, STATUSES, SURVEY_KINDS, THROTTLED_KINDS, CheckIn, Response
 from models.consent import CONSENT_SOURCES, ConsentEvent
 from models.escalation import Escalation, EscalationEvent
+from models.idempotency import IdempotencyKey
 from models.message import (
     EarlyReceipt,
     FailedTelegramUpdate,
@@ -33,6 +34,7 @@ __all__ = [
     "Escalation",
     "EscalationEvent",
     "FailedTelegramUpdate",
+    "IdempotencyKey",
     "InboundEvent",
     "Lease",
     "LoginThrottle",

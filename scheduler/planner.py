@@ -20,7 +20,7 @@ from cadence import due as cadence
 from cadence.quiet_hours import zone_for
 from cadence.rules import CadenceRules
 from models import CheckIn, Customer, Escalation, Purchase
-from models.states import CheckInKind, EscalationKind
+from models.states import CheckInKind, CheckInStatus, EscalationKind
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -86,6 +86,43 @@ def plan_post_delivery(session: Session, now: datetime, rules: CadenceRules) -> 
                 )
             )
     return _insert_ignoring_duplicates(session, rows)
+
+
+def plan_post_delivery_of(
+    session: Session, purchase_id: int, now: datetime, rules: CadenceRules
+) -> CheckIn | None:
+    """Plan one delivered purchase's post-delivery check-in at once, even if it falls due later.
+
+    For a shop that reports a delivery as it happens (the write API): the
+    check-in exists from then on, due when the cadence says, and the pass that
+    would plan it finds it planned (same unique key). A delivery time corrected
+    before the survey went out moves its due time. None when the purchase is
+    not delivered, or was delivered too long ago to ask (as plan_post_delivery).
+    """
+    purchase = session.get(Purchase, purchase_id)
+    if purchase is None or purchase.delivered_at is None:
+        return None
+    due = cadence.post_delivery_due(purchase.delivered_at, purchase.category, rules)
+    key = f"p{purchase_id}"
+    existing = _checkin(session, purchase.customer_id, CheckInKind.POST_DELIVERY, key)
+    if existing is None:
+        if cadence.post_delivery_too_late(due, now, rules):
+            return None
+        row = _row(purchase.customer_id, "post_delivery", key, due, now, purchase_id=purchase_id)
+        _insert_ignoring_duplicates(session, [row])
+        return _checkin(session, purchase.customer_id, CheckInKind.POST_DELIVERY, key)
+    if existing.status == CheckInStatus.SCHEDULED and existing.due_at != due:
+        existing.due_at = due
+        session.flush()
+    return existing
+
+
+def _checkin(session: Session, customer_id: int, kind: str, key: str) -> CheckIn | None:
+    return session.scalars(
+        select(CheckIn).where(
+            CheckIn.customer_id == customer_id, CheckIn.kind == kind, CheckIn.dedupe_key == key
+        )
+    ).first()
 
 
 def plan_delay_notices(
@@ -210,4 +247,4 @@ def plan(session: Session, now: datetime, rules: CadenceRules, default_tz: str) 
     )
 
 
-__all__ = ["plan"]
+__all__ = ["plan", "plan_post_delivery_of"]

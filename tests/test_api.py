@@ -558,12 +558,13 @@ def test_openapi_lists_the_endpoints_and_the_bearer_scheme(client: TestClient) -
         "description": "The value of AFTERCARE_API_TOKEN, sent as `Authorization: Bearer <token>`.",
     }
     for path, operations in paths.items():
-        security = operations["get"].get("security")
-        if path.startswith("/api/"):
-            assert security == [{"bearerAuth": []}], path
-            assert "401" in operations["get"]["responses"], path
-        else:
-            assert security is None, path
+        for method, operation in operations.items():
+            security = operation.get("security")
+            if path.startswith("/api/"):
+                assert security == [{"bearerAuth": []}], (method, path)
+                assert "401" in operation["responses"], (method, path)
+            else:
+                assert security is None, (method, path)
     statuses = document["components"]["schemas"]["CheckInOut"]["properties"]["status"]["enum"]
     assert "queued" not in statuses and "scheduled" in statuses
 

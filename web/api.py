@@ -111,6 +111,7 @@ def list_escalations(
     status: Annotated[
         EscalationStatus | None,
         BeforeValidator(lambda given: given or None),  # `?status=` means every status
+        WithJsonSchema({"type": "string", "enum": [*EscalationStatus, ""]}),
         Query(description="Only these; empty: all."),
     ] = None,
 ) -> list[EscalationOut]:

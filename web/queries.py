@@ -8,6 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from intake.upserts import stored
 from models import (
     CheckIn,
     Customer,
@@ -18,10 +19,11 @@ from models import (
     Rep,
     Response,
 )
+from models.states import CheckInKind
 
 
 def customer_by_external_id(session: Session, external_id: str) -> Customer | None:
-    return session.scalars(select(Customer).where(Customer.external_id == external_id)).first()
+    return stored(session, Customer, external_id)
 
 
 def rep_external_id(session: Session, rep_id: int | None) -> str | None:
@@ -101,3 +103,22 @@ def escalation_events(session: Session, escalation_id: int) -> Sequence[Escalati
         .where(EscalationEvent.escalation_id == escalation_id)
         .order_by(EscalationEvent.at, EscalationEvent.id)
     ).all()
+
+
+def rep_by_external_id(session: Session, external_id: str) -> Rep | None:
+    return stored(session, Rep, external_id)
+
+
+def purchase_by_external_id(session: Session, external_id: str) -> Purchase | None:
+    return stored(session, Purchase, external_id)
+
+
+def post_delivery_checkin(session: Session, purchase: Purchase) -> CheckIn | None:
+    """The purchase's post-delivery check-in, once planned (the planner keys it `p<id>`)."""
+    return session.scalars(
+        select(CheckIn).where(
+            CheckIn.customer_id == purchase.customer_id,
+            CheckIn.kind == CheckInKind.POST_DELIVERY,
+            CheckIn.dedupe_key == f"p{purchase.id}",
+        )
+    ).first()
