@@ -17,6 +17,8 @@ from typing import Generic, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from events import EventType, record_event
+from events.payloads import message_data
 from messaging.once import insert_once
 from models import CheckIn, InboundEvent, Message
 
@@ -89,6 +91,8 @@ def record_delivery(
     elif status in ("undelivered", "failed"):
         message.error_code, message.error = error_code, error or status
         _mark_checkin(session, now, message)
+        # Accepted by the provider, then lost on the way (a carrier's refusal, a dead number).
+        record_event(session, now, EventType.MESSAGE_FAILED, message_data(session, message))
     return "recorded"
 
 

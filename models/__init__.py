@@ -5,6 +5,7 @@ from models.base import Base, UTCDateTime
 from models.checkin import KINDS, STATUSES, SURVEY_KINDS, THROTTLED_KINDS, CheckIn, Response
 from models.consent import CONSENT_SOURCES, ConsentEvent
 from models.escalation import Escalation, EscalationEvent
+from models.event import EventDelivery
 from models.message import InboundEvent, Message, SendBudget
 from models.people import LANGUAGES, ROLES, Customer, Rep
 from models.purchase import Purchase
@@ -25,6 +26,7 @@ __all__ = [
     "Customer",
     "Escalation",
     "EscalationEvent",
+    "EventDelivery",
     "InboundEvent",
     "Lease",
     "LoginThrottle",
