@@ -190,3 +190,14 @@ def prune(session: Session, now: datetime) -> int:
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def retry(session: Session, row_id: int, now: datetime) -> bool:
+    """Give a dead row another day of attempts, starting now (an admin fixed the receiver)."""
+    result = session.execute(
+        update(EventDelivery)
+        .where(EventDelivery.id == row_id, EventDelivery.status == EventDeliveryStatus.DEAD)
+        .values(status=EventDeliveryStatus.PENDING, queued_at=now, next_attempt_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,5 +1,5 @@
 """The admin web UI under /admin/: login, dashboard, customers, templates, settings,
-escalations and the demo's customer-phone simulator. Every page but the login needs a session.
+escalations, event webhooks and the demo's customer-phone simulator. Every page but the login needs a session.
 
 `router` is what the app includes; each page lives in a module of its own.
 """
@@ -16,6 +16,7 @@ from web.admin import (
     customers,
     dashboard,
     escalations,
+    events_page,
     keys,
     settings_page,
     simulator,
@@ -40,6 +41,7 @@ for _module in (
     templates_editor,
     settings_page,
     simulator,
+    events_page,
 ):
     router.include_router(_module.router)
 
