@@ -92,7 +92,7 @@ def record_delivery(
         message.error_code, message.error = error_code, error or status
         _mark_checkin(session, now, message)
         # Accepted by the provider, then lost on the way (a carrier's refusal, a dead number).
-        record_event(session, now, EventType.MESSAGE_FAILED, message_data(session, message))
+        record_event(session, now, EventType.MESSAGE_FAILED, lambda: message_data(session, message))
     return "recorded"
 
 

@@ -151,7 +151,10 @@ def record_score(turn: Turn, checkin: CheckIn, score: int, comment: str) -> str:
         return "already_answered"  # another delivery or process scored it first
     checkin.status, checkin.closed_at = "answered", turn.now
     record_event(
-        turn.session, turn.now, EventType.RESPONSE_CREATED, response_data(turn.session, response)
+        turn.session,
+        turn.now,
+        EventType.RESPONSE_CREATED,
+        lambda: response_data(turn.session, response),
     )
     if category == "detractor":
         open_escalation(
@@ -195,7 +198,7 @@ def take_comment(turn: Turn, response: Response) -> str:
         turn.session,
         turn.now,
         EventType.RESPONSE_COMMENTED,
-        response_data(turn.session, response) | {"added": text},
+        lambda: response_data(turn.session, response) | {"added": text},
     )
     escalation = turn.session.scalar(
         select(Escalation).where(Escalation.response_id == response.id)

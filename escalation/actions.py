@@ -72,7 +72,7 @@ def acknowledge(
             session,
             now,
             EventType.ESCALATION_ACKNOWLEDGED,
-            escalation_data(session, target, who(rep, actor)),
+            lambda: escalation_data(session, target, who(rep, actor)),
         )
     return Outcome(target, changed)
 
@@ -113,7 +113,7 @@ def resolve(
             session,
             now,
             EventType.ESCALATION_RESOLVED,
-            escalation_data(session, target, who(rep, actor)),
+            lambda: escalation_data(session, target, who(rep, actor)),
         )
         forget_pending_notes(session, target.id)
     return Outcome(target, changed)

@@ -63,7 +63,10 @@ def open_escalation(
         detail = f"{kind}, score {response.score}" if response is not None else kind
         record(session, now, escalation.id, "opened", detail)
         record_event(
-            session, now, EventType.ESCALATION_OPENED, escalation_data(session, escalation, SYSTEM)
+            session,
+            now,
+            EventType.ESCALATION_OPENED,
+            lambda: escalation_data(session, escalation, SYSTEM),
         )
         if rep_id is None:
             log.warning(

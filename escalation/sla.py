@@ -125,6 +125,6 @@ def escalate_to_manager(
         session,
         now,
         EventType.ESCALATION_ESCALATED,
-        escalation_data(session, escalation, SYSTEM) | {"reminder": seen + 1},
+        lambda: escalation_data(session, escalation, SYSTEM) | {"reminder": seen + 1},
     )
     return 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,19 +48,25 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+Data = dict[str, Any]
+
+
 def record_event(
-    session: Session, now: datetime, type: EventType, data: dict[str, Any]
+    session: Session, now: datetime, type: EventType, data: Data | Callable[[], Data]
 ) -> str | None:
     """Write event `type` with `data` for every receiver, in the caller's transaction.
 
-    Returns the event's id, or None when no receiver is configured (nothing written).
+    `data` may be a function that builds it: it is called only when there is a receiver,
+    so a process without one pays nothing for the payload. Returns the event's id, or None
+    when no receiver is configured (nothing written).
     """
     endpoints = receivers(session)
     if not endpoints:
         return None
     event_id = f"evt_{uuid.uuid4().hex}"
+    payload = data() if callable(data) else data
     body = json.dumps(
-        {"id": event_id, "type": str(type), "created_at": timestamp(now), "data": data},
+        {"id": event_id, "type": str(type), "created_at": timestamp(now), "data": payload},
         ensure_ascii=False,
         separators=(",", ":"),
     )

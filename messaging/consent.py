@@ -52,7 +52,7 @@ def record_consent(
     )
     session.add(event)
     kind = EventType.CUSTOMER_OPTED_OUT if action == "opt_out" else EventType.CUSTOMER_OPTED_IN
-    record_event(session, now, kind, consent_data(customer, now, source, channel))
+    record_event(session, now, kind, lambda: consent_data(customer, now, source, channel))
     return event
 
 

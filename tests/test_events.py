@@ -361,3 +361,48 @@ def test_run_delivers_events_from_its_own_task(db, session, cast, receiver) -> N
             )
         receiver.wait_for(lambda: receiver.events, timeout=15)
     assert [event["type"] for event in receiver.events.values()] == ["customer.opted_out"]
+
+
+def test_a_message_reported_undelivered_produces_message_failed(
+    wired, session, cast, receiver
+) -> None:
+    from conversation.provider_events import record_delivery
+    from models import Message
+
+    session.add(
+        Message(
+            direction="out",
+            channel="sms",
+            purpose="rep_alert",
+            rep_id=cast["rep"].id,
+            address=ANNA,
+            body="Anna, escalation #1",
+            status="sent",
+            provider_id="SM123",
+            attempts=1,
+        )
+    )
+    session.commit()
+    with wired.begin() as s:
+        outcome = record_delivery(
+            s,
+            at("2026-03-02 16:01"),
+            channel="sms",
+            provider_id="SM123",
+            status="undelivered",
+            error_code="30003",
+            error="Unreachable destination handset",
+        )
+    deliver(wired)
+
+    assert outcome == "recorded"
+    [event] = receiver.events.values()
+    assert event["type"] == "message.failed"
+    data = event["data"]
+    assert (data["purpose"], data["customer"], data["error_code"], data["error"]) == (
+        "rep_alert",
+        None,
+        "30003",
+        "Unreachable destination handset",
+    )
+    assert data["rep"] == {"external_id": "rep-1", "name": "Anna Kowalska", "role": "rep"}

@@ -227,7 +227,7 @@ def _record_one(
     elif kind is OutcomeKind.UNREACHABLE:
         row.status = "failed"
         if not _reroute_unreachable(session, now, row):
-            record_event(session, now, EventType.MESSAGE_FAILED, message_data(session, row))
+            record_event(session, now, EventType.MESSAGE_FAILED, lambda: message_data(session, row))
     else:
         row.status = kind.value  # failed, uncertain, cancelled
         if kind is OutcomeKind.UNCERTAIN and outcome.look_up_after:
@@ -235,7 +235,7 @@ def _record_one(
             # asks once it has had its time, and sends it again if it has not.
             row.lease_until = real_now + outcome.look_up_after
         if kind is OutcomeKind.FAILED:
-            record_event(session, now, EventType.MESSAGE_FAILED, message_data(session, row))
+            record_event(session, now, EventType.MESSAGE_FAILED, lambda: message_data(session, row))
     if message.checkin_id is not None and message.purpose in CHECKIN_PURPOSES:
         # An uncertain survey most likely reached the customer: it counts as sent, so
         # their reply is scored; if the provider turns out not to have it, it is resent.
