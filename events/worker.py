@@ -35,6 +35,7 @@ TIMEOUT = 10.0
 POLL_SECONDS = 2.0
 PRUNE_EVERY = 3600.0
 USER_AGENT = "Aftercare-Events/1"
+ERROR_START = 200  # bytes of a receiver's error answer kept as the delivery's last error
 
 
 def where(endpoint: str) -> str:
@@ -166,12 +167,29 @@ class EventWorker:
             "X-Aftercare-Event-Id": row.event_id,
         }
         try:
-            answer = await http.post(row.endpoint, content=body, headers=headers)
+            # One deadline for the whole exchange: httpx's timeout is per read, and a
+            # receiver dripping its answer a byte at a time must not hold a slot for ever.
+            async with asyncio.timeout(self.timeout):
+                return await self._exchange(http, row, body, headers)
+        except TimeoutError:
+            return Attempt(row, None, f"no answer within {self.timeout:g} s")
         except httpx.HTTPError as error:
             return Attempt(row, None, f"{type(error).__name__}: {error}".rstrip(": "))
-        if 200 <= answer.status_code < 300:
-            return Attempt(row, answer.status_code)
-        return Attempt(row, answer.status_code, f"HTTP {answer.status_code}: {answer.text[:200]}")
+
+    async def _exchange(
+        self, http: httpx.AsyncClient, row: Claimed, body: bytes, headers: dict[str, str]
+    ) -> Attempt:
+        async with http.stream("POST", row.endpoint, content=body, headers=headers) as answer:
+            if 200 <= answer.status_code < 300:
+                return Attempt(row, answer.status_code)
+            # Only the start of an error page is worth keeping (and reading).
+            start = b""
+            async for chunk in answer.aiter_bytes():
+                start += chunk
+                if len(start) >= ERROR_START:
+                    break
+            text = start[:ERROR_START].decode("utf-8", "replace").strip()
+            return Attempt(row, answer.status_code, f"HTTP {answer.status_code}: {text}")
 
     async def _prune_now_and_then(self) -> None:
         if time.monotonic() - self._last_prune < PRUNE_EVERY:

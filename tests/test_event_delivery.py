@@ -320,3 +320,28 @@ async def test_the_admin_page_lists_failing_and_dead_deliveries(wired, receiver,
     assert {r.id: r.status for r in rows(wired)}[row_id] == "pending"
     await EventWorker(wired, SECRET).deliver_backlog(5)  # due at once; the other one is not yet
     assert {r.id: r.status for r in rows(wired)}[row_id] == "delivered"
+
+
+async def test_a_receiver_that_does_not_answer_in_time_is_a_failure(wired, receiver) -> None:
+    write_events(wired)
+    receiver.hang(30)
+    [attempt] = await round_at(EventWorker(wired, SECRET, timeout=0.5), utcnow())
+
+    assert (attempt.delivered, attempt.status, attempt.error) == (
+        False,
+        None,
+        "no answer within 0.5 s",
+    )
+    [row] = rows(wired)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "no answer within 0.5 s")
+
+
+def test_without_a_receiver_the_payload_is_not_even_built(db) -> None:
+    def payload() -> dict:
+        raise AssertionError("built for nobody")
+
+    with db.begin() as session:
+        assert (
+            record_event(session, at("2026-03-02 16:00"), EventType.MESSAGE_FAILED, payload) is None
+        )
+    assert rows(db) == []
