@@ -166,8 +166,14 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
         stale.unlink(missing_ok=True)
     api_token = secrets.token_urlsafe(16)
     password = secrets.token_urlsafe(9)
-    # The demo never touches real providers, whatever the shell or .env holds.
-    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TELEGRAM_BOT_TOKEN"):
+    # The demo never touches real providers, whatever the shell or .env holds, and its
+    # made-up customers never reach a real CRM.
+    for name in (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TELEGRAM_BOT_TOKEN",
+        "AFTERCARE_EVENTS_URL",
+    ):
         os.environ[name] = ""
     os.environ.update(
         AFTERCARE_DATABASE_URL=f"sqlite:///{path}",
