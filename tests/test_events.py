@@ -320,49 +320,6 @@ def test_several_urls_comma_or_space_separated() -> None:
     assert Settings().events_endpoints == ()
 
 
-def test_tick_delivers_the_events_its_pass_recorded(
-    db, database_url, session, cast, phone, monkeypatch, receiver
-) -> None:
-    from click.testing import CliRunner
-
-    import bot
-    from settings import reset_settings
-
-    sent_survey(session, cast["en"])
-    phone.say(JOHN, "2", "2026-03-02 16:00")  # no receiver wired here: no events yet
-    monkeypatch.setenv("AFTERCARE_DATABASE_URL", database_url)
-    monkeypatch.setenv("AFTERCARE_EVENTS_URL", receiver.url)
-    monkeypatch.setenv("AFTERCARE_EVENTS_SECRET", SECRET)
-    reset_settings()
-
-    result = CliRunner().invoke(bot.main, ["tick", "--now", "2026-03-02T18:01:00Z"])
-
-    assert result.exit_code == 0, result.output
-    assert "events:     1 delivery attempts" in result.output
-    [event] = receiver.events.values()
-    assert event["type"] == "escalation.escalated" and event["created_at"] == "2026-03-02T18:01:00Z"
-    assert [row.status for row in outbox(db)] == ["delivered"]
-
-
-def test_run_delivers_events_from_its_own_task(db, session, cast, receiver) -> None:
-    from fastapi.testclient import TestClient
-
-    from cli.running import build_app
-    from conversation.optout import record_opt_out
-
-    settings = Settings(events_url=receiver.url, events_secret=SECRET)
-    send_events_to(db, settings.events_endpoints)
-    app = build_app(db, console_only(ConsoleChannel(stream=None)), settings, scheduler=False)
-    with TestClient(app):
-        assert app.state.event_worker is not None
-        with db.begin() as s:
-            record_opt_out(
-                s, at("2026-03-02 16:00"), s.get_one(type(cast["en"]), cast["en"].id), "api"
-            )
-        receiver.wait_for(lambda: receiver.events, timeout=15)
-    assert [event["type"] for event in receiver.events.values()] == ["customer.opted_out"]
-
-
 def test_a_message_reported_undelivered_produces_message_failed(
     wired, session, cast, receiver
 ) -> None:
