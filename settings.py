@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -77,6 +78,13 @@ class Settings(BaseSettings):
     )
     telegram_bot_username: str = Field("", validation_alias=_env("TELEGRAM_BOT_USERNAME"))
 
+    # Event webhooks out: where to POST events (comma- or space-separated URLs), and the
+    # key that signs them. URLs without a secret refuse to start: nothing goes out unsigned.
+    events_url: str = Field("", validation_alias=_env("AFTERCARE_EVENTS_URL"))
+    events_secret: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("AFTERCARE_EVENTS_SECRET")
+    )
+
     @field_validator("default_tz")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -95,6 +103,29 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
+
+    @field_validator("events_url")
+    @classmethod
+    def _http_urls(cls, value: str) -> str:
+        for url in _split_urls(value):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _events_are_signed(self) -> Settings:
+        if self.events_endpoints and not self.events_secret.get_secret_value():
+            raise ValueError(
+                "AFTERCARE_EVENTS_URL is set but AFTERCARE_EVENTS_SECRET is not: "
+                "events are never sent unsigned"
+            )
+        return self
+
+    @property
+    def events_endpoints(self) -> tuple[str, ...]:
+        """The event receivers' URLs, in the order given, each once."""
+        return tuple(dict.fromkeys(_split_urls(self.events_url)))
 
     @field_validator("public_url")
     @classmethod
@@ -117,6 +148,10 @@ class Settings(BaseSettings):
     @property
     def telegram_configured(self) -> bool:
         return bool(self.telegram_bot_token.get_secret_value())
+
+
+def _split_urls(value: str) -> list[str]:
+    return [url for url in value.replace(",", " ").split() if url]
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from clock import parse_instant
+from events import send_events_to
 from messaging.channels import Transports, console_only
 from models.db import open_database
 from settings import Settings, get_settings
@@ -45,8 +46,14 @@ def load_settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        problems = "; ".join(_problem(e["loc"], e["msg"]) for e in error.errors())
         raise click.ClickException(f"bad configuration: {problems}") from error
+
+
+def _problem(loc: tuple[int | str, ...], message: str) -> str:
+    # A rule across variables (AFTERCARE_EVENTS_URL needs its secret) has no one field.
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(map(str, loc))}: {message}" if loc else message
 
 
 def configure_logging(settings: Settings) -> None:
@@ -60,9 +67,12 @@ def configure_logging(settings: Settings) -> None:
 
 
 def database(settings: Settings) -> sessionmaker[Session]:
-    """Open the configured database, bringing its schema up to date first."""
+    """Open the configured database, bringing its schema up to date first.
+
+    Its sessions write events for AFTERCARE_EVENTS_URL's receivers (none: no events).
+    """
     _, factory = open_database(settings.database_url)
-    return factory
+    return send_events_to(factory, settings.events_endpoints)
 
 
 def transports_for(settings: Settings) -> Transports:

@@ -29,12 +29,13 @@ def build_app(
 ) -> FastAPI:
     """The one process: web app, and (in its lifespan) the sender, the inbox, the bot, the scheduler.
 
-    Start-up order is sender, inbox, bot, scheduler; shutdown is the reverse, so
+    Start-up order is event delivery, sender, inbox, bot, scheduler; shutdown is the reverse, so
     the scheduler stops queuing first, the inbox finishes the turn it is taking,
     and the sender sends what is in flight last.
     """
     from scheduler.loop import SchedulerThread
     from web.app import create_app
+    from web.lifespans import events_hook
     from web.lifespans import inbox_hook as inbox_running
     from web.lifespans import lifespan_hook as telegram_running
 
@@ -62,6 +63,8 @@ def build_app(
             await asyncio.to_thread(thread.stop)
 
     hooks: list[Any] = [
+        # First in, last out: events written while the others shut down still go.
+        events_hook(factory, settings),
         sending,
         inbox_running(factory, settings),
         telegram_running(transports, factory, settings),
@@ -163,8 +166,14 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
         stale.unlink(missing_ok=True)
     api_token = secrets.token_urlsafe(16)
     password = secrets.token_urlsafe(9)
-    # The demo never touches real providers, whatever the shell or .env holds.
-    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TELEGRAM_BOT_TOKEN"):
+    # The demo never touches real providers, whatever the shell or .env holds, and its
+    # made-up customers never reach a real CRM.
+    for name in (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TELEGRAM_BOT_TOKEN",
+        "AFTERCARE_EVENTS_URL",
+    ):
         os.environ[name] = ""
     os.environ.update(
         AFTERCARE_DATABASE_URL=f"sqlite:///{path}",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import click
+from sqlalchemy.orm import Session, sessionmaker
 
 from cli.common import configure_logging, database, instant_option, load_settings, transports_for
 from clock import utcnow
 from models.db import open_database
+from settings import Settings
 
 
 @click.command("tick")
@@ -31,13 +33,31 @@ def tick_command(now: datetime | None) -> None:
     stop = Stop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.request())
+    factory = database(settings)
+    posted = 0
     try:
-        report = tick(database(settings), now or utcnow(), transports, settings, stop=stop)
+        report = tick(factory, now or utcnow(), transports, settings, stop=stop)
+        if settings.events_endpoints and not stop:
+            # What the pass recorded goes out now, when no `run` process is there to send it.
+            posted = transports.network.call(_deliver_events(factory, settings))
     finally:
         transports.close()
     click.echo(report.summary())
+    if posted:
+        click.echo(f"  events:     {posted} delivery attempts")
     if stop:
         click.echo("  stopped early on request: the rest waits for the next pass")
+
+
+# How long `tick` spends delivering events before it exits; `run` (or the next tick) does the rest.
+EVENTS_BUDGET = 20.0
+
+
+async def _deliver_events(factory: sessionmaker[Session], settings: Settings) -> int:
+    from events.worker import EventWorker
+
+    worker = EventWorker(factory, settings.events_secret.get_secret_value())
+    return await worker.deliver_backlog(EVENTS_BUDGET)
 
 
 @click.command("plan")

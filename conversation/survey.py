@@ -21,6 +21,8 @@ from conversation.turn import Turn
 from escalation.alerts import relay_to_rep
 from escalation.opening import open_escalation
 from escalation.trail import record
+from events import EventType, record_event
+from events.payloads import response_data
 from messaging.once import insert_once
 from models import SURVEY_KINDS, CheckIn, Escalation, Message, Response
 from models.states import CheckInStatus, EscalationKind, NpsCategory, Purpose
@@ -141,6 +143,12 @@ def record_score(turn: Turn, checkin: CheckIn, score: int, comment: str) -> str:
     if not created:
         return "already_answered"  # another delivery or process scored it first
     checkin.status, checkin.closed_at = "answered", turn.now
+    record_event(
+        turn.session,
+        turn.now,
+        EventType.RESPONSE_CREATED,
+        lambda: response_data(turn.session, response),
+    )
     if category == NpsCategory.DETRACTOR:
         open_escalation(
             turn.session,
@@ -179,6 +187,12 @@ def take_comment(turn: Turn, response: Response) -> str:
     response.comment = f"{response.comment}\n{text}" if response.comment else text
     response.awaiting_comment = False
     turn.message.checkin_id = response.checkin_id
+    record_event(
+        turn.session,
+        turn.now,
+        EventType.RESPONSE_COMMENTED,
+        lambda: response_data(turn.session, response) | {"added": text},
+    )
     escalation = turn.session.scalar(
         select(Escalation).where(Escalation.response_id == response.id)
     )

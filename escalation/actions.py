@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from escalation.alerts import queue_alert
 from escalation.trail import record
+from events import EventType, record_event
+from events.payloads import escalation_data
 from messaging.compose import TemplateBook
 from models import Escalation, Rep
 from models.states import EscalationKind, EscalationStatus, Purpose
@@ -66,6 +68,12 @@ def acknowledge(
     )
     if changed:
         record(session, now, target.id, "acknowledged", f"via {via}", actor=who(rep, actor))
+        record_event(
+            session,
+            now,
+            EventType.ESCALATION_ACKNOWLEDGED,
+            lambda: escalation_data(session, target, who(rep, actor)),
+        )
     return Outcome(target, changed)
 
 
@@ -101,6 +109,12 @@ def resolve(
     )
     if changed:
         record(session, now, target.id, "resolved", f"via {via}: {note}", actor=who(rep, actor))
+        record_event(
+            session,
+            now,
+            EventType.ESCALATION_RESOLVED,
+            lambda: escalation_data(session, target, who(rep, actor)),
+        )
         forget_pending_notes(session, target.id)
     return Outcome(target, changed)
 

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from cadence.rules import CadenceRules
 from escalation.alerts import alert_new_escalation
-from escalation.trail import record
+from escalation.trail import SYSTEM, record
+from events import EventType, record_event
+from events.payloads import escalation_data
 from messaging.compose import TemplateBook
 from messaging.once import insert_once
 from models import Customer, Escalation, Message, Purchase, Rep, Response
@@ -60,6 +62,12 @@ def open_escalation(
     if created:
         detail = f"{kind}, score {response.score}" if response is not None else kind
         record(session, now, escalation.id, "opened", detail)
+        record_event(
+            session,
+            now,
+            EventType.ESCALATION_OPENED,
+            lambda: escalation_data(session, escalation, SYSTEM),
+        )
         if rep_id is None:
             log.warning(
                 "escalation %s for customer %s has nobody to go to", escalation.id, customer.id

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from cadence.rules import CadenceRules
 from escalation.alerts import manager_for, queue_alert, reach
-from escalation.trail import record
+from escalation.trail import SYSTEM, record
+from events import EventType, record_event
+from events.payloads import escalation_data
 from messaging.compose import TemplateBook
 from models import Escalation, Rep
 from models.states import EscalationKind, EscalationStatus
@@ -118,5 +120,11 @@ def escalate_to_manager(
         escalation.id,
         "escalated",
         f"to {manager.name} ({manager.external_id}) by {message.channel}, reminder {number}",
+    )
+    record_event(
+        session,
+        now,
+        EventType.ESCALATION_ESCALATED,
+        lambda: escalation_data(session, escalation, SYSTEM) | {"reminder": seen + 1},
     )
     return 1

@@ -15,6 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from events import EventType, record_event
+from events.payloads import consent_data
 from models import ConsentEvent, Customer, Message
 
 # What a row keeps of the customer's words: a whole SMS is 1,600 characters at most.
@@ -49,6 +51,8 @@ def record_consent(
         detail=detail[:MAX_DETAIL],
     )
     session.add(event)
+    kind = EventType.CUSTOMER_OPTED_OUT if action == "opt_out" else EventType.CUSTOMER_OPTED_IN
+    record_event(session, now, kind, lambda: consent_data(customer, now, source, channel))
     return event
 
 

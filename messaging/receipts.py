@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from events import EventType, record_event
+from events.payloads import message_data
 from messaging.channels.base import Receipt
 from messaging.once import insert_once
 from models import CheckIn, EarlyReceipt, Message
@@ -54,6 +56,8 @@ def apply_receipt(session: Session, now: datetime, message: Message, receipt: Re
     elif receipt.status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
         message.error_code, message.error = receipt.error_code, receipt.error or receipt.status
         _mark_checkin(session, now, message)
+        # Accepted by the provider, then lost on the way (a carrier's refusal, a dead number).
+        record_event(session, now, EventType.MESSAGE_FAILED, lambda: message_data(session, message))
     return "recorded"
 
 

@@ -5,6 +5,7 @@ from models.base import Base, UTCDateTime
 from models.checkin import KINDS, STATUSES, SURVEY_KINDS, THROTTLED_KINDS, CheckIn, Response
 from models.consent import CONSENT_SOURCES, ConsentEvent
 from models.escalation import Escalation, EscalationEvent
+from models.event import EventDelivery
 from models.idempotency import IdempotencyKey
 from models.message import (
     EarlyReceipt,
@@ -33,6 +34,7 @@ __all__ = [
     "EarlyReceipt",
     "Escalation",
     "EscalationEvent",
+    "EventDelivery",
     "FailedTelegramUpdate",
     "IdempotencyKey",
     "InboundEvent",

@@ -152,6 +152,16 @@ class ConsentSource(StrEnum):
     HISTORY = "history"  # recorded before the consent log existed (its wording is not known)
 
 
+class EventDeliveryStatus(StrEnum):
+    """An event's way to one receiver: pending -> sending -> delivered, or back to pending
+    (retried with backoff) until 24 h have passed, then dead."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
 def values(states: type[StrEnum]) -> tuple[str, ...]:
     """The plain strings, in definition order (for CHECK constraints and CSV help)."""
     return tuple(state.value for state in states)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from conversation.inbox import Inbox
 from conversation.telegram_bot import TelegramBot
+from events.worker import EventWorker
 from messaging.channels import Transports
 from messaging.channels.telegram import TelegramChannel
 from settings import Settings
@@ -63,3 +64,27 @@ def inbox_hook(
             await inbox.shutdown(runner)
 
     return inbox_running
+
+
+def events_hook(factory: sessionmaker[Session], settings: Settings) -> Callable[[FastAPI], Any]:
+    """The FastAPI lifespan hook that delivers events when AFTERCARE_EVENTS_URL is set.
+
+    The worker is a task of its own on the loop: a receiver that is down or slow
+    holds up only other events, never a message.
+    """
+
+    @asynccontextmanager
+    async def events_delivering(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.events_endpoints:
+            yield
+            return
+        worker = EventWorker(factory, settings.events_secret.get_secret_value())
+        runner = asyncio.create_task(worker.run(), name="event-delivery")
+        app.state.event_worker = worker
+        try:
+            yield
+        finally:
+            app.state.event_worker = None
+            await worker.shutdown(runner)
+
+    return events_delivering

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from clock import utcnow
+from events.metrics import REGISTRY as EVENT_FIGURES
+from events.report import standing
 from messaging.outbox import LANES
 from messaging.outbox.metrics import REGISTRY as PROCESS_FIGURES
 from models import CheckIn, Escalation, FailedTelegramUpdate, Message, SendBudget
@@ -45,6 +47,7 @@ class DatabaseFigures(Collector):
         now = utcnow()
         yield from self._outbox(now)
         yield from self._inbox(now)
+        yield from self._events(now)
         yield self._family(
             "aftercare_checkins",
             "Check-ins by kind and status.",
@@ -141,6 +144,33 @@ class DatabaseFigures(Collector):
             value=self.session.scalar(select(func.count(FailedTelegramUpdate.id))) or 0,
         )
 
+    def _events(self, now: datetime) -> Iterator[GaugeMetricFamily]:
+        figures = standing(self.session, now)
+        by_status = GaugeMetricFamily(
+            "aftercare_events",
+            "Event webhook deliveries (one per event and receiver) by status: pending and "
+            "sending wait, dead failed for 24 h and were given up.",
+            labels=["status"],
+        )
+        for status, count in figures.by_status.items():
+            by_status.add_metric([status], count)
+        yield by_status
+        yield GaugeMetricFamily(
+            "aftercare_events_pending",
+            "Event deliveries not yet accepted by their receiver (pending or being sent).",
+            value=figures.waiting,
+        )
+        yield GaugeMetricFamily(
+            "aftercare_events_dead",
+            "Event deliveries given up after 24 h of failures (listed in the admin UI, Events).",
+            value=figures.by_status["dead"],
+        )
+        yield GaugeMetricFamily(
+            "aftercare_events_oldest_pending_seconds",
+            "How long the longest-waiting undelivered event has waited.",
+            value=figures.oldest_waiting_seconds,
+        )
+
     def _family(
         self, name: str, documentation: str, labels: list[str], query: Any
     ) -> GaugeMetricFamily:
@@ -153,7 +183,11 @@ class DatabaseFigures(Collector):
 def _scrape(session: Session) -> bytes:
     registry = CollectorRegistry()
     registry.register(DatabaseFigures(session))
-    return generate_latest(registry) + generate_latest(PROCESS_FIGURES)
+    return (
+        generate_latest(registry)
+        + generate_latest(PROCESS_FIGURES)
+        + generate_latest(EVENT_FIGURES)
+    )
 
 
 # Not part of the JSON API, so not in its OpenAPI document.

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from cadence.quiet_hours import quiet_hours_end, zone_for
 from cadence.rules import load_rules
+from events import EventType, record_event
+from events.payloads import message_data
 from messaging.channels import registry
 from messaging.outbox.claims import Claimed, release, still_held
 from messaging.outbox.queue import queue_message, render_for
@@ -226,13 +228,16 @@ def _record_one(
         row.status, row.next_attempt_at = "queued", outcome.when
     elif kind is OutcomeKind.UNREACHABLE:
         row.status = "failed"
-        _reroute_unreachable(session, now, row)
+        if not _reroute_unreachable(session, now, row):
+            record_event(session, now, EventType.MESSAGE_FAILED, lambda: message_data(session, row))
     else:
         row.status = kind.value  # failed, uncertain, cancelled
         if kind is OutcomeKind.UNCERTAIN and outcome.look_up_after:
             # The provider can tell us later whether it has the message: reconciliation
             # asks once it has had its time, and sends it again if it has not.
             row.lease_until = real_now + outcome.look_up_after
+        if kind is OutcomeKind.FAILED:
+            record_event(session, now, EventType.MESSAGE_FAILED, lambda: message_data(session, row))
     if message.checkin_id is not None and message.purpose in SETTLES_CHECKIN:
         # An uncertain survey most likely reached the customer: it counts as sent, so
         # their reply is scored; if the provider turns out not to have it, it is resent.
@@ -246,11 +251,12 @@ def _withdrawn(message: Claimed, checkins: dict[int, CheckIn]) -> bool:
     return checkins[message.checkin_id].status != CheckInStatus.QUEUED
 
 
-def _reroute_unreachable(session: Session, now: datetime, row: Message) -> None:
+def _reroute_unreachable(session: Session, now: datetime, row: Message) -> bool:
     """The recipient blocked the bot: mark a customer's address there dead, and resend elsewhere.
 
     The text is rendered again for the other channel (on SMS "reply with a number"
     instead of "tap a button"); with no other channel there is nothing more to try.
+    True when it was resent.
     """
     person: Customer | Rep
     if row.customer_id is not None:
@@ -259,10 +265,10 @@ def _reroute_unreachable(session: Session, now: datetime, row: Message) -> None:
     elif row.rep_id is not None:
         person = session.get_one(Rep, row.rep_id)
     else:
-        return
+        return False
     found = registry.reach(person, None, besides=row.channel)
     if found is None:
-        return
+        return False
     channel, address = found
     queue_message(
         session,
@@ -276,6 +282,7 @@ def _reroute_unreachable(session: Session, now: datetime, row: Message) -> None:
         checkin_id=row.checkin_id,
     )
     row.checkin_id = None  # the new message carries the check-in now
+    return True
 
 
 def settle_checkin(now: datetime, checkin: CheckIn, row: Message) -> None:

@@ -21,6 +21,8 @@ def test_printing_the_settings_shows_no_token() -> None:
         twilio_auth_token="twilio-token-value",
         telegram_bot_token="123:telegram-token-value",
         telegram_webhook_secret="webhook-secret-value",
+        events_url="https://crm.example/hooks",
+        events_secret="events-secret-value",
     )
     printed = repr(settings) + str(settings) + f"{settings!r}"
     assert "value" not in printed

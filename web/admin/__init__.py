@@ -1,5 +1,6 @@
 """The admin web UI under /admin/: login, dashboard, customers, responses (with CSV exports),
-templates, settings, escalations, CSV import and the demo's customer-phone simulator. Every page but the login needs a session.
+templates, settings, escalations, CSV import, event webhooks and the demo's customer-phone
+simulator. Every page but the login needs a session.
 
 `router` is what the app includes; each page lives in a module of its own.
 """
@@ -16,6 +17,7 @@ from web.admin import (
     customers,
     dashboard,
     escalations,
+    events_page,
     exports,
     imports,
     keys,
@@ -46,6 +48,7 @@ for _module in (
     templates_editor,
     settings_page,
     simulator,
+    events_page,
 ):
     router.include_router(_module.router)
 
