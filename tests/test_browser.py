@@ -145,6 +145,7 @@ def test_an_admin_logs_in_reads_the_dashboard_and_answers_as_a_customer(
 
     page.goto(f"{base}/admin/")
     expect(page).to_have_url(f"{base}/admin/login?next=%2Fadmin%2F")
+    page.get_by_label("User").fill("admin")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 

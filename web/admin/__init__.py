@@ -1,5 +1,7 @@
 """The admin web UI under /admin/: login, dashboard, customers, templates, settings,
-escalations and the demo's customer-phone simulator. Every page but the login needs a session.
+escalations, users, the audit trail and the demo's customer-phone simulator. Every page but
+the login needs a session; what a manager or rep sees is narrowed by `accounts.scope`, and
+the pages not written for them answer them 403 (`AdminDep`).
 
 `router` is what the app includes; each page lives in a module of its own.
 """
@@ -12,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from web.admin import (
+    audit_page,
     auth,
     customers,
     dashboard,
@@ -21,12 +24,15 @@ from web.admin import (
     simulator,
     static,
     templates_editor,
+    users_page,
 )
 
 
 @asynccontextmanager
 async def _started(app: FastAPI) -> AsyncIterator[None]:
-    keys.warm_up(app)  # hash the admin password once, at start-up, not on the first login
+    # Hash the bootstrap password and read (or make) the stored signing key once, at
+    # start-up, not on the first login.
+    keys.warm_up(app)
     yield
 
 
@@ -39,6 +45,8 @@ for _module in (
     escalations,
     templates_editor,
     settings_page,
+    users_page,
+    audit_page,
     simulator,
 ):
     router.include_router(_module.router)
