@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
+from alembic import command
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot
+from accounts.passwords import hash_password, matches
 from accounts.stored_secrets import stored_key
 from accounts.users import UserError, add_user, disable_user
 from clock import utcnow
 from models import AuditEntry, StoredSecret, User
+from models.db import alembic_config, make_engine
 from settings import reset_settings
+from tests.conftest import POSTGRES_URL
 from tests.test_admin import PASSWORD, csrf_of, log_in, make_app
 from web.admin.session_cookie import COOKIE
 
@@ -241,3 +247,63 @@ def test_processes_starting_at_once_agree_on_one_key(engine: Engine) -> None:
     for thread in threads:
         thread.join()
     assert len(keys) == 8 and len(set(keys)) == 1 and len(keys[0]) == 32
+
+
+# ---------------------------------------------------------------- the migration
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
+    """A database with no schema at all, of each kind."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    request.getfixturevalue("postgres_engine")  # skips (or fails in CI) without PostgreSQL
+    schema = f"aftercare_migration_{os.getpid()}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    joiner = "&" if "?" in POSTGRES_URL else "?"
+    engine = make_engine(f"{POSTGRES_URL}{joiner}options=-csearch_path%3D{schema}")
+    yield engine
+    engine.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
+def _to(engine: Engine, revision: str, *, down: bool = False) -> None:
+    with engine.connect() as connection:
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+        connection.commit()
+
+
+def test_admin_reps_with_a_password_become_users_and_back(empty_database: Engine) -> None:
+    engine = empty_database
+    _to(engine, "0007")
+    hashed = hash_password("an old admin password")
+    with engine.begin() as connection:
+        for external_id, role, password_hash in (
+            ("Boss-1", "admin", hashed), ("mgr-1", "manager", hashed), ("adm-2", "admin", None)
+        ):  # fmt: skip
+            connection.execute(
+                text("INSERT INTO reps (external_id, name, role, password_hash, created_at, "
+                     "updated_at) VALUES (:e, :e, :r, :p, :t, :t)"),
+                {"e": external_id, "r": role, "p": password_hash, "t": datetime(2026, 1, 1)},
+            )  # fmt: skip
+    _to(engine, "head")
+    with Session(engine) as session:
+        (user,) = session.scalars(select(User)).all()  # only the admin who had a password
+        assert (user.username, user.role) == ("boss-1", "admin")
+        assert matches(user.password_hash, "an old admin password")
+    _to(engine, "0007", down=True)
+    with engine.connect() as connection:
+        restored = connection.execute(
+            text("SELECT external_id, password_hash FROM reps ORDER BY external_id")
+        ).all()
+    assert restored == [("Boss-1", hashed), ("adm-2", None), ("mgr-1", None)]

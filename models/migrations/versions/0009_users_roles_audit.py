@@ -57,12 +57,14 @@ def upgrade() -> None:
         "SELECT lower(external_id), 'admin', id, password_hash, created_at, updated_at FROM reps "
         "WHERE role = 'admin' AND password_hash IS NOT NULL"
     )
-    with op.batch_alter_table("reps", schema=None) as batch_op:
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35+), never a rebuild: rebuilding reps would
+    # drop a table that customers, purchases and escalations point at.
+    with op.batch_alter_table("reps", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("password_hash")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reps", schema=None) as batch_op:
+    with op.batch_alter_table("reps", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("password_hash", sa.String(length=200), nullable=True))
     op.execute(
         "UPDATE reps SET password_hash = (SELECT users.password_hash FROM users "
