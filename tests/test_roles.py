@@ -332,3 +332,17 @@ def test_scope_narrows_joins_aliases_and_reports(
     nobody = Viewer("lost", "rep", None)
     assert session.scalars(scope(names, nobody)).all() == []
     assert session.scalars(scope(select(AuditEntry.id), anna)).all() == []
+
+
+ADMIN_LINK = re.compile(r'href="/admin/(templates|settings|users|audit|simulator|consent\.csv)')
+
+
+@pytest.mark.parametrize("username", ["marek", "anna"])
+def test_pages_offer_a_manager_or_rep_no_link_they_would_get_403_for(
+    as_user: Any, world: World, username: str
+) -> None:
+    client = as_user(username)
+    for (method, route), (who, _form) in ROUTES.items():
+        if method == "GET" and who == STAFF and not route.endswith(".csv"):
+            page = client.get(concrete(route, world)).text
+            assert not ADMIN_LINK.search(page), (route, ADMIN_LINK.search(page))
