@@ -9,9 +9,10 @@ failed login and logout is in the audit trail.
 The cookie holds the user, a session id, a CSRF token, an expiry and a
 fingerprint of the credential, signed with HMAC-SHA256 under
 AFTERCARE_SESSION_SECRET, or under a key generated once and stored in the
-database when that is unset (web/admin/keys.py). The session id must name a live row in admin_sessions
-(web/admin/sessions.py), so logout ends the session for good; changing the
-password changes the fingerprint, which ends every session made with the old one.
+database when that is unset (web/admin/keys.py). The session id must name a
+live row in admin_sessions (web/admin/sessions.py), so logout ends the session
+for good; changing the password changes the fingerprint, which ends every
+session made with the old one; disabling a user ends theirs.
 Password guessing is held back by web/admin/login_guard.py.
 """
 
