@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "mix": "cli.mix:mix_command",
     "escalations": "cli.escalations:escalations_command",
     "migrate": "cli.scheduling:migrate_command",
+    "user": "cli.users:user_group",
 }
 
 

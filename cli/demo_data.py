@@ -7,11 +7,13 @@ delivery, a service check, a periodic check-in, and what quiet hours hold back.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.users import add_user
 from cadence.due import first_service_at
 from cadence.rules import DEFAULT_RULES
 from models import CheckIn, Customer, Escalation, Purchase, Rep, Response
@@ -91,6 +93,20 @@ def seed(session: Session, now: datetime) -> dict[str, int]:
             customer.periodic_anchor_at = customer.periodic_anchor_at or delivered_at
         session.add(purchase)
     return {"reps": 3, "customers": len(customers), "purchases": len(purchases)}
+
+
+# One login of each role: the admin, Marek (who manages Anna and Ben), and Anna.
+DEMO_USERS = [("admin", "admin", None), ("marek", "manager", "r-mgr"), ("anna", "rep", "r-anna")]
+
+
+def add_users(session: Session, now: datetime) -> list[tuple[str, str, str]]:
+    """One user of each role, with fresh random passwords: (user, role, password) each."""
+    logins = []
+    for username, role, rep in DEMO_USERS:
+        password = secrets.token_urlsafe(9)
+        add_user(session, now, username, role, password, rep_external_id=rep, actor="demo")
+        logins.append((username, role, password))
+    return logins
 
 
 HISTORY = [

@@ -129,16 +129,14 @@ SHORTEST_SESSION_SECRET = 32
 def warn_about(settings: Settings) -> None:
     """Say at start what the production process should not run with."""
     log = logging.getLogger("aftercare")
-    if not settings.session_secret.get_secret_value():
-        log.warning(
-            "AFTERCARE_SESSION_SECRET is not set: a random one is used, so admin logins end "
-            "whenever the process restarts, and each of several processes signs its own"
-        )
-    elif len(settings.session_secret.get_secret_value()) < SHORTEST_SESSION_SECRET:
+    # Unset is fine: a key generated once and stored in the database signs the sessions
+    # (web/admin/keys.py). Set, it must be long enough not to be guessed offline.
+    secret = settings.session_secret.get_secret_value()
+    if secret and len(secret) < SHORTEST_SESSION_SECRET:
         log.warning(
             "AFTERCARE_SESSION_SECRET is %d characters; use at least %d random ones "
             "(python -c 'import secrets; print(secrets.token_urlsafe(32))')",
-            len(settings.session_secret.get_secret_value()),
+            len(secret),
             SHORTEST_SESSION_SECRET,
         )
     if not settings.public_url.startswith("https://"):
@@ -156,7 +154,7 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     """Try Aftercare locally: SQLite, sample data, console channel, web UI. No credentials."""
     import os
 
-    from cli.demo_data import add_history, seed
+    from cli.demo_data import add_history, add_users, seed
     from clock import utcnow
     from scheduler.tick import tick
     from settings import reset_settings
@@ -165,7 +163,6 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
     api_token = secrets.token_urlsafe(16)
-    password = secrets.token_urlsafe(9)
     # The demo never touches real providers, whatever the shell or .env holds, and its
     # made-up customers never reach a real CRM.
     for name in (
@@ -178,7 +175,7 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     os.environ.update(
         AFTERCARE_DATABASE_URL=f"sqlite:///{path}",
         AFTERCARE_API_TOKEN=api_token,
-        AFTERCARE_ADMIN_PASSWORD=password,
+        AFTERCARE_ADMIN_PASSWORD="",  # the demo's users have passwords of their own
         AFTERCARE_PUBLIC_URL=f"http://{host}:{port}",
         AFTERCARE_BUSINESS_NAME=os.environ.get("AFTERCARE_BUSINESS_NAME") or "Kowalski Motors",
         AFTERCARE_REVIEW_URL=os.environ.get("AFTERCARE_REVIEW_URL")
@@ -191,6 +188,8 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     now = utcnow()
     with factory.begin() as session:
         counts = seed(session, now)
+        session.flush()
+        logins = add_users(session, now)
     click.echo(
         f"Seeded {counts['customers']} customers in 5 languages, {counts['purchases']} purchases, {counts['reps']} reps."
     )
@@ -201,12 +200,17 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     with factory.begin() as session:
         # Five months of answered surveys, so the dashboard has a story to tell.
         add_history(session, now)
+    accounts = "\n".join(
+        f"    {role:<8} user: {user:<6}  password: {password}" for user, role, password in logins
+    )
     if no_serve:
+        click.echo(f"Logins for the admin UI:\n{accounts}")
         return
     click.echo(
         f"""
 Aftercare demo is running on http://{host}:{port}/
-  Admin UI:            http://{host}:{port}/admin/   user: admin   password: {password}
+  Admin UI:            http://{host}:{port}/admin/   log in as
+{accounts}
   Customer simulator:  http://{host}:{port}/admin/simulator  (reply as any customer)
   JSON API:            curl -H 'Authorization: Bearer {api_token}' http://{host}:{port}/api/customers/c-en-1
   API docs:            http://{host}:{port}/docs

@@ -1,5 +1,6 @@
 """SQLAlchemy models: the data Aftercare keeps. Models are data; behaviour lives in services."""
 
+from models.accounts import AuditEntry, StoredSecret, User
 from models.admin import AdminSession, AppSetting, Lease, LoginThrottle, TemplateVersion
 from models.base import Base, UTCDateTime
 from models.checkin import KINDS, STATUSES, SURVEY_KINDS, THROTTLED_KINDS, CheckIn, Response
@@ -27,6 +28,7 @@ __all__ = [
     "THROTTLED_KINDS",
     "AdminSession",
     "AppSetting",
+    "AuditEntry",
     "Base",
     "CheckIn",
     "ConsentEvent",
@@ -45,6 +47,8 @@ __all__ = [
     "Rep",
     "Response",
     "SendBudget",
+    "StoredSecret",
     "TemplateVersion",
+    "User",
     "UTCDateTime",
 ]

@@ -36,7 +36,6 @@ class Rep(Base):
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     role: Mapped[str] = mapped_column(String(10), default="rep")
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
-    password_hash: Mapped[str | None] = mapped_column(String(200))
     # A rep who pressed "Resolve" owes a note: their next text message is taken as it.
     # No foreign key: escalations already point at reps, and a cycle buys nothing here.
     awaiting_note_escalation_id: Mapped[int | None] = mapped_column(Integer)

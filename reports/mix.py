@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
+from accounts.scope import EVERYONE, Viewer, scope
 from models import KINDS, CheckIn, Customer, Rep
 from reports.nps import Bound, window_end, window_start, year_month
 
@@ -61,6 +62,8 @@ def contact_mix(
     since: Bound | None = None,
     until: Bound | None = None,
     by: str | None = "rep",
+    *,
+    viewer: Viewer = EVERYONE,
 ) -> list[MixRow]:
     """Sent check-ins in `[since, until)` counted by kind, one row per group (`by`), or one overall.
 
@@ -82,6 +85,7 @@ def contact_mix(
         .outerjoin(Rep, Rep.id == Customer.rep_id)
         .where(CheckIn.sent_at.is_not(None))
     )
+    query = scope(query, viewer)  # a rep's mix is their own (accounts.scope)
     if start is not None:
         query = query.where(CheckIn.sent_at >= start)
     if end is not None:

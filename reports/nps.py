@@ -24,6 +24,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 
+from accounts.scope import EVERYONE, Viewer, scope
 from clock import Bound, window_end, window_start
 from models import SURVEY_KINDS, CheckIn, Customer, Purchase, Rep, Response
 
@@ -115,9 +116,17 @@ class NpsReport:
 
 
 def nps_report(
-    session: Session, since: Bound | None = None, until: Bound | None = None, by: str | None = None
+    session: Session,
+    since: Bound | None = None,
+    until: Bound | None = None,
+    by: str | None = None,
+    *,
+    viewer: Viewer = EVERYONE,
 ) -> NpsReport:
-    """NPS of the responses received in `[since, until)`, grouped `by` one of GROUP_FIELDS."""
+    """NPS of the responses received in `[since, until)`, grouped `by` one of GROUP_FIELDS.
+
+    Only the responses `viewer` may see count (accounts.scope): a rep's NPS is their own.
+    """
     if by is not None and by not in GROUP_FIELDS:
         raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_FIELDS)}")
     start, end = window_start(since), window_end(until)
@@ -126,19 +135,19 @@ def nps_report(
             f"the window is empty: since {start.isoformat()} ≥ until {end.isoformat()}"
         )
 
-    overall = _figures(session, start, end, None).get("", NpsFigures())
+    overall = _figures(session, start, end, None, viewer).get("", NpsFigures())
     groups: tuple[NpsGroup, ...] = ()
     if by is not None:
-        per_key = _figures(session, start, end, by)
+        per_key = _figures(session, start, end, by, viewer)
         groups = tuple(NpsGroup(key, per_key[key]) for key in sorted(per_key))
     return NpsReport(since=start, until=end, by=by, overall=overall, groups=groups)
 
 
 def _figures(
-    session: Session, start: datetime | None, end: datetime | None, by: str | None
+    session: Session, start: datetime | None, end: datetime | None, by: str | None, viewer: Viewer
 ) -> dict[str, NpsFigures]:
-    answered = _answered_counts(session, start, end, by)
-    sent = _sent_counts(session, start, end, by)
+    answered = _answered_counts(session, start, end, by, viewer)
+    sent = _sent_counts(session, start, end, by, viewer)
     figures = {}
     for key in answered.keys() | sent.keys():
         responses, promoters, passives, detractors = answered.get(key, (0, 0, 0, 0))
@@ -147,9 +156,10 @@ def _figures(
 
 
 def _answered_counts(
-    session: Session, start: datetime | None, end: datetime | None, by: str | None
+    session: Session, start: datetime | None, end: datetime | None, by: str | None, viewer: Viewer
 ) -> dict[str, tuple[int, int, int, int]]:
     inner = _within(
+        viewer,
         select(_response_key(by).label("key"), Response.score.label("score"))
         .select_from(Response)
         .join(CheckIn, CheckIn.id == Response.checkin_id)
@@ -179,9 +189,10 @@ def _answered_counts(
 
 
 def _sent_counts(
-    session: Session, start: datetime | None, end: datetime | None, by: str | None
+    session: Session, start: datetime | None, end: datetime | None, by: str | None, viewer: Viewer
 ) -> dict[str, int]:
     inner = _within(
+        viewer,
         select(_checkin_key(by).label("key"))
         .select_from(CheckIn)
         .join(Customer, Customer.id == CheckIn.customer_id)
@@ -196,7 +207,10 @@ def _sent_counts(
     return {key: int(n) for key, n in rows}
 
 
-def _within(query: SelectT, column: Any, start: datetime | None, end: datetime | None) -> SelectT:
+def _within(
+    viewer: Viewer, query: SelectT, column: Any, start: datetime | None, end: datetime | None
+) -> SelectT:
+    query = scope(query, viewer)
     if start is not None:
         query = query.where(column >= start)
     if end is not None:
@@ -211,9 +225,11 @@ class year_month(FunctionElement[str]):  # noqa: N801 - reads like the SQL funct
     inherit_cache = True
 
 
+@compiles(year_month)
 @compiles(year_month, "sqlite")
 def _year_month_sqlite(element: year_month, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite holds UTC as 'YYYY-MM-DD HH:MM:SS...' text (see models.base.UTCDateTime).
+    # Also the default, for the string compiler (accounts.scope reads a query's FROM list).
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
 
 

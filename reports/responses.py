@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from accounts.scope import EVERYONE, Viewer, scope
 from models import CheckIn, Customer, Purchase, Rep, Response
 
 AnySelect = Select[*tuple[Any, ...]]
@@ -43,6 +44,8 @@ class ResponseFilter:
     nps_category: str = ""  # promoter | passive | detractor
     text: str = ""  # part of the customer's name or of the comment, any case
     zone: str = "UTC"
+    # Whose responses these may be: a rep sees their own customers', a manager their team's.
+    viewer: Viewer = EVERYONE
 
     def window(self) -> tuple[datetime | None, datetime | None]:
         """`[start, end)` in aware datetimes: midnight of `since` to the midnight after `until`."""
@@ -52,7 +55,9 @@ class ResponseFilter:
         return start, end
 
     def is_empty(self) -> bool:
-        return not any(getattr(self, f.name) for f in fields(self) if f.name != "zone")
+        return not any(
+            getattr(self, f.name) for f in fields(self) if f.name not in ("zone", "viewer")
+        )
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ def _filtered(filters: ResponseFilter) -> AnySelect:
         .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
         .outerjoin(Rep, Rep.id == Customer.rep_id)
     )
+    query = scope(query, filters.viewer)
     start, end = filters.window()
     if start is not None:
         query = query.where(Response.received_at >= start)

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts.users import add_user, disable_user
 from cadence.rules import CadenceRules, load_rules
 from clock import utcnow
 from messaging.channels import ConsoleChannel, console_only
@@ -31,7 +32,6 @@ from models import (
 )
 from settings import Settings
 from web.admin import router as admin_router
-from web.admin.keys import hash_password
 from web.admin.session_cookie import COOKIE
 from web.admin.settings_page import FIELDS
 from web.app import create_app
@@ -311,21 +311,22 @@ def test_without_an_admin_password_nobody_can_log_in(db: sessionmaker[Session]) 
         assert client.get("/admin/").status_code == 303
 
 
-def test_an_admin_rep_logs_in_with_their_own_password(
+def test_a_user_logs_in_with_their_own_password_and_a_disabled_one_cannot(
     db: sessionmaker[Session], session: Session, cast: dict
 ) -> None:
-    rep = cast["rep"]
-    rep.role, rep.password_hash = "admin", hash_password("anna's own password")
+    add_user(session, utcnow(), "anna", "rep", "anna's own password", rep_external_id="rep-1",
+             actor="test")  # fmt: skip
+    add_user(session, utcnow(), "boss", "admin", "the boss's password", actor="test")
     session.commit()
     app, _ = make_app(db, admin_password="")
     with TestClient(app, follow_redirects=False) as client:
-        assert log_in(client, "rep-1", "wrong").status_code == 401
-        assert log_in(client, "rep-1", "anna's own password").status_code == 303
-        assert "rep-1" in client.get("/admin/").text
-    cast["manager"].password_hash = hash_password("x")  # a manager is not an admin
-    session.commit()
-    with TestClient(app, follow_redirects=False) as client:
-        assert log_in(client, "mgr-1", "x").status_code == 401
+        assert log_in(client, "anna", "wrong password").status_code == 401
+        assert log_in(client, "Anna", "anna's own password").status_code == 303
+        assert "anna" in client.get("/admin/").text
+        disable_user(session, utcnow(), "anna", actor="test")
+        session.commit()
+        assert client.get("/admin/").status_code == 303  # the session ended with the account
+        assert log_in(client, "anna", "anna's own password").status_code == 401
 
 
 def test_secrets_never_appear_in_pages(client: TestClient) -> None:

@@ -145,6 +145,7 @@ def test_an_admin_logs_in_reads_the_dashboard_and_answers_as_a_customer(
 
     page.goto(f"{base}/admin/")
     expect(page).to_have_url(f"{base}/admin/login?next=%2Fadmin%2F")
+    page.get_by_label("User").fill("admin")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
@@ -216,6 +217,7 @@ def test_an_admin_uploads_a_semicolon_csv_fixes_a_line_imports_and_exports_on_a_
         page.get_by_role("button", name="Check the file").click()
 
     page.goto(f"{base}/admin/import")
+    page.get_by_label("User").fill("admin")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Import")).to_be_visible()

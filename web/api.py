@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BeforeValidator, WithJsonSchema
 from sqlalchemy.orm import Session
 
+from accounts.scope import EVERYONE
 from clock import Bound, parse_bound, utcnow, window_end, window_start
 from conversation.linking import start_link
 from messaging.consent import consent_history
@@ -92,7 +93,10 @@ def get_consent(external_id: str, session: SessionDep) -> list[ConsentEventOut]:
 def list_messages(customer: CustomerParam, session: SessionDep) -> list[MessageOut]:
     """The customer's messages in and out, oldest first."""
     found = _customer_or_404(session, customer)
-    return [MessageOut.model_validate(m) for m in queries.customer_messages(session, found.id)]
+    return [
+        MessageOut.model_validate(m)
+        for m in queries.customer_messages(session, found.id, viewer=EVERYONE)
+    ]
 
 
 @router.get("/checkins", response_model=list[CheckInOut], responses=problem_responses(404))
@@ -101,7 +105,7 @@ def list_checkins(customer: CustomerParam, session: SessionDep) -> list[CheckInO
     found = _customer_or_404(session, customer)
     return [
         checkin_out(checkin, score, product)
-        for checkin, score, product in queries.customer_checkins(session, found.id)
+        for checkin, score, product in queries.customer_checkins(session, found.id, viewer=EVERYONE)
     ]
 
 
@@ -116,7 +120,9 @@ def list_escalations(
     ] = None,
 ) -> list[EscalationOut]:
     """Escalations, oldest first, optionally only those in one status."""
-    return [escalation_out(row) for row in queries.escalations(session, status or None)]
+    return [
+        escalation_out(row) for row in queries.escalations(session, status or None, viewer=EVERYONE)
+    ]
 
 
 @router.get("/escalations/metrics", response_model=EscalationMetricsOut)
@@ -150,7 +156,7 @@ def list_escalation_events(
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No escalation {escalation_id}.")
     return [
         EscalationEventOut.model_validate(event)
-        for event in queries.escalation_events(session, escalation_id)
+        for event in queries.escalation_events(session, escalation_id, viewer=EVERYONE)
     ]
 
 
@@ -260,7 +266,7 @@ def checkin_out(checkin: CheckIn, score: int | None, product: str | None) -> Che
 
 
 def _customer_or_404(session: Session, external_id: str) -> Customer:
-    customer = queries.customer_by_external_id(session, external_id)
+    customer = queries.customer_by_external_id(session, external_id, viewer=EVERYONE)
     if customer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
     return customer

@@ -1,4 +1,9 @@
-"""The reads behind the JSON API: plain functions of a session, no HTTP in sight."""
+"""The reads behind the JSON API and the admin pages: plain functions of a session, no HTTP in sight.
+
+Each read that returns customers' data takes the `viewer` and runs through
+`accounts.scope.scope`, so a rep's page cannot show another rep's customer. The
+JSON API passes `EVERYONE` (its bearer token is an admin's).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from accounts.scope import EVERYONE, Viewer, scope
 from intake.upserts import stored
 from models import (
     CheckIn,
@@ -22,8 +28,16 @@ from models import (
 from models.states import CheckInKind
 
 
-def customer_by_external_id(session: Session, external_id: str) -> Customer | None:
-    return stored(session, Customer, external_id)
+def customer_by_external_id(
+    session: Session, external_id: str, *, viewer: Viewer
+) -> Customer | None:
+    """The customer, if the viewer may see them."""
+    if viewer is EVERYONE:
+        return stored(session, Customer, external_id)
+    if "\x00" in external_id:  # no stored id holds one, and PostgreSQL refuses the query
+        return None
+    query = select(Customer).where(Customer.external_id == external_id)
+    return session.scalars(scope(query, viewer)).first()
 
 
 def rep_external_id(session: Session, rep_id: int | None) -> str | None:
@@ -32,13 +46,14 @@ def rep_external_id(session: Session, rep_id: int | None) -> str | None:
     return session.scalar(select(Rep.external_id).where(Rep.id == rep_id))
 
 
-def customer_messages(session: Session, customer_id: int) -> Sequence[Message]:
+def customer_messages(session: Session, customer_id: int, *, viewer: Viewer) -> Sequence[Message]:
     """Every message to and from the customer, oldest first."""
-    return session.scalars(
+    query = (
         select(Message)
         .where(Message.customer_id == customer_id)
         .order_by(Message.created_at, Message.id)
-    ).all()
+    )
+    return session.scalars(scope(query, viewer)).all()
 
 
 class CheckInRow(NamedTuple):
@@ -55,19 +70,22 @@ class EscalationRow(NamedTuple):
     comment: str | None
 
 
-def customer_checkins(session: Session, customer_id: int) -> list[CheckInRow]:
+def customer_checkins(session: Session, customer_id: int, *, viewer: Viewer) -> list[CheckInRow]:
     """Each of the customer's check-ins with its score and product, by due time."""
-    rows = session.execute(
+    query = (
         select(CheckIn, Response.score, Purchase.product)
         .outerjoin(Response, Response.checkin_id == CheckIn.id)
         .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
         .where(CheckIn.customer_id == customer_id)
         .order_by(CheckIn.due_at, CheckIn.id)
     )
+    rows = session.execute(scope(query, viewer))
     return [CheckInRow(checkin, score, product) for checkin, score, product in rows]
 
 
-def escalations(session: Session, status: str | None = None) -> list[EscalationRow]:
+def escalations(
+    session: Session, status: str | None = None, *, viewer: Viewer
+) -> list[EscalationRow]:
     """Escalations, oldest first, with who they concern and what the customer said.
 
     The comment is the response's comment or, for a forwarded message, its text.
@@ -92,17 +110,26 @@ def escalations(session: Session, status: str | None = None) -> list[EscalationR
         query = query.where(Escalation.status == status)
     return [
         EscalationRow(escalation, customer, rep, score, comment or body or None)
-        for escalation, customer, rep, score, comment, body in session.execute(query)
+        for escalation, customer, rep, score, comment, body in session.execute(scope(query, viewer))
     ]
 
 
-def escalation_events(session: Session, escalation_id: int) -> Sequence[EscalationEvent]:
+def escalation(session: Session, escalation_id: int, *, viewer: Viewer) -> Escalation | None:
+    """The escalation, if the viewer may see it (and so act on it)."""
+    query = select(Escalation).where(Escalation.id == escalation_id)
+    return session.scalars(scope(query, viewer)).first()
+
+
+def escalation_events(
+    session: Session, escalation_id: int, *, viewer: Viewer
+) -> Sequence[EscalationEvent]:
     """The escalation's audit trail, oldest first."""
-    return session.scalars(
+    query = (
         select(EscalationEvent)
         .where(EscalationEvent.escalation_id == escalation_id)
         .order_by(EscalationEvent.at, EscalationEvent.id)
-    ).all()
+    )
+    return session.scalars(scope(query, viewer)).all()
 
 
 def rep_by_external_id(session: Session, external_id: str) -> Rep | None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Request, Security, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from accounts.scope import EVERYONE
 from importing import ImportReport
 from intake import consent, delivery
 from intake.upserts import upsert
@@ -94,7 +95,9 @@ def upsert_customer(
         report = upsert(
             session, "customers", [body.model_dump()], now=now, default_tz=settings.default_tz
         )
-        customer = queries.customer_by_external_id(session, body.external_id.strip())
+        customer = queries.customer_by_external_id(
+            session, body.external_id.strip(), viewer=EVERYONE
+        )
         assert customer is not None  # just written
         return _status(report), _customer_out(session, customer, request)
 

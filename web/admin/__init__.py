@@ -1,6 +1,8 @@
 """The admin web UI under /admin/: login, dashboard, customers, responses (with CSV exports),
-templates, settings, escalations, CSV import, event webhooks and the demo's customer-phone
-simulator. Every page but the login needs a session.
+templates, settings, escalations, CSV import, event webhooks, users, the audit trail and the
+demo's customer-phone simulator. Every page but the login needs a session; what a manager or
+rep sees is narrowed by `accounts.scope`, and the pages not written for them answer them 403
+(`AdminDep`).
 
 `router` is what the app includes; each page lives in a module of its own.
 """
@@ -13,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from web.admin import (
+    audit_page,
     auth,
     customers,
     dashboard,
@@ -26,12 +29,15 @@ from web.admin import (
     simulator,
     static,
     templates_editor,
+    users_page,
 )
 
 
 @asynccontextmanager
 async def _started(app: FastAPI) -> AsyncIterator[None]:
-    keys.warm_up(app)  # hash the admin password once, at start-up, not on the first login
+    # Hash the bootstrap password and read (or make) the stored signing key once, at
+    # start-up, not on the first login.
+    keys.warm_up(app)
     yield
 
 
@@ -47,6 +53,8 @@ for _module in (
     imports,
     templates_editor,
     settings_page,
+    users_page,
+    audit_page,
     simulator,
     events_page,
 ):

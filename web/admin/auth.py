@@ -1,16 +1,18 @@
 """Admin login and logout, the dependencies every page uses, and CSRF tokens on every POST.
 
-Who may log in: the user "admin" with AFTERCARE_ADMIN_PASSWORD, or a rep whose
-role is admin and who has a password hash (argon2). With neither configured
-nobody can log in: the page says how to set a password, and never lets anyone
-in without one.
+Who may log in: the users (admin, manager or rep; `bot.py user add`, or the
+Users page), and "admin" with AFTERCARE_ADMIN_PASSWORD until a user takes that
+name (web/admin/credentials.py). With neither, nobody can log in: the page says
+how to set a password, and never lets anyone in without one. Every login,
+failed login and logout is in the audit trail.
 
 The cookie holds the user, a session id, a CSRF token, an expiry and a
 fingerprint of the credential, signed with HMAC-SHA256 under
-AFTERCARE_SESSION_SECRET (a random per-process key when unset, so sessions then
-end with the process). The session id must name a live row in admin_sessions
-(web/admin/sessions.py), so logout ends the session for good; changing the
-password changes the fingerprint, which ends every session made with the old one.
+AFTERCARE_SESSION_SECRET, or under a key generated once and stored in the
+database when that is unset (web/admin/keys.py). The session id must name a
+live row in admin_sessions (web/admin/sessions.py), so logout ends the session
+for good; changing the password changes the fingerprint, which ends every
+session made with the old one; disabling a user ends theirs.
 Password guessing is held back by web/admin/login_guard.py.
 """
 
@@ -27,9 +29,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from accounts import audit
+from accounts.scope import Viewer
+from accounts.users import normal_username
 from clock import utcnow
+from models.states import Role
 from web.admin import login_guard
-from web.admin.credentials import check_password, current_proof, login_possible
+from web.admin.credentials import account, check_password, login_possible
 from web.admin.rendering import SECURITY_HEADERS, page
 from web.admin.session_cookie import COOKIE, new_payload, read_cookie, write_cookie
 from web.admin.sessions import end_session, session_is_live, start_session
@@ -38,11 +44,30 @@ router = APIRouter()
 
 
 @dataclass(frozen=True)
-class Admin:
-    """The logged-in admin: who, and the CSRF token their forms must carry."""
+class Staff:
+    """The logged-in person: who, their role and rep, and the CSRF token their forms must carry."""
 
     user: str
     csrf: str
+    role: str
+    rep_id: int | None
+
+    @property
+    def viewer(self) -> Viewer:
+        """What `accounts.scope.scope` narrows every query to."""
+        return Viewer(self.user, self.role, self.rep_id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def actor(self) -> str:
+        """How they appear in the audit trail."""
+        return f"{self.user} ({self.role})"
+
+
+Admin = Staff  # the name pages written before roles know it by
 
 
 # ---------------------------------------------------------------- dependencies
@@ -63,24 +88,39 @@ def _to_login(request: Request) -> HTTPException:
     )
 
 
-def require_admin(request: Request) -> Admin:
-    """The logged-in admin, or a redirect to the login page."""
+def require_staff(request: Request) -> Staff:
+    """The logged-in admin, manager or rep, or a redirect to the login page.
+
+    The role and rep are read from the database on every request, so a role
+    change or a disabled user takes effect at once.
+    """
     payload = read_cookie(request)
     user = payload.get("user") if payload else None
     if not payload or not user or not isinstance(user, str):
-        raise _to_login(request)
-    proof = current_proof(request, user)
-    if proof is None or not same_token(proof, str(payload.get("proof", ""))):
         raise _to_login(request)
     session_id = payload.get("sid")
     if not isinstance(session_id, str) or not session_id:
         raise _to_login(request)
     with _factory(request)() as session:
-        if not session_is_live(session, session_id, user, utcnow()):
+        found = account(request, session, user)
+        if found is None or not same_token(found.proof, str(payload.get("proof", ""))):
             raise _to_login(request)
-    admin = Admin(user=user, csrf=str(payload["csrf"]))
-    request.state.admin = admin
-    return admin
+        if not session_is_live(session, session_id, found.username, utcnow()):
+            raise _to_login(request)
+    staff = Staff(found.username, str(payload["csrf"]), found.role, found.rep_id)
+    request.state.admin = staff
+    return staff
+
+
+def _only_admins(staff: Staff) -> Staff:
+    if not staff.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Only an admin may do this.")
+    return staff
+
+
+def require_admin(request: Request) -> Staff:
+    """The logged-in admin; a manager or rep gets 403, a visitor the login page."""
+    return _only_admins(require_staff(request))
 
 
 async def submitted_csrf(request: Request) -> str:
@@ -109,15 +149,24 @@ def _check_csrf(expected: str, submitted: str) -> None:
         )
 
 
-async def require_admin_post(request: Request) -> Admin:
-    """The logged-in admin, for a POST: it must also carry the session's CSRF token (else 403)."""
-    admin = await run_in_threadpool(require_admin, request)  # it may ask the database
-    _check_csrf(admin.csrf, await submitted_csrf(request))
-    return admin
+async def require_staff_post(request: Request) -> Staff:
+    """The logged-in person, for a POST: it must also carry the session's CSRF token (else 403)."""
+    staff = await run_in_threadpool(require_staff, request)  # it asks the database
+    _check_csrf(staff.csrf, await submitted_csrf(request))
+    return staff
 
 
-AdminDep = Annotated[Admin, Depends(require_admin)]
-AdminPost = Annotated[Admin, Depends(require_admin_post)]
+async def require_admin_post(request: Request) -> Staff:
+    """The logged-in admin, for a POST with the session's CSRF token; anyone else gets 403."""
+    return _only_admins(await require_staff_post(request))
+
+
+# Pages that apply `scope` to their queries take StaffDep/StaffPost; everything else
+# (templates, settings, users, the audit trail, and any page not yet scoped) is admin-only.
+StaffDep = Annotated[Staff, Depends(require_staff)]
+StaffPost = Annotated[Staff, Depends(require_staff_post)]
+AdminDep = Annotated[Staff, Depends(require_admin)]
+AdminPost = Annotated[Staff, Depends(require_admin_post)]
 
 
 # ---------------------------------------------------------------- login and logout
@@ -145,10 +194,19 @@ def _count_attempt(factory: sessionmaker[Session], keys: list[str]) -> login_gua
         return refusal
 
 
-def _log_in(factory: sessionmaker[Session], keys: list[str], user: str) -> str:
+def _log_in(factory: sessionmaker[Session], keys: list[str], user: str, client: str) -> str:
     with factory.begin() as session:
         login_guard.clear(session, keys)
-        return start_session(session, user, utcnow())
+        now = utcnow()
+        audit.record(session, now, user, "login", user, f"from {client}")
+        return start_session(session, user, now)
+
+
+def _record_failure(factory: sessionmaker[Session], user: str, client: str) -> None:
+    # Only attempts the throttle let through are recorded: refused ones cost an attacker
+    # nothing, and writing a row for each would let them fill the table.
+    with factory.begin() as session:
+        audit.record(session, utcnow(), user or "(no name)", "login.failed", user, f"from {client}")
 
 
 def _hash_limiter(request: Request) -> anyio.CapacityLimiter:
@@ -177,7 +235,7 @@ def login_form(request: Request, next: str = "/admin/") -> Response:  # noqa: A0
     payload = read_cookie(request)
     if payload and payload.get("user"):
         try:
-            require_admin(request)
+            require_staff(request)
             return RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
         except HTTPException:
             payload = None  # a session whose password changed: start afresh
@@ -197,7 +255,7 @@ async def login(
 ) -> Response:
     payload = read_cookie(request) or {}
     target = _safe_next(next)
-    user = username.strip()
+    user = normal_username(username)
     expected = str(payload.get("csrf", ""))
     if not same_token(expected, csrf_token):
         fresh = new_payload()
@@ -236,12 +294,13 @@ async def login(
         )
         response.headers["Retry-After"] = "5"
         return response
-    proof = (
+    found = (
         await anyio.to_thread.run_sync(check_password, request, user, password, limiter=limiter)
         if password
         else None
     )
-    if proof is None:  # the attempt was counted before the check
+    if found is None:  # the attempt was counted before the check
+        await run_in_threadpool(_record_failure, _factory(request), user[:100], client)
         return _login_page(
             request,
             csrf_token,
@@ -249,23 +308,24 @@ async def login(
             error="Wrong user name or password.",
             status_code=status.HTTP_401_UNAUTHORIZED,
         )
-    session_id = await run_in_threadpool(_log_in, _factory(request), keys, user)
+    session_id = await run_in_threadpool(_log_in, _factory(request), keys, found.username, client)
     # A fresh CSRF token on login: a token planted before it is worth nothing after.
     redirect = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
-    write_cookie(redirect, request, new_payload(user, proof, session_id))
+    write_cookie(redirect, request, new_payload(found.username, found.proof, session_id))
     return redirect
 
 
-def _log_out(factory: sessionmaker[Session], session_id: str) -> None:
+def _log_out(factory: sessionmaker[Session], session_id: str, user: str) -> None:
     with factory.begin() as session:
-        end_session(session, session_id, utcnow())
+        now = utcnow()
+        end_session(session, session_id, now)
+        audit.record(session, now, user, "logout", user)
 
 
 @router.post("/logout", include_in_schema=False)
-async def logout(request: Request, admin: AdminPost) -> Response:
-    del admin
+async def logout(request: Request, staff: StaffPost) -> Response:
     payload = read_cookie(request) or {}
-    await run_in_threadpool(_log_out, _factory(request), str(payload.get("sid", "")))
+    await run_in_threadpool(_log_out, _factory(request), str(payload.get("sid", "")), staff.user)
     response = RedirectResponse("/admin/login", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(COOKIE, path="/admin", httponly=True, samesite="lax")
     return response

@@ -1,24 +1,44 @@
-"""Who may log in: "admin" with AFTERCARE_ADMIN_PASSWORD, or a rep whose role is admin (argon2 hash).
+"""Who may log in: the users (argon2 hashes), and "admin" with AFTERCARE_ADMIN_PASSWORD as a bootstrap.
 
-Each check returns a fingerprint of the credential rather than a yes/no: the
-session carries it, so a changed password ends the sessions made with the old one.
+The bootstrap admin logs in with the environment's password for as long as no
+user row is called "admin"; once one is (`bot.py user add admin --role admin`),
+that row's password is the one that counts.
+
+Each check returns the account with a fingerprint of its credential rather than
+a yes/no: the session carries the fingerprint, so a changed password ends the
+sessions made with the old one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import secrets
+from dataclasses import dataclass
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Rep
-from web.admin.keys import admin_keys, hasher
+from accounts.passwords import burn_time, hasher, matches
+from accounts.scope import Viewer
+from accounts.users import BOOTSTRAP_ADMIN, bootstrap_applies, enabled_user, users_exist
+from models.states import Role
+from web.admin.keys import admin_keys
 
-ADMIN_USER = "admin"
+ADMIN_USER = BOOTSTRAP_ADMIN
+__all__ = ["ADMIN_USER", "Account", "account", "check_password", "hasher", "login_possible"]
+
+
+@dataclass(frozen=True)
+class Account:
+    """Someone who may log in now: their name, role and rep, and their credential's fingerprint."""
+
+    username: str
+    role: str
+    rep_id: int | None
+    stored_hash: str
+    proof: str
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(self.username, self.role, self.rep_id)
 
 
 def _factory(request: Request) -> sessionmaker[Session]:
@@ -26,67 +46,38 @@ def _factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
-def admin_reps_exist(session: Session) -> bool:
-    return (
-        session.scalar(
-            select(Rep.id).where(Rep.role == "admin", Rep.password_hash.is_not(None)).limit(1)
+def account(request: Request, session: Session, username: str) -> Account | None:
+    """The enabled account called `username` (the bootstrap admin included), or None."""
+    keys = admin_keys(request)
+    if bootstrap_applies(session, username):
+        if keys.admin_hash is None:
+            return None
+        password = request.app.state.settings.admin_password.get_secret_value()
+        return Account(
+            ADMIN_USER, Role.ADMIN, None, keys.admin_hash, keys.fingerprint(f"env\0{password}")
         )
-        is not None
+    user = enabled_user(session, username)
+    if user is None:
+        return None
+    credential = f"user\0{user.username}\0{user.password_hash}"
+    return Account(
+        user.username, user.role, user.rep_id, user.password_hash, keys.fingerprint(credential)
     )
 
 
 def login_possible(request: Request) -> bool:
-    """False when no admin password and no admin rep with a password exist: nobody can log in."""
+    """False when there is neither a bootstrap password nor an enabled user: nobody can log in."""
     if admin_keys(request).admin_hash is not None:
         return True
     with _factory(request)() as session:
-        return admin_reps_exist(session)
+        return users_exist(session)
 
 
-def check_password(request: Request, user: str, password: str) -> str | None:
-    """The credential fingerprint when `user`/`password` are right, else None (same cost either way)."""
-    keys = admin_keys(request)
-    if user == ADMIN_USER:
-        stored = keys.admin_hash
-        credential = f"env\0{request.app.state.settings.admin_password.get_secret_value()}"
-    else:
-        with _factory(request)() as session:
-            stored = session.scalar(
-                select(Rep.password_hash).where(
-                    Rep.external_id == user, Rep.role == "admin", Rep.password_hash.is_not(None)
-                )
-            )
-        credential = f"rep\0{user}\0{stored}"
-    if stored is None:
-        _burn_time(password)  # an unknown user costs what a known one does
-        return None
-    try:
-        hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    return keys.fingerprint(credential)
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    return hasher.hash(secrets.token_urlsafe(16))
-
-
-def _burn_time(password: str) -> None:
-    with contextlib.suppress(VerificationError):
-        hasher.verify(_dummy_hash(), password)
-
-
-def current_proof(request: Request, user: str) -> str | None:
-    keys = admin_keys(request)
-    if user == ADMIN_USER:
-        if keys.admin_hash is None:
-            return None
-        return keys.fingerprint(
-            f"env\0{request.app.state.settings.admin_password.get_secret_value()}"
-        )
+def check_password(request: Request, user: str, password: str) -> Account | None:
+    """The account when `user`/`password` are right, else None (same cost either way)."""
     with _factory(request)() as session:
-        stored = session.scalar(
-            select(Rep.password_hash).where(Rep.external_id == user, Rep.role == "admin")
-        )
-    return None if stored is None else keys.fingerprint(f"rep\0{user}\0{stored}")
+        found = account(request, session, user)
+    if found is None:
+        burn_time(password, checker=hasher)  # an unknown user costs what a known one does
+        return None
+    return found if matches(found.stored_hash, password, checker=hasher) else None

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from accounts import audit
 from cadence.decisions import Decision
 from cadence.rules import load_rules
 from clock import utcnow
@@ -24,7 +25,7 @@ from models.states import CheckInStatus, ConsentSource, shown_status
 from scheduler.why import survey_now
 from web import queries
 from web.admin import lookups
-from web.admin.auth import AdminDep, AdminPost
+from web.admin.auth import AdminDep, StaffDep, StaffPost
 from web.admin.rendering import page
 from web.deps import SessionDep
 
@@ -65,23 +66,27 @@ class CheckInLine:
 
 @router.get("/customers", response_class=HTMLResponse)
 def customer_list(
-    request: Request, admin: AdminDep, session: SessionDep, q: str = ""
+    request: Request, staff: StaffDep, session: SessionDep, q: str = ""
 ) -> HTMLResponse:
-    rows = lookups.find_customers(session, q[:100])
+    rows = lookups.find_customers(session, q[:100], viewer=staff.viewer)
     name = "customer_rows.html" if request.headers.get("HX-Request") else "customers.html"
     return page(request, name, {"section": "customers", "q": q, "rows": rows})
 
 
 @router.get("/customers/{external_id}", response_class=HTMLResponse)
 def customer_page(
-    request: Request, external_id: str, admin: AdminDep, session: SessionDep
+    request: Request, external_id: str, staff: StaffDep, session: SessionDep
 ) -> HTMLResponse:
-    customer = queries.customer_by_external_id(session, external_id)
+    viewer = staff.viewer
+    customer = queries.customer_by_external_id(session, external_id, viewer=viewer)
     if customer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
-    checkins = [CheckInLine.of(*row) for row in queries.customer_checkins(session, customer.id)]
-    purchases = lookups.customer_purchases(session, customer.id)
-    escalations = lookups.customer_escalations(session, customer.id)
+    checkins = [
+        CheckInLine.of(*row)
+        for row in queries.customer_checkins(session, customer.id, viewer=viewer)
+    ]
+    purchases = lookups.customer_purchases(session, customer.id, viewer=viewer)
+    escalations = lookups.customer_escalations(session, customer.id, viewer=viewer)
     return page(
         request,
         "customer.html",
@@ -92,7 +97,7 @@ def customer_page(
             "rep": customer.rep,
             "purchases": purchases,
             "checkins": checkins,
-            "messages": queries.customer_messages(session, customer.id),
+            "messages": queries.customer_messages(session, customer.id, viewer=viewer),
             "escalations": escalations,
             "holding_back": holding_back(
                 customer,
@@ -126,7 +131,7 @@ CONSENT_SOURCE_WORDS = {
 def change_consent(
     request: Request,
     external_id: str,
-    admin: AdminPost,
+    staff: StaffPost,
     action: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
@@ -140,23 +145,25 @@ def change_consent(
             "Say how the customer asked (the note is kept in the consent record).",
         )
     with transaction(request.app.state.session_factory) as session:
-        customer = queries.customer_by_external_id(session, external_id)
+        customer = queries.customer_by_external_id(session, external_id, viewer=staff.viewer)
         if customer is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
-        detail = f"{note[:1500]} (recorded by {admin.user})"
+        now = utcnow()
+        detail = f"{note[:1500]} (recorded by {staff.user})"
         if action == "opt_out":
-            record_opt_out(session, utcnow(), customer, ConsentSource.ADMIN, detail=detail)
+            record_opt_out(session, now, customer, ConsentSource.ADMIN, detail=detail)
         elif customer.opted_out_at is not None:
-            record_opt_in(session, utcnow(), customer, ConsentSource.ADMIN, detail=detail)
+            record_opt_in(session, now, customer, ConsentSource.ADMIN, detail=detail)
+        audit.record(session, now, staff.actor, f"customer.{action}", external_id, note[:500])
     return RedirectResponse(
         f"/admin/customers/{quote(external_id, safe='')}", status.HTTP_303_SEE_OTHER
     )
 
 
 @router.get("/customers/{external_id}/consent.csv")
-def customer_consent_csv(external_id: str, admin: AdminDep, session: SessionDep) -> Response:
+def customer_consent_csv(external_id: str, staff: StaffDep, session: SessionDep) -> Response:
     """One customer's consent record, for a compliance question."""
-    customer = queries.customer_by_external_id(session, external_id)
+    customer = queries.customer_by_external_id(session, external_id, viewer=staff.viewer)
     if customer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
     events = consent_history(session, customer.id)
@@ -165,7 +172,7 @@ def customer_consent_csv(external_id: str, admin: AdminDep, session: SessionDep)
 
 @router.get("/consent.csv")
 def all_consent_csv(admin: AdminDep, session: SessionDep) -> Response:
-    """Every customer's consent record, oldest first."""
+    """Every customer's consent record, oldest first (admins only: it is everyone's)."""
     rows = session.execute(
         select(Customer.external_id, ConsentEvent)
         .join(Customer, Customer.id == ConsentEvent.customer_id)

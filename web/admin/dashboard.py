@@ -11,12 +11,13 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from accounts.scope import Viewer
 from clock import utcnow
 from models import FailedTelegramUpdate
 from reports.mix import MixRow, contact_mix
 from reports.nps import GROUP_FIELDS, NpsFigures, nps_report
 from web.admin import charts, lookups
-from web.admin.auth import AdminDep
+from web.admin.auth import StaffDep
 from web.admin.rendering import page
 from web.deps import SessionDep
 
@@ -54,11 +55,11 @@ def month_starts(now: datetime, count: int) -> list[date]:
 
 
 def nps_trend(
-    session: Session, now: datetime, months: int = TREND_MONTHS
+    session: Session, now: datetime, viewer: Viewer, months: int = TREND_MONTHS
 ) -> list[charts.TrendPoint]:
     """NPS per UTC month over the last `months` months; a month without answers has no NPS."""
     starts = month_starts(now.astimezone(UTC), months)
-    report = nps_report(session, starts[0], None, "month")
+    report = nps_report(session, starts[0], None, "month", viewer=viewer)
     by_month = {group.key: group.figures for group in report.groups}
     points = []
     for start in starts:
@@ -67,26 +68,28 @@ def nps_trend(
     return points
 
 
-def gather(session: Session, now: datetime, period: str) -> Dashboard:
+def gather(session: Session, now: datetime, period: str, viewer: Viewer) -> Dashboard:
+    """Every figure on the page, each of them only over what `viewer` may see."""
     since = period_start(period, now)
     return Dashboard(
         period=period,
-        figures=nps_report(session, since, None).overall,
-        trend=nps_trend(session, now),
-        mix=contact_mix(session, since, None, "rep"),
-        mix_overall=contact_mix(session, since, None, None)[0],
-        escalations=lookups.escalation_counts(session, now),
-        recent=lookups.recent_responses(session),
-        failed_updates=lookups.failed_telegram_updates(session),
+        figures=nps_report(session, since, None, viewer=viewer).overall,
+        trend=nps_trend(session, now, viewer),
+        mix=contact_mix(session, since, None, "rep", viewer=viewer),
+        mix_overall=contact_mix(session, since, None, None, viewer=viewer)[0],
+        escalations=lookups.escalation_counts(session, now, viewer=viewer),
+        recent=lookups.recent_responses(session, viewer=viewer),
+        # What the bot could not handle is for admins to look into, not for a rep's day.
+        failed_updates=lookups.failed_telegram_updates(session) if viewer.sees_everything else [],
     )
 
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
-    request: Request, admin: AdminDep, session: SessionDep, period: str = "all"
+    request: Request, staff: StaffDep, session: SessionDep, period: str = "all"
 ) -> HTMLResponse:
     period = period if period in PERIODS else "all"
-    data = gather(session, utcnow(), period)
+    data = gather(session, utcnow(), period, staff.viewer)
     figures = data.figures
     return page(
         request,

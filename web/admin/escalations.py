@@ -2,7 +2,8 @@
 
 Acknowledging and resolving belong to `escalation.actions`; the page's buttons
 call the same functions as a rep's Telegram button or SMS command, inside one
-transaction.
+transaction. A rep sees and acts on their own escalations only, a manager on
+their team's (`accounts.scope`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from accounts import audit
+from accounts.scope import Viewer
 from clock import utcnow
 from escalation import actions
 from models import Escalation
@@ -23,7 +26,7 @@ from models.db import transaction
 from models.states import EscalationStatus
 from web import queries
 from web.admin import lookups
-from web.admin.auth import AdminDep, AdminPost
+from web.admin.auth import Staff, StaffDep, StaffPost
 from web.admin.rendering import duration, page
 from web.deps import SessionDep
 
@@ -64,17 +67,18 @@ def sla_status(escalation: Escalation, now: datetime) -> tuple[str, str]:
     return f"due in {duration(left)}", "urgent" if left <= URGENT else "ok"
 
 
-def views(session: Session, now: datetime) -> dict[str, list[EscalationView]]:
+def views(session: Session, now: datetime, viewer: Viewer) -> dict[str, list[EscalationView]]:
     lists = {
-        state: queries.escalations(session, state)
+        state: queries.escalations(session, state, viewer=viewer)
         for state in (EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED)
     }
     # Oldest first is right for work waiting; for the record, the newest matter.
-    lists[EscalationStatus.RESOLVED] = queries.escalations(session, EscalationStatus.RESOLVED)[
-        -RESOLVED_SHOWN:
-    ][::-1]
+    resolved = queries.escalations(session, EscalationStatus.RESOLVED, viewer=viewer)
+    lists[EscalationStatus.RESOLVED] = resolved[-RESOLVED_SHOWN:][::-1]
     rows = [row for found in lists.values() for row in found]
-    customers = lookups.customer_names(session, {row.customer_external_id for row in rows})
+    customers = lookups.customer_names(
+        session, {row.customer_external_id for row in rows}, viewer=viewer
+    )
     reps = lookups.rep_names(
         session, {row.escalation.rep_id for row in rows if row.escalation.rep_id is not None}
     )
@@ -97,46 +101,52 @@ def views(session: Session, now: datetime) -> dict[str, list[EscalationView]]:
 
 
 @router.get("/escalations", response_class=HTMLResponse)
-def escalation_lists(request: Request, admin: AdminDep, session: SessionDep) -> HTMLResponse:
+def escalation_lists(request: Request, staff: StaffDep, session: SessionDep) -> HTMLResponse:
     name = "escalation_lists.html" if request.headers.get("HX-Request") else "escalations.html"
     return page(
         request,
         name,
         {
             "section": "escalations",
-            "lists": views(session, utcnow()),
+            "lists": views(session, utcnow(), staff.viewer),
             "actions": ACTIONS,
             "resolved_shown": RESOLVED_SHOWN,
         },
     )
 
 
-def _act(request: Request, escalation_id: int, name: str, **extra: str) -> Response:
+def _act(request: Request, staff: Staff, escalation_id: int, name: str, **extra: str) -> Response:
     action = ACTIONS[name]
-    admin = request.state.admin
     with transaction(request.app.state.session_factory) as session:
-        if session.get(Escalation, escalation_id) is None:
+        # Another rep's escalation is as absent as one that does not exist.
+        if queries.escalation(session, escalation_id, viewer=staff.viewer) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"No escalation {escalation_id}.")
-        action(
+        now = utcnow()
+        outcome = action(
             session,
-            utcnow(),
+            now,
             escalation_id=escalation_id,
-            actor=f"{admin.user} (admin UI)",
+            actor=f"{staff.user} (admin UI)",
             **extra,
         )
+        if outcome.changed:
+            audit.record(
+                session, now, staff.actor, f"escalation.{name}", f"escalation {escalation_id}",
+                extra.get("note", ""),
+            )  # fmt: skip
     return RedirectResponse("/admin/escalations", status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/escalations/{escalation_id}/acknowledge")
-def acknowledge(request: Request, escalation_id: int, admin: AdminPost) -> Response:
-    return _act(request, escalation_id, "acknowledge")
+def acknowledge(request: Request, escalation_id: int, staff: StaffPost) -> Response:
+    return _act(request, staff, escalation_id, "acknowledge")
 
 
 @router.post("/escalations/{escalation_id}/resolve")
 def resolve(
     request: Request,
     escalation_id: int,
-    admin: AdminPost,
+    staff: StaffPost,
     note: Annotated[str, Form()] = "",
 ) -> Response:
     note = note.strip()
@@ -144,4 +154,4 @@ def resolve(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "Say how it was resolved (the note is required)."
         )
-    return _act(request, escalation_id, "resolve", note=note[:2000])
+    return _act(request, staff, escalation_id, "resolve", note=note[:2000])

@@ -17,7 +17,7 @@ from clock import utcnow
 from models.states import EscalationStatus
 from reports.exports import escalations_csv, nps_csv, responses_csv
 from reports.nps import GROUP_FIELDS, nps_report
-from web.admin.auth import AdminDep
+from web.admin.auth import AdminDep, StaffDep
 from web.admin.dashboard import PERIODS, period_start
 from web.admin.responses import FilterDep
 
@@ -47,7 +47,7 @@ def _download(
 
 
 @router.get("/responses.csv")
-def responses_export(request: Request, admin: AdminDep, filters: FilterDep) -> StreamingResponse:
+def responses_export(request: Request, staff: StaffDep, filters: FilterDep) -> StreamingResponse:
     return _download(request, "responses", lambda session: responses_csv(session, filters))
 
 
@@ -64,12 +64,14 @@ def escalations_export(request: Request, admin: AdminDep, status: str = "") -> S
 
 @router.get("/nps.csv")
 def nps_export(
-    request: Request, admin: AdminDep, period: str = "all", by: str = "rep"
+    request: Request, staff: StaffDep, period: str = "all", by: str = "rep"
 ) -> StreamingResponse:
     """The dashboard's NPS for its period, broken down by one of reports.nps.GROUP_FIELDS."""
     period = period if period in PERIODS else "all"
     by = by if by in GROUP_FIELDS else "rep"
     since = period_start(period, utcnow())
     return _download(
-        request, f"nps-by-{by}", lambda session: nps_csv(nps_report(session, since, None, by))
+        request,
+        f"nps-by-{by}",
+        lambda session: nps_csv(nps_report(session, since, None, by, viewer=staff.viewer)),
     )

@@ -1,4 +1,7 @@
-"""The reads only the admin pages need (the shared ones live in web.queries): plain functions of a session."""
+"""The reads only the admin pages need (the shared ones live in web.queries): plain functions of a session.
+
+Every read of customers' data takes the `viewer` and goes through `scope`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from accounts.scope import Viewer, scope
 from models import (
     CheckIn,
     Customer,
@@ -29,21 +33,20 @@ class EscalationCounts:
     acknowledged: int = 0
 
 
-def escalation_counts(session: Session, now: datetime) -> EscalationCounts:
+def escalation_counts(session: Session, now: datetime, *, viewer: Viewer) -> EscalationCounts:
     """How many escalations wait for a human, and how many of those are past their SLA."""
     is_open = Escalation.status == EscalationStatus.OPEN
 
     def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    row = session.execute(
-        select(
-            count(is_open),
-            count(is_open & (Escalation.sla_due_at < now)),
-            count(is_open & Escalation.escalated_to_manager_at.is_not(None)),
-            count(Escalation.status == EscalationStatus.ACKNOWLEDGED),
-        ).where(Escalation.status != EscalationStatus.RESOLVED)
-    ).one()
+    query = select(
+        count(is_open),
+        count(is_open & (Escalation.sla_due_at < now)),
+        count(is_open & Escalation.escalated_to_manager_at.is_not(None)),
+        count(Escalation.status == EscalationStatus.ACKNOWLEDGED),
+    ).where(Escalation.status != EscalationStatus.RESOLVED)
+    row = session.execute(scope(query, viewer)).one()
     return EscalationCounts(*(int(value) for value in row))
 
 
@@ -58,9 +61,9 @@ class RecentResponse:
     received_at: datetime
 
 
-def recent_responses(session: Session, limit: int = 8) -> list[RecentResponse]:
+def recent_responses(session: Session, *, viewer: Viewer, limit: int = 8) -> list[RecentResponse]:
     """The newest answers, with who gave them and what they said."""
-    rows = session.execute(
+    query = (
         select(
             Customer.external_id,
             Customer.name,
@@ -75,7 +78,7 @@ def recent_responses(session: Session, limit: int = 8) -> list[RecentResponse]:
         .order_by(Response.received_at.desc(), Response.id.desc())
         .limit(limit)
     )
-    return [RecentResponse(*row) for row in rows]
+    return [RecentResponse(*row) for row in session.execute(scope(query, viewer))]
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,9 @@ class CustomerListRow:
     rep_name: str | None
 
 
-def find_customers(session: Session, text: str = "", limit: int = 50) -> list[CustomerListRow]:
+def find_customers(
+    session: Session, text: str = "", *, viewer: Viewer, limit: int = 50
+) -> list[CustomerListRow]:
     """Customers whose name, external id or phone contains `text` (any case), by name."""
     query = select(Customer, Rep.name).outerjoin(Rep, Rep.id == Customer.rep_id)
     needle = text.strip()
@@ -100,7 +105,7 @@ def find_customers(session: Session, text: str = "", limit: int = 50) -> list[Cu
         if digits:
             conditions.append(Customer.phone.like(f"%{_escape_like(digits)}%", escape="\\"))
         query = query.where(or_(*conditions))
-    rows = session.execute(query.order_by(Customer.name, Customer.id).limit(limit))
+    rows = session.execute(scope(query, viewer).order_by(Customer.name, Customer.id).limit(limit))
     return [CustomerListRow(customer, rep_name) for customer, rep_name in rows]
 
 
@@ -108,12 +113,13 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def customer_purchases(session: Session, customer_id: int) -> Sequence[Purchase]:
-    return session.scalars(
+def customer_purchases(session: Session, customer_id: int, *, viewer: Viewer) -> Sequence[Purchase]:
+    query = (
         select(Purchase)
         .where(Purchase.customer_id == customer_id)
         .order_by(Purchase.purchased_at.desc().nulls_last(), Purchase.id.desc())
-    ).all()
+    )
+    return session.scalars(scope(query, viewer)).all()
 
 
 @dataclass(frozen=True)
@@ -124,26 +130,29 @@ class CustomerEscalation:
     comment: str | None
 
 
-def customer_escalations(session: Session, customer_id: int) -> list[CustomerEscalation]:
+def customer_escalations(
+    session: Session, customer_id: int, *, viewer: Viewer
+) -> list[CustomerEscalation]:
     """The customer's escalations, newest first, with the score and comment behind each."""
-    rows = session.execute(
+    query = (
         select(Escalation, Rep.name, Response.score, Response.comment)
         .outerjoin(Rep, Rep.id == Escalation.rep_id)
         .outerjoin(Response, Response.id == Escalation.response_id)
         .where(Escalation.customer_id == customer_id)
         .order_by(Escalation.created_at.desc(), Escalation.id.desc())
     )
-    return [CustomerEscalation(*row) for row in rows]
+    return [CustomerEscalation(*row) for row in session.execute(scope(query, viewer))]
 
 
-def customers_for_simulator(session: Session) -> Sequence[Customer]:
+def customers_for_simulator(session: Session, *, viewer: Viewer) -> Sequence[Customer]:
     """Everyone the simulator can speak for: customers with a phone or a Telegram chat."""
-    return session.scalars(
+    query = (
         select(Customer)
         .where(or_(Customer.phone.is_not(None), Customer.telegram_chat_id.is_not(None)))
         .order_by(Customer.name, Customer.id)
         .limit(500)
-    ).all()
+    )
+    return session.scalars(scope(query, viewer)).all()
 
 
 def rep_names(session: Session, rep_ids: set[int]) -> dict[int, str]:
@@ -153,12 +162,13 @@ def rep_names(session: Session, rep_ids: set[int]) -> dict[int, str]:
     return {rep_id: name for rep_id, name in rows}
 
 
-def customer_names(session: Session, external_ids: set[str]) -> dict[str, str]:
+def customer_names(session: Session, external_ids: set[str], *, viewer: Viewer) -> dict[str, str]:
     if not external_ids:
         return {}
-    rows = session.execute(
-        select(Customer.external_id, Customer.name).where(Customer.external_id.in_(external_ids))
+    query = select(Customer.external_id, Customer.name).where(
+        Customer.external_id.in_(external_ids)
     )
+    rows = session.execute(scope(query, viewer))
     return {external_id: name for external_id, name in rows}
 
 

@@ -23,7 +23,7 @@ from reports.responses import (
     filter_choices,
     find_responses,
 )
-from web.admin.auth import AdminDep
+from web.admin.auth import StaffDep
 from web.admin.rendering import page
 from web.deps import SessionDep
 
@@ -54,6 +54,7 @@ def _day(text: str) -> date | None:
 
 def response_filter(
     request: Request,
+    staff: StaffDep,
     since: str = "",
     until: str = "",
     rep: str = "",
@@ -78,6 +79,7 @@ def response_filter(
         nps_category=nps if nps in NPS_CATEGORIES else "",
         text=q[:200],
         zone=request.app.state.settings.default_tz,
+        viewer=staff.viewer,
     )
 
 
@@ -98,7 +100,7 @@ def query_string(filters: ResponseFilter, **extra: int) -> str:
 @router.get("/responses", response_class=HTMLResponse)
 def response_list(
     request: Request,
-    admin: AdminDep,
+    staff: StaffDep,
     session: SessionDep,
     filters: FilterDep,
     page_asked: Annotated[str, Query(alias="page")] = "1",

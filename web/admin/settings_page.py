@@ -16,7 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from accounts import audit
 from cadence.rules import DEFAULT_RULES, CadenceRules, InvalidRules, load_rules, save_rules
+from clock import utcnow
 from web.admin.auth import AdminDep, AdminPost
 from web.admin.rendering import page
 from web.deps import SessionDep
@@ -188,10 +190,19 @@ def _render(
     )
 
 
-def _store(factory: sessionmaker[Session], values: dict[str, Any]) -> None:
+def _store(factory: sessionmaker[Session], values: dict[str, Any], actor: str) -> None:
     # Over the rules in force: a rule this form does not know yet keeps its value.
     with factory.begin() as session:
-        save_rules(session, load_rules(session).changed(values))
+        before = load_rules(session)
+        after = before.changed(values)
+        save_rules(session, after)
+        old, new = as_form(before), as_form(after)
+        changes = [
+            f"{name}: {old[name]!r} → {new[name]!r}" for name in new if old[name] != new[name]
+        ]
+        audit.record(
+            session, utcnow(), actor, "settings.changed", "cadence rules", "; ".join(changes)
+        )
 
 
 @router.get("/settings", response_class=HTMLResponse)
@@ -210,5 +221,5 @@ async def save_settings(request: Request, admin: AdminPost) -> Response:
         return _render(
             request, form, errors=errors, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
         )
-    await run_in_threadpool(_store, request.app.state.session_factory, values)
+    await run_in_threadpool(_store, request.app.state.session_factory, values, admin.actor)
     return RedirectResponse("/admin/settings?saved=1", status.HTTP_303_SEE_OTHER)

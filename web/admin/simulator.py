@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.scope import EVERYONE  # the simulator is for admins only (AdminDep)
 from clock import utcnow
 from conversation.inbound import Inbound, receive
 from messaging.channels import ConsoleChannel, Transports, console_only
@@ -74,7 +75,7 @@ def default_customer(session: Session) -> Customer | None:
 
 
 def _customer_or_404(session: Session, external_id: str) -> Customer:
-    customer = queries.customer_by_external_id(session, external_id)
+    customer = queries.customer_by_external_id(session, external_id, viewer=EVERYONE)
     if customer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
     return customer
@@ -83,7 +84,7 @@ def _customer_or_404(session: Session, external_id: str) -> Customer:
 def _phone(
     request: Request, session: Session, customer: Customer, *, name: str = "phone.html"
 ) -> HTMLResponse:
-    messages = queries.customer_messages(session, customer.id)
+    messages = queries.customer_messages(session, customer.id, viewer=EVERYONE)
     return page(
         request,
         name,
@@ -106,13 +107,13 @@ def simulator(
 def _simulator_page(
     request: Request, session: Session, chosen: Customer | None, tick_summary: str = ""
 ) -> HTMLResponse:
-    messages = queries.customer_messages(session, chosen.id) if chosen else []
+    messages = queries.customer_messages(session, chosen.id, viewer=EVERYONE) if chosen else []
     return page(
         request,
         "simulator.html",
         {
             "section": "simulator",
-            "customers": lookups.customers_for_simulator(session),
+            "customers": lookups.customers_for_simulator(session, viewer=EVERYONE),
             "customer": chosen,
             "address": address_of(chosen) if chosen else None,
             "thread": [(message, score_buttons(message)) for message in messages],

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from accounts import audit
 from clock import utcnow
 from messaging.channels.registry import CHANNELS
 from messaging.render import (
@@ -22,7 +23,7 @@ from messaging.render import (
 )
 from messaging.segments import SegmentInfo, sms_segments
 from models import LANGUAGES
-from web.admin.auth import Admin, AdminDep, AdminPost
+from web.admin.auth import AdminDep, AdminPost, Staff
 from web.admin.rendering import page
 from web.deps import SessionDep
 
@@ -191,10 +192,11 @@ def restore_version(
 
 
 def _save(
-    request: Request, session: Session, admin: Admin, key: str, language: str, body: str
+    request: Request, session: Session, admin: Staff, key: str, language: str, body: str
 ) -> Response:
+    now = utcnow()
     try:
-        row = template_versions.save(session, key, language, body, admin.user, utcnow())
+        row = template_versions.save(session, key, language, body, admin.user, now)
     except TemplateError as error:
         session.rollback()
         return _editor(
@@ -206,6 +208,9 @@ def _save(
             error=error,
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
+    audit.record(
+        session, now, admin.actor, "template.saved", f"{key}/{language}", f"version {row.version}"
+    )
     session.commit()
     return RedirectResponse(
         f"/admin/templates/{key}/{language}?saved={row.version}", status.HTTP_303_SEE_OTHER

@@ -1,0 +1,116 @@
+"""Users (admins only): who can log in, as what; add one, disable one, set a new password.
+
+The page only translates the form; the rules (names, roles, a rep for managers
+and reps, password length, never disabling the last admin) are
+`accounts.users`', the same the command line follows.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts import users
+from clock import utcnow
+from models import Rep
+from models.db import transaction
+from models.states import Role
+from web.admin.auth import AdminDep, AdminPost
+from web.admin.rendering import page
+from web.deps import SessionDep
+
+router = APIRouter()
+
+
+def _render(
+    request: Request,
+    session: Session,
+    *,
+    error: str = "",
+    done: str = "",
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    reps = session.execute(select(Rep.external_id, Rep.name).order_by(Rep.name)).all()
+    return page(
+        request,
+        "users.html",
+        {
+            "section": "users",
+            "rows": users.list_users(session),
+            "reps": reps,
+            "roles": [Role.ADMIN, Role.MANAGER, Role.REP],
+            "error": error,
+            "done": done,
+            "form": form or {"username": "", "role": "rep", "rep": ""},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/users", response_class=HTMLResponse)
+def user_list(
+    request: Request, admin: AdminDep, session: SessionDep, done: str = ""
+) -> HTMLResponse:
+    messages = {"added": "User added.", "disabled": "User disabled.", "password": "Password set."}
+    return _render(request, session, done=messages.get(done, ""))
+
+
+@router.post("/users", response_class=HTMLResponse)
+def add(
+    request: Request,
+    admin: AdminPost,
+    session: SessionDep,
+    username: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    rep: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    form = {"username": username, "role": role, "rep": rep}
+    try:
+        with transaction(request.app.state.session_factory) as writing:
+            users.add_user(
+                writing, utcnow(), username, role, password,
+                rep_external_id=rep or None, actor=admin.actor,
+            )  # fmt: skip
+    except users.UserError as error:
+        return _render(
+            request, session, error=str(error), form=form,
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )  # fmt: skip
+    return RedirectResponse("/admin/users?done=added", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/users/{username}/disable", response_class=HTMLResponse)
+def disable(request: Request, username: str, admin: AdminPost, session: SessionDep) -> Response:
+    try:
+        with transaction(request.app.state.session_factory) as writing:
+            users.disable_user(writing, utcnow(), username, actor=admin.actor)
+    except users.UserError as error:
+        return _render(
+            request, session, error=str(error), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+    return RedirectResponse("/admin/users?done=disabled", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/users/{username}/password", response_class=HTMLResponse)
+def reset_password(
+    request: Request,
+    username: str,
+    admin: AdminPost,
+    session: SessionDep,
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Set a new password (tell the user it by another way); their sessions end."""
+    try:
+        with transaction(request.app.state.session_factory) as writing:
+            users.set_password(writing, utcnow(), username, password, actor=admin.actor)
+    except users.UserError as error:
+        return _render(
+            request, session, error=str(error), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+    return RedirectResponse("/admin/users?done=password", status.HTTP_303_SEE_OTHER)
