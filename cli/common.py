@@ -8,8 +8,10 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cli.problems import database_problem, settings_problems
 from clock import parse_instant
 from messaging.channels import Transports, console_only
 from models.db import open_database
@@ -40,13 +42,18 @@ def instant_option(name: str, help_text: str) -> Any:
     return click.option(name, type=Instant(), default=None, help=help_text)
 
 
+class ConfigurationError(click.ClickException):
+    """Configuration an operator must fix: one line naming the variable and the fix, exit 2."""
+
+    exit_code = 2
+
+
 def load_settings() -> Settings:
-    """The settings, or a clear error naming the bad variable."""
+    """The settings, or a one-line error naming each bad variable and its fix."""
     try:
         return get_settings()
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise click.ClickException(f"bad configuration: {problems}") from error
+        raise ConfigurationError(f"bad configuration: {settings_problems(error)}") from None
 
 
 def configure_logging(settings: Settings) -> None:
@@ -60,8 +67,15 @@ def configure_logging(settings: Settings) -> None:
 
 
 def database(settings: Settings) -> sessionmaker[Session]:
-    """Open the configured database, bringing its schema up to date first."""
-    _, factory = open_database(settings.database_url)
+    """Open the configured database, bringing its schema up to date first.
+
+    A URL SQLAlchemy cannot read, or a database it cannot reach, is the
+    operator's to fix: one line naming AFTERCARE_DATABASE_URL, never a traceback.
+    """
+    try:
+        _, factory = open_database(settings.database_url)
+    except (ArgumentError, OperationalError, InterfaceError) as error:
+        raise ConfigurationError(database_problem(settings.database_url, error)) from None
     return factory
 
 

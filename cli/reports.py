@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-import settings
-from models.db import open_database
+from cli.common import database, load_settings
 from reports.nps import GROUP_FIELDS, Bound, NpsFigures, NpsReport, nps_report, parse_bound
 
 # Below this many answers the margin of error is wide (and the usual formula
@@ -45,7 +44,7 @@ def nps_command(since: Bound | None, until: Bound | None, by: str | None, as_jso
     A DATE is a day in UTC (YYYY-MM-DD), both ends counted; an ISO 8601 time
     (2026-03-01T09:00:00+01:00) is also accepted, as an exact instant.
     """
-    _engine, factory = open_database(settings.get_settings().database_url)
+    factory = database(load_settings())
     with factory() as session:
         try:
             report = nps_report(session, since, until, by)
