@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from models import CheckIn, Customer, Escalation, Purchase, Rep, Response
+from models.db import case_folded
 from models.states import EscalationStatus
 
 
@@ -81,11 +82,12 @@ def find_customers(session: Session, text: str = "", limit: int = 50) -> list[Cu
     query = select(Customer, Rep.name).outerjoin(Rep, Rep.id == Customer.rep_id)
     needle = text.strip()
     if needle:
-        pattern = f"%{_escape_like(needle.lower())}%"
+        # Both sides folded by the database, so the needle and the names fold alike.
+        pattern = case_folded(session, literal(f"%{_escape_like(needle)}%"))
         digits = "".join(ch for ch in needle if ch.isdigit() or ch == "+")
         conditions = [
-            func.lower(Customer.name).like(pattern, escape="\\"),
-            func.lower(Customer.external_id).like(pattern, escape="\\"),
+            case_folded(session, Customer.name).like(pattern, escape="\\"),
+            case_folded(session, Customer.external_id).like(pattern, escape="\\"),
         ]
         if digits:
             conditions.append(Customer.phone.like(f"%{_escape_like(digits)}%", escape="\\"))
