@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli.common import configure_logging, database, load_settings, transports_for
 from messaging.channels import Transports
-from settings import Settings
+from settings import CHANNEL_VARIABLES, Settings
 
 
 def build_app(
@@ -138,6 +138,14 @@ def warn_about(settings: Settings) -> None:
             len(settings.session_secret.get_secret_value()),
             SHORTEST_SESSION_SECRET,
         )
+    for channel, sender in settings.channel_senders().items():
+        if sender == "console":
+            log.warning(
+                "no %s credentials: %s messages go to the console channel and reach nobody; set %s",
+                channel,
+                channel,
+                CHANNEL_VARIABLES[channel],
+            )
     if not settings.public_url.startswith("https://"):
         log.warning(
             "AFTERCARE_PUBLIC_URL is not https: providers' webhooks and admin logins travel "

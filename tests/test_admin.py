@@ -813,3 +813,8 @@ def test_the_failure_log_forgets_quiet_clients(anonymous: TestClient, session: S
     session.expire_all()
     keys = set(session.scalars(select(LoginThrottle.key)))
     assert keys == {"address:testclient", "account:admin"}  # only the attempt just made
+
+
+def test_the_settings_page_shows_the_channel_status(client: TestClient) -> None:
+    page = client.get("/admin/settings").text
+    assert "Channels" in page and "console" in page and "TELEGRAM_BOT_TOKEN" in page

@@ -73,9 +73,12 @@ def create_app(
     async def healthz() -> Any:
         """Up, and the database answers."""
         if await run_in_threadpool(database_answers, session_factory):
-            return Health(status="ok", database="ok")
+            return Health(status="ok", database="ok", channels=settings.channel_senders())
         return JSONResponse(
-            Health(status="error", database="unavailable").model_dump(), status_code=503
+            Health(
+                status="error", database="unavailable", channels=settings.channel_senders()
+            ).model_dump(),
+            status_code=503,
         )
 
     app.include_router(api.router)

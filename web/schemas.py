@@ -36,6 +36,11 @@ class Problem(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "error"]
     database: Literal["ok", "unavailable"]
+    channels: dict[str, str] = Field(
+        default_factory=dict,
+        description='What sends on each customer channel: the provider, or "console" '
+        "(no credentials: nothing reaches customers).",
+    )
 
 
 class CustomerOut(BaseModel):

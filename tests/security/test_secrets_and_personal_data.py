@@ -49,7 +49,16 @@ def test_run_warns_about_a_weak_or_missing_session_secret(caplog) -> None:
     warn_about(Settings(session_secret="short", public_url="https://care.example.com"))
     assert "AFTERCARE_SESSION_SECRET is 5 characters" in caplog.text
     caplog.clear()
-    warn_about(Settings(session_secret="x" * 40, public_url="https://care.example.com"))
+    warn_about(
+        Settings(
+            session_secret="x" * 40,
+            public_url="https://care.example.com",
+            telegram_bot_token="1:abc",
+            twilio_account_sid="AC1",
+            twilio_auth_token="secret",
+            twilio_from_number="+15005550006",
+        )
+    )
     assert caplog.text == ""
     warn_about(Settings(session_secret="", public_url="http://care.example.com"))
     assert "not set" in caplog.text and "not https" in caplog.text

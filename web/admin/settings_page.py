@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from cadence.rules import DEFAULT_RULES, CadenceRules, InvalidRules, load_rules, save_rules
+from settings import CHANNEL_VARIABLES
 from web.admin.auth import AdminDep, AdminPost
 from web.admin.rendering import page
 from web.deps import SessionDep
@@ -183,6 +184,8 @@ def _render(
             "form": form,
             "errors": errors or {},
             "saved": saved,
+            "channels": request.app.state.settings.channel_senders(),
+            "channel_variables": CHANNEL_VARIABLES,
         },
         status_code=status_code,
     )
