@@ -818,3 +818,20 @@ def test_the_failure_log_forgets_quiet_clients(anonymous: TestClient, session: S
 def test_the_settings_page_shows_the_channel_status(client: TestClient) -> None:
     page = client.get("/admin/settings").text
     assert "Channels" in page and "console" in page and "TELEGRAM_BOT_TOKEN" in page
+
+
+def test_admin_404_and_403_are_html_pages_while_the_api_stays_json(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    for path in ("/admin/no-such-page", "/admin/customers/no-such-customer"):
+        missing = client.get(path, headers={"Accept": "text/html"})
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("text/html")
+        assert "<!doctype html>" in missing.text.lower() and "not found" in missing.text.lower()
+        assert '{"detail"' not in missing.text
+    forbidden = client.post("/admin/settings", data={}, headers={"Accept": "text/html"})
+    assert forbidden.status_code == 403
+    assert forbidden.headers["content-type"].startswith("text/html")
+    assert "<!doctype html>" in forbidden.text.lower()
+    api = anonymous.get("/api/customers/nobody", headers={"Authorization": "Bearer wrong"})
+    assert api.headers["content-type"].startswith("application/json")

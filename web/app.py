@@ -13,11 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from settings import Settings
 from web import api, metrics
+from web.admin.errors import admin_error_page
 from web.limits import BodyLimit
 from web.schemas import Health
 
@@ -54,6 +56,8 @@ def create_app(
         lifespan=lifespan,
         static_url="/docs/assets",
     )
+    # Admin 403/404 pages are HTML for browsers; the API keeps its JSON errors.
+    app.add_exception_handler(HTTPException, admin_error_page)
     # Outermost: a body past its limit is refused before any route or form parser reads it.
     app.add_middleware(BodyLimit)
     if settings.trusted_proxies.strip():
