@@ -835,3 +835,20 @@ def test_admin_404_and_403_are_html_pages_while_the_api_stays_json(
     assert "<!doctype html>" in forbidden.text.lower()
     api = anonymous.get("/api/customers/nobody", headers={"Authorization": "Bearer wrong"})
     assert api.headers["content-type"].startswith("application/json")
+
+
+def test_the_preview_uses_the_business_name_and_counts_segments_only_for_sms(
+    client: TestClient,
+) -> None:
+    csrf = token(client, "/admin/templates/survey_periodic/en")
+    path = "/admin/templates/survey_periodic/en/preview"
+    body = "Thanks from {{ business_name }}!"
+    sms = client.post(path, data={"body": body, "csrf_token": csrf, "channel": "sms"}).text
+    assert "Thanks from Kowalski Motors!" in sms and "Northwind" not in sms
+    assert "segment" in sms
+    telegram = client.post(
+        path, data={"body": body, "csrf_token": csrf, "channel": "telegram"}
+    ).text
+    assert "Thanks from Kowalski Motors!" in telegram
+    assert "segment" not in telegram and "GSM-7" not in telegram
+    assert "Telegram" in telegram

@@ -79,9 +79,17 @@ def version(session: Session, key: str, language: str, number: int) -> TemplateV
     ).first()
 
 
-def preview(key: str, language: str, body: str, channel: str = "sms") -> str:
-    """`body` rendered in the sandbox with the key's sample values; raises TemplateError."""
+def preview(
+    key: str, language: str, body: str, channel: str = "sms", business_name: str = ""
+) -> str:
+    """`body` rendered in the sandbox with the key's sample values; raises TemplateError.
+
+    `business_name` (AFTERCARE_BUSINESS_NAME) replaces the sample one, so the admin
+    sees their own message and its real length.
+    """
     context = {**sample_context(key, language), "channel": channel}
+    if business_name:
+        context["business_name"] = business_name
     return render(key, language, context, source=body)
 
 
