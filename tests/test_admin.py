@@ -852,3 +852,33 @@ def test_the_preview_uses_the_business_name_and_counts_segments_only_for_sms(
     assert "Thanks from Kowalski Motors!" in telegram
     assert "segment" not in telegram and "GSM-7" not in telegram
     assert "Telegram" in telegram
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "th"])
+def test_a_survey_without_a_0_to_10_question_is_refused(
+    client: TestClient, session: Session, language: str
+) -> None:
+    answer = save_template(
+        client, "Hi {{ first_name }}, how was it? STOP to opt out.", "survey_periodic", language
+    )
+    assert answer.status_code == 422 and "Not saved." in answer.text and "0" in answer.text
+    assert "0 to 10" in answer.text
+    assert versions(session) == []
+
+
+def test_every_shipped_survey_passes_the_survey_check(client: TestClient, session: Session) -> None:
+    from messaging.render import template_source
+
+    for key in ("survey_post_delivery", "survey_periodic", "survey_service", "survey_recovery"):
+        for language in ("en", "pl", "uk", "ru", "th"):
+            body, _used = template_source(key, language)
+            assert save_template(client, body, key, language).status_code == 303, (key, language)
+
+
+def test_the_preview_warns_of_a_survey_without_the_opt_out_line(client: TestClient) -> None:
+    csrf = token(client, "/admin/templates/survey_periodic/en")
+    shown = client.post(
+        "/admin/templates/survey_periodic/en/preview",
+        data={"body": "Hi {{ first_name }}! Reply 0-10.", "csrf_token": csrf, "channel": "sms"},
+    ).text
+    assert "opt-out" in shown and "STOP" in shown

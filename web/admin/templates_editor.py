@@ -111,6 +111,7 @@ class Preview:
     error: TemplateError | None = None
     lines: list[str] = field(default_factory=list)
     line: int | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def _preview(key: str, language: str, body: str, channel: str, business_name: str) -> Preview:
@@ -120,7 +121,10 @@ def _preview(key: str, language: str, body: str, channel: str, business_name: st
         return Preview(error=error, lines=body.split("\n"), line=error.lineno)
     # Segments are what an SMS costs; Telegram and email have no such unit.
     return Preview(
-        text=text, channel=channel, segments=sms_segments(text) if channel == "sms" else None
+        text=text,
+        channel=channel,
+        segments=sms_segments(text) if channel == "sms" else None,
+        warnings=template_versions.warnings_for(key, language, body),
     )
 
 
