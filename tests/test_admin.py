@@ -882,3 +882,12 @@ def test_the_preview_warns_of_a_survey_without_the_opt_out_line(client: TestClie
         data={"body": "Hi {{ first_name }}! Reply 0-10.", "csrf_token": csrf, "channel": "sms"},
     ).text
     assert "opt-out" in shown and "STOP" in shown
+
+
+def test_an_old_version_shows_its_diff_against_the_text_in_force(client: TestClient) -> None:
+    assert save_template(client, "Need help?\nCall {{ business_name }}.").status_code == 303
+    assert save_template(client, "Need help?\nWrite to {{ business_name }}.").status_code == 303
+    old = client.get("/admin/templates/help/en/versions/1").text
+    assert 'class="diff"' in old
+    assert "-Call {{ business_name }}." in old and "+Write to {{ business_name }}." in old
+    assert " Need help?" in old

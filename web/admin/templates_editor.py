@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -191,7 +192,21 @@ def show_version(
             "language": language,
             "row": found,
             "current": current,
+            "diff": _diff(found.body, current.body, found.version, current.version),
         },
+    )
+
+
+def _diff(old: str, new: str, old_version: int, new_version: int) -> list[str]:
+    """Line diff from version `old_version` to the text in force; [] when they are the same."""
+    return list(
+        difflib.unified_diff(
+            old.split("\n"),
+            new.split("\n"),
+            fromfile=f"v{old_version}",
+            tofile=f"v{new_version} (in force)",
+            lineterm="",
+        )
     )
 
 
