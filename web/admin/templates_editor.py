@@ -197,14 +197,14 @@ def show_version(
     )
 
 
-def _diff(old: str, new: str, old_version: int, new_version: int) -> list[str]:
+def _diff(old: str, new: str, old_version: int, new_version: int | None) -> list[str]:
     """Line diff from version `old_version` to the text in force; [] when they are the same."""
     return list(
         difflib.unified_diff(
             old.split("\n"),
             new.split("\n"),
             fromfile=f"v{old_version}",
-            tofile=f"v{new_version} (in force)",
+            tofile=f"v{new_version or 0} (in force)",
             lineterm="",
         )
     )
