@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         SecretStr(""), validation_alias=_env("AFTERCARE_SESSION_SECRET")
     )
     log_level: str = Field("INFO", validation_alias=_env("AFTERCARE_LOG_LEVEL"))
+    # The customer-phone simulator lets an admin speak as any customer and triggers real
+    # sends: `demo` turns it on; a production `run` has it only when asked for explicitly.
+    simulator: bool = Field(False, validation_alias=_env("AFTERCARE_SIMULATOR"))
     # The reverse proxies whose X-Forwarded-For names the real client (IPs or CIDRs,
     # comma-separated). Empty: the header is ignored, so nobody can pick their own address.
     trusted_proxies: str = Field("", validation_alias=_env("AFTERCARE_TRUSTED_PROXIES"))

@@ -179,6 +179,7 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
         AFTERCARE_API_TOKEN=api_token,
         AFTERCARE_ADMIN_PASSWORD=password,
         AFTERCARE_PUBLIC_URL=f"http://{host}:{port}",
+        AFTERCARE_SIMULATOR="true",
         AFTERCARE_BUSINESS_NAME=os.environ.get("AFTERCARE_BUSINESS_NAME") or "Kowalski Motors",
         AFTERCARE_REVIEW_URL=os.environ.get("AFTERCARE_REVIEW_URL")
         or "https://g.page/r/kowalski-motors/review",

@@ -77,6 +77,7 @@ def make_app(db: sessionmaker[Session], **overrides: Any) -> tuple[FastAPI, Cons
         "api_token": API_TOKEN,
         "business_name": "Kowalski Motors",
         "review_url": "https://g.page/r/kowalski/review",
+        "simulator": True,  # as in `demo`; test_the_simulator_is_off_unless_switched_on
         **overrides,
     }
     app = create_app(db, Settings(**values), extra_routers=[admin_router])
@@ -891,3 +892,16 @@ def test_an_old_version_shows_its_diff_against_the_text_in_force(client: TestCli
     assert 'class="diff"' in old
     assert "-Call {{ business_name }}." in old and "+Write to {{ business_name }}." in old
     assert " Need help?" in old
+
+
+def test_the_simulator_is_off_unless_switched_on(db: sessionmaker[Session]) -> None:
+    assert Settings().simulator is False
+    app, _console = make_app(db, simulator=False)
+    with TestClient(app, follow_redirects=False) as off:
+        assert log_in(off).status_code == 303
+        assert "/admin/simulator" not in off.get("/admin/").text
+        for path in ("/admin/simulator", "/admin/simulator/cust-en/thread"):
+            assert off.get(path).status_code == 404
+        csrf = csrf_of(off.get("/admin/settings").text)
+        reply = off.post("/admin/simulator/cust-en/reply", data={"text": "9", "csrf_token": csrf})
+        assert reply.status_code == 404

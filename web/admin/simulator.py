@@ -11,7 +11,7 @@ import re
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +29,16 @@ from web.admin.auth import AdminDep, AdminPost
 from web.admin.rendering import page
 from web.deps import SessionDep
 
-router = APIRouter()
+
+def _switched_on(request: Request) -> None:
+    # Not found, rather than forbidden: in production the simulator does not exist.
+    if not request.app.state.settings.simulator:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, "The simulator is off (AFTERCARE_SIMULATOR, on in demo)."
+        )
+
+
+router = APIRouter(dependencies=[Depends(_switched_on)])
 
 MAX_REPLY_CHARS = 1000
 _SCORE_BUTTON = re.compile(r"score:(\d+):(\d+)\Z")
