@@ -68,6 +68,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session]]]:
         session_secret="browser-test-secret",
         business_name="Kowalski Motors",
         review_url="https://g.page/r/kowalski-motors/review",
+        simulator=True,  # as `demo` sets it
     )
     transports = console_only(ConsoleChannel(stream=None))
     tick(factory, now, transports, settings)
