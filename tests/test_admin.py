@@ -733,6 +733,7 @@ def survey_sent(session: Session, customer: Customer) -> CheckIn:
 def test_the_simulator_shows_the_thread_with_score_buttons(
     client: TestClient, session: Session, cast: dict
 ) -> None:
+    cast["en"].channel, cast["en"].telegram_chat_id = "telegram", 555001
     checkin = survey_sent(session, cast["en"])
     page = client.get("/admin/simulator?customer=cust-en").text
     assert "how likely are you to recommend Kowalski Motors?" in page
@@ -905,3 +906,18 @@ def test_the_simulator_is_off_unless_switched_on(db: sessionmaker[Session]) -> N
         csrf = csrf_of(off.get("/admin/settings").text)
         reply = off.post("/admin/simulator/cust-en/reply", data={"text": "9", "csrf_token": csrf})
         assert reply.status_code == 404
+
+
+def test_the_simulator_shows_an_sms_customer_no_telegram_buttons_and_records_sms(
+    client: TestClient, session: Session, cast: dict
+) -> None:
+    survey_sent(session, cast["en"])  # John's channel is SMS
+    page = client.get("/admin/simulator?customer=cust-en").text
+    assert "how likely are you to recommend Kowalski Motors?" in page
+    assert 'name="score"' not in page
+    client.post("/admin/simulator/cust-en/reply", data={"text": "9", "csrf_token": csrf_of(page)})
+    session.expire_all()
+    inbound = session.scalars(
+        select(Message).where(Message.direction == "in", Message.customer_id == cast["en"].id)
+    ).all()
+    assert [m.channel for m in inbound] == ["sms"]

@@ -8,7 +8,8 @@ once the bot's answer is sent, so it is in the thread.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from clock import utcnow
 from conversation.inbound import Inbound, receive
-from messaging.channels import ConsoleChannel, Transports, console_only
+from messaging.channels import ConsoleChannel, Transports, console_only, registry
 from messaging.outbox import drain, wait_until_settled
 from models import Customer, Message
 from models.db import transaction
@@ -55,9 +56,28 @@ def transports(request: Request) -> Transports:
 
 def address_of(customer: Customer) -> str | None:
     """Where the customer writes from: their phone, else their Telegram chat id."""
+    found = channel_and_address(customer)
+    return found[1] if found is not None else None
+
+
+def channel_and_address(customer: Customer) -> tuple[str, str] | None:
+    """The channel the customer really uses and their address on it, as the bot would reach them.
+
+    The simulator speaks as the customer on that channel, so what it records and
+    shows (buttons only where the channel has them) is what production would.
+    """
+    telegram = str(customer.telegram_chat_id) if customer.telegram_chat_id is not None else None
+    if customer.channel == "telegram" and telegram is not None:
+        return "telegram", telegram
     if customer.phone:
-        return customer.phone
-    return str(customer.telegram_chat_id) if customer.telegram_chat_id is not None else None
+        return "sms", customer.phone
+    return ("telegram", telegram) if telegram is not None else None
+
+
+def _thread(customer: Customer, messages: Sequence[Message]) -> list[Any]:
+    found = channel_and_address(customer)
+    buttons = found is not None and registry.shows_buttons(found[0])
+    return [(message, score_buttons(message) if buttons else []) for message in messages]
 
 
 def score_buttons(message: Message) -> list[tuple[int, int]]:
@@ -99,7 +119,7 @@ def _phone(
         {
             "customer": customer,
             "address": address_of(customer),
-            "thread": [(message, score_buttons(message)) for message in messages],
+            "thread": _thread(customer, messages),
         },
     )
 
@@ -124,7 +144,7 @@ def _simulator_page(
             "customers": lookups.customers_for_simulator(session),
             "customer": chosen,
             "address": address_of(chosen) if chosen else None,
-            "thread": [(message, score_buttons(message)) for message in messages],
+            "thread": _thread(chosen, messages) if chosen else [],
             "summary": tick_summary,
         },
     )
@@ -147,14 +167,15 @@ def _deliver(
     now = utcnow()
     with transaction(factory) as session:
         customer = _customer_or_404(session, external_id)
-        address = address_of(customer)
-        if address is None:
+        found = channel_and_address(customer)
+        if found is None:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 "This customer has no phone or Telegram chat.",
             )
+        channel, address = found
         inbound = Inbound(
-            channel="console",
+            channel=channel,
             address=address,
             text=text,
             provider_id=f"sim-{uuid4()}",
