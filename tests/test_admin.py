@@ -757,7 +757,7 @@ def test_a_typed_reply_goes_through_receive_and_the_answer_appears(
     assert "https://g.page/r/kowalski/review" in answer.text
     session.expire_all()
     response = session.scalars(select(Response)).one()
-    assert (response.score, response.channel) == (9, "console")
+    assert (response.score, response.channel) == (9, "sms")  # John's real channel
     inbound = session.scalars(select(Message).where(Message.direction == "in")).one()
     assert inbound.provider_id.startswith("sim-") and inbound.address == "+14155550101"
     console = app.state.transports.fallback
