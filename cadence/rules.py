@@ -18,9 +18,11 @@ from typing import Any
 
 from pydantic import ValidationError, field_validator
 from pydantic.dataclasses import dataclass
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from models import AppSetting
+from models import AppSetting, CheckIn
+from models.states import CheckInStatus
 
 SETTING_KEY = "cadence"
 MAX_DAYS = 3650
@@ -201,8 +203,30 @@ def load_rules(session: Session) -> CadenceRules:
 
 
 def save_rules(session: Session, rules: CadenceRules) -> None:
+    """Put `rules` in force; check-ins waiting under the old rules are re-decided next pass."""
+    before = load_rules(session)
     row = session.get(AppSetting, SETTING_KEY)
     if row is None:
         session.add(AppSetting(key=SETTING_KEY, value=rules.to_json()))
     else:
         row.value = rules.to_json()
+    if rules != before:
+        release_waiting(session)
+
+
+def release_waiting(session: Session) -> None:
+    """Forget every wake-up time: each was worked out from rules that have just changed.
+
+    The next pass decides these check-ins (and reminders) again under the rules
+    now in force, so a wider window sends at once and a narrower one waits anew.
+    Their reason stays until then: it was true when written.
+    """
+    session.execute(
+        update(CheckIn)
+        .where(
+            CheckIn.not_before.is_not(None),
+            CheckIn.status.in_((CheckInStatus.SCHEDULED, CheckInStatus.SENT)),
+        )
+        .values(not_before=None),
+        execution_options={"synchronize_session": False},
+    )

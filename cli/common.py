@@ -8,8 +8,10 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from cli.problems import database_problem, settings_problems
 from clock import parse_instant
 from events import send_events_to
 from messaging.channels import Transports, console_only
@@ -41,13 +43,18 @@ def instant_option(name: str, help_text: str) -> Any:
     return click.option(name, type=Instant(), default=None, help=help_text)
 
 
+class ConfigurationError(click.ClickException):
+    """Configuration an operator must fix: one line naming the variable and the fix, exit 2."""
+
+    exit_code = 2
+
+
 def load_settings() -> Settings:
-    """The settings, or a clear error naming the bad variable."""
+    """The settings, or a one-line error naming each bad variable and its fix."""
     try:
         return get_settings()
     except ValidationError as error:
-        problems = "; ".join(_problem(e["loc"], e["msg"]) for e in error.errors())
-        raise click.ClickException(f"bad configuration: {problems}") from error
+        raise ConfigurationError(f"bad configuration: {settings_problems(error)}") from None
 
 
 def _problem(loc: tuple[int | str, ...], message: str) -> str:
@@ -70,8 +77,13 @@ def database(settings: Settings) -> sessionmaker[Session]:
     """Open the configured database, bringing its schema up to date first.
 
     Its sessions write events for AFTERCARE_EVENTS_URL's receivers (none: no events).
+    A URL SQLAlchemy cannot read, or a database it cannot reach, is the
+    operator's to fix: one line naming AFTERCARE_DATABASE_URL, never a traceback.
     """
-    _, factory = open_database(settings.database_url)
+    try:
+        _, factory = open_database(settings.database_url)
+    except (ArgumentError, OperationalError, InterfaceError) as error:
+        raise ConfigurationError(database_problem(settings.database_url, error)) from None
     return send_events_to(factory, settings.events_endpoints)
 
 

@@ -7,11 +7,9 @@ from datetime import datetime, time, timedelta
 
 import click
 
-import settings
-from cli.common import instant_option
+from cli.common import database, instant_option, load_settings
 from cli.reports import BoundType
 from clock import Bound, utcnow
-from models.db import open_database
 from reports.escalations import EscalationFigures, EscalationReport, escalation_metrics
 
 
@@ -34,7 +32,7 @@ def escalations_command(
     A DATE is a UTC day (YYYY-MM-DD), both ends counted; an ISO 8601 time is
     taken as an exact instant.
     """
-    _engine, factory = open_database(settings.get_settings().database_url)
+    factory = database(load_settings())
     with factory() as session:
         try:
             report = escalation_metrics(session, now or utcnow(), since, until)

@@ -7,11 +7,10 @@ from datetime import datetime
 
 import click
 
-import settings
+from cli.common import database, load_settings
 from cli.reports import BoundType
 from clock import Bound, window_end, window_start
 from models import KINDS
-from models.db import open_database
 from reports.mix import MIX_GROUPS, MixRow, contact_mix
 
 
@@ -33,7 +32,7 @@ def mix_command(since: Bound | None, until: Bound | None, by: str, as_json: bool
     A DATE is a UTC day (YYYY-MM-DD), both ends counted; an ISO 8601 time is
     taken as an exact instant.
     """
-    _engine, factory = open_database(settings.get_settings().database_url)
+    factory = database(load_settings())
     with factory() as session:
         try:
             rows = contact_mix(session, since, until, by)

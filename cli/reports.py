@@ -8,14 +8,14 @@ from typing import Any
 
 import click
 
-import settings
+from cli.common import database, load_settings
 from clock import Bound, parse_bound
-from models.db import open_database
-from reports.nps import GROUP_FIELDS, NpsFigures, NpsReport, nps_report
+from reports.nps import GROUP_FIELDS, TOO_FEW_ANSWERS, NpsFigures, NpsReport, nps_report
 
 # Below this many answers the margin of error is wide (and the usual formula
 # understates it for unanimous answers), so the table says so.
 SMALL_SAMPLE = 30
+MOE_WIDTH = len(TOO_FEW_ANSWERS)
 
 
 class BoundType(click.ParamType):
@@ -46,7 +46,7 @@ def nps_command(since: Bound | None, until: Bound | None, by: str | None, as_jso
     A DATE is a day in UTC (YYYY-MM-DD), both ends counted; an ISO 8601 time
     (2026-03-01T09:00:00+01:00) is also accepted, as an exact instant.
     """
-    _engine, factory = open_database(settings.get_settings().database_url)
+    factory = database(load_settings())
     with factory() as session:
         try:
             report = nps_report(session, since, until, by)
@@ -60,9 +60,9 @@ def nps_command(since: Bound | None, until: Bound | None, by: str | None, as_jso
 
 def render_table(report: NpsReport) -> str:
     """The report as an aligned plain-text table: the overall line, then one per group."""
-    rows = [("overall", report.overall)] + [(g.key, g.figures) for g in report.groups]
+    rows = [("overall", report.overall)] + [(g.shown, g.figures) for g in report.groups]
     width = max(len("overall"), *(len(key) for key, _ in rows))
-    header = f"{'':<{width}}  {'n':>6}  {'NPS':>6}  {'±MoE':>6}  {'sent':>6}  {'rate':>7}"
+    header = f"{'':<{width}}  {'n':>6}  {'NPS':>6}  {'±MoE':>{MOE_WIDTH}}  {'sent':>6}  {'rate':>7}"
     lines = [_title(report), "", header]
     for key, figures in rows:
         lines.append(f"{key:<{width}}  {_row(figures)}")
@@ -94,9 +94,11 @@ def _end(until: datetime | None) -> str:
 
 def _row(figures: NpsFigures) -> str:
     nps = "-" if figures.nps is None else f"{figures.nps:+.1f}" if figures.nps else "0.0"
-    moe = "-" if figures.margin_of_error is None else f"±{figures.margin_of_error:.1f}"
+    moe = (
+        f"±{figures.margin_of_error:.1f}"
+        if figures.margin_of_error is not None
+        else figures.margin_note or "-"
+    )
     rate = "-" if figures.response_rate is None else f"{figures.response_rate:.1f}%"
     small = " *" if 0 < figures.responses < SMALL_SAMPLE else ""
-    return (
-        f"{figures.responses:>6}  {nps:>6}  {moe:>6}  {figures.surveys_sent:>6}  {rate:>7}{small}"
-    )
+    return f"{figures.responses:>6}  {nps:>6}  {moe:>{MOE_WIDTH}}  {figures.surveys_sent:>6}  {rate:>7}{small}"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli.common import configure_logging, database, load_settings, transports_for
 from messaging.channels import Transports
-from settings import Settings
+from settings import CHANNEL_VARIABLES, Settings
 
 
 def build_app(
@@ -139,6 +139,14 @@ def warn_about(settings: Settings) -> None:
             len(secret),
             SHORTEST_SESSION_SECRET,
         )
+    for channel, sender in settings.channel_senders().items():
+        if sender == "console":
+            log.warning(
+                "no %s credentials: %s messages go to the console channel and reach nobody; set %s",
+                channel,
+                channel,
+                CHANNEL_VARIABLES[channel],
+            )
     if not settings.public_url.startswith("https://"):
         log.warning(
             "AFTERCARE_PUBLIC_URL is not https: providers' webhooks and admin logins travel "
@@ -177,6 +185,7 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
         AFTERCARE_API_TOKEN=api_token,
         AFTERCARE_ADMIN_PASSWORD="",  # the demo's users have passwords of their own
         AFTERCARE_PUBLIC_URL=f"http://{host}:{port}",
+        AFTERCARE_SIMULATOR="true",
         AFTERCARE_BUSINESS_NAME=os.environ.get("AFTERCARE_BUSINESS_NAME") or "Kowalski Motors",
         AFTERCARE_REVIEW_URL=os.environ.get("AFTERCARE_REVIEW_URL")
         or "https://g.page/r/kowalski-motors/review",

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli.common import configure_logging, database, instant_option, load_settings, transports_for
 from clock import utcnow
-from models.db import open_database
 from settings import Settings
 
 
@@ -87,5 +86,5 @@ def plan_command(at: datetime | None, limit: int) -> None:
 def migrate_command() -> None:
     """Bring the database schema up to date (every command also does this itself)."""
     settings = load_settings()
-    open_database(settings.database_url)
+    database(settings)
     click.echo("database schema is up to date")

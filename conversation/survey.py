@@ -67,7 +67,51 @@ def _converse(turn: Turn, reply: Reply, *, otherwise: Callable[[Turn], str]) -> 
         return record_score(turn, survey, reply.score, reply.comment)
     if survey is not None:
         return clarify_or_forward(turn, survey)
+    praised = invited_promoter(turn)
+    if (
+        praised is not None
+        and reply.keyword is None
+        and reply.score is None  # a second score is for a human to read
+        and not asks_something(turn.inbound.text)
+    ):
+        return take_praise(turn, praised)
     return otherwise(turn)
+
+
+# A question needs a human; praise after the review invite does not. Thai asks with
+# particles, not always with a question mark.
+_QUESTION_MARKS = ("?", "？", "ไหม", "มั้ย", "หรือเปล่า", "หรือยัง", "ยังไง", "อย่างไร")
+
+
+def asks_something(text: str) -> bool:
+    """Whether the text asks a question (so a rep must answer it)."""
+    return any(mark in text for mark in _QUESTION_MARKS)
+
+
+def invited_promoter(turn: Turn) -> Response | None:
+    """The customer's newest promoter response whose thanks-and-review ask went out lately."""
+    newest = turn.session.scalar(
+        select(Response)
+        .where(Response.customer_id == turn.customer.id)
+        .order_by(Response.received_at.desc(), Response.id.desc())
+        .limit(1)
+    )
+    if (
+        newest is None
+        or newest.category != "promoter"
+        or newest.followup_sent_at is None
+        or newest.followup_sent_at < turn.now - COMMENT_WINDOW
+    ):
+        return None
+    return newest
+
+
+def take_praise(turn: Turn, response: Response) -> str:
+    """A promoter's words after the review invite: the response's comment, no escalation."""
+    text = turn.message.body.strip()
+    response.comment = f"{response.comment}\n{text}" if response.comment else text
+    turn.message.checkin_id = response.checkin_id
+    return "comment"
 
 
 def _forward(turn: Turn) -> str:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Engine, Select, create_engine, event, text
+from sqlalchemy import ColumnElement, Engine, Select, create_engine, event, func, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,11 +33,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite's lower() folds ASCII only ("Коваленко" stays as it is), so searches use
+    # Python's full Unicode case folding, registered on every connection.
+    dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _casefold(value: object) -> str | None:
+    return None if value is None else str(value).casefold()
+
+
+def case_folded(session: Session, expression: Any) -> ColumnElement[str]:
+    """`expression` with case folded in every script: casefold() on SQLite, lower() on PostgreSQL.
+
+    PostgreSQL's lower() follows the database's LC_CTYPE (C.UTF-8 or a language locale
+    fold every script; a bare "C" locale folds ASCII only).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return cast("ColumnElement[str]", func.casefold(expression))
+    return cast("ColumnElement[str]", func.lower(expression))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

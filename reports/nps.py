@@ -12,7 +12,7 @@ Counting happens in the database (GROUP BY), never by loading every row.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -32,6 +32,9 @@ GROUP_FIELDS = ("rep", "product", "category", "kind", "channel", "language", "mo
 
 # The 95% confidence interval's z value.
 Z_95 = 1.96
+# Fewer answers than this get no margin of error, only this note (CLI, API and dashboard).
+MIN_ANSWERS_FOR_MARGIN = 10
+TOO_FEW_ANSWERS = "too few answers"
 
 KeyExpression = ColumnElement[str] | InstrumentedAttribute[str]
 SelectT = TypeVar("SelectT", bound=Select)
@@ -67,9 +70,13 @@ class NpsFigures:
 
     @property
     def margin_of_error(self) -> float | None:
-        """Half-width of the 95% confidence interval of the NPS, in points; None without responses."""
+        """Half-width of the 95% confidence interval of the NPS, in points.
+
+        None below MIN_ANSWERS_FOR_MARGIN answers: the normal approximation means
+        nothing there (two answers gave ±138.6, wider than the whole scale).
+        """
         n = self.responses
-        if not n:
+        if n < MIN_ANSWERS_FOR_MARGIN:
             return None
         p_pro, p_det = self.promoters / n, self.detractors / n
         variance = p_pro + p_det - (p_pro - p_det) ** 2
@@ -85,13 +92,24 @@ class NpsFigures:
             "surveys_sent": self.surveys_sent,
             "response_rate": self.response_rate,
             "margin_of_error": self.margin_of_error,
+            "margin_note": self.margin_note,
         }
+
+    @property
+    def margin_note(self) -> str | None:
+        """Why there is no margin of error: "too few answers" with 1..9 of them, else None."""
+        return TOO_FEW_ANSWERS if 0 < self.responses < MIN_ANSWERS_FOR_MARGIN else None
 
 
 @dataclass(frozen=True)
 class NpsGroup:
     key: str
     figures: NpsFigures
+    label: str = ""  # what a person reads: a rep's name, else the key
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.key
 
 
 @dataclass(frozen=True)
@@ -111,7 +129,10 @@ class NpsReport:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "by": self.by,
-            "groups": [{"key": group.key, **group.figures.as_dict()} for group in self.groups],
+            "groups": [
+                {"key": group.key, "label": group.shown, **group.figures.as_dict()}
+                for group in self.groups
+            ],
         }
 
 
@@ -139,8 +160,15 @@ def nps_report(
     groups: tuple[NpsGroup, ...] = ()
     if by is not None:
         per_key = _figures(session, start, end, by, viewer)
-        groups = tuple(NpsGroup(key, per_key[key]) for key in sorted(per_key))
+        labels = _rep_names(session, per_key) if by == "rep" else {}
+        groups = tuple(NpsGroup(key, per_key[key], labels.get(key, key)) for key in sorted(per_key))
     return NpsReport(since=start, until=end, by=by, overall=overall, groups=groups)
+
+
+def _rep_names(session: Session, keys: Iterable[str]) -> dict[str, str]:
+    """Rep external ids to names, as `mix` shows them; a rep without a name keeps the id."""
+    rows = session.execute(select(Rep.external_id, Rep.name).where(Rep.external_id.in_(list(keys))))
+    return {external_id: name or external_id for external_id, name in rows}
 
 
 def _figures(

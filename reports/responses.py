@@ -17,11 +17,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.scope import EVERYONE, Viewer, scope
 from models import CheckIn, Customer, Purchase, Rep, Response
+from models.db import case_folded
 
 AnySelect = Select[*tuple[Any, ...]]
 NPS_CATEGORIES = ("promoter", "passive", "detractor")
@@ -79,7 +80,7 @@ class ResponseRow:
     channel: str | None
 
 
-def _filtered(filters: ResponseFilter) -> AnySelect:
+def _filtered(session: Session, filters: ResponseFilter) -> AnySelect:
     query: AnySelect = (
         select(
             Response.id,
@@ -121,15 +122,18 @@ def _filtered(filters: ResponseFilter) -> AnySelect:
     for column, wanted in exact.items():
         if wanted:
             query = query.where(column == wanted)
+
+    # Case folded by the database on both sides, in every script (SQLite's own lower()
+    # and ILIKE know only ASCII).
+    def contains(column: Any, text: str) -> ColumnElement[bool]:
+        pattern = case_folded(session, literal(_contains(text)))
+        return case_folded(session, column).like(pattern, escape="\\")
+
     if filters.product.strip():
-        query = query.where(Purchase.product.ilike(_contains(filters.product), escape="\\"))
+        query = query.where(contains(Purchase.product, filters.product))
     if filters.text.strip():
-        pattern = _contains(filters.text)
         query = query.where(
-            or_(
-                Customer.name.ilike(pattern, escape="\\"),
-                Response.comment.ilike(pattern, escape="\\"),
-            )
+            or_(contains(Customer.name, filters.text), contains(Response.comment, filters.text))
         )
     return query
 
@@ -147,19 +151,19 @@ def find_responses(
     session: Session, filters: ResponseFilter, *, offset: int = 0, limit: int = 50
 ) -> list[ResponseRow]:
     """One page of the responses `filters` keep, newest first."""
-    rows = session.execute(_newest_first(_filtered(filters)).offset(offset).limit(limit))
+    rows = session.execute(_newest_first(_filtered(session, filters)).offset(offset).limit(limit))
     return [ResponseRow(*row) for row in rows]
 
 
 def count_responses(session: Session, filters: ResponseFilter) -> int:
     """How many responses `filters` keep."""
-    inner = _filtered(filters).subquery()
+    inner = _filtered(session, filters).subquery()
     return int(session.scalar(select(func.count()).select_from(inner)) or 0)
 
 
 def stream_responses(session: Session, filters: ResponseFilter) -> Iterator[ResponseRow]:
     """Every response `filters` keep, newest first, read a batch at a time."""
-    query = _newest_first(_filtered(filters)).execution_options(yield_per=STREAM_BATCH)
+    query = _newest_first(_filtered(session, filters)).execution_options(yield_per=STREAM_BATCH)
     for row in session.execute(query):
         yield ResponseRow(*row)
 

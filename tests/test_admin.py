@@ -85,6 +85,7 @@ def make_app(db: sessionmaker[Session], **overrides: Any) -> tuple[FastAPI, Cons
         "api_token": API_TOKEN,
         "business_name": "Kowalski Motors",
         "review_url": "https://g.page/r/kowalski/review",
+        "simulator": True,  # as in `demo`; test_the_simulator_is_off_unless_switched_on
         **overrides,
     }
     app = create_app(db, Settings(**values), extra_routers=[admin_router])
@@ -388,7 +389,7 @@ def test_the_dashboard_shows_nps_charts_escalations_and_comments(
     session.commit()
     page = client.get("/admin/").text
     assert "+25" in page  # (2 promoters - 1 detractor) / 4
-    assert "n = 4" in page and "± " in page
+    assert "too few answers, n = 4" in page and "± " not in page
     assert page.count("<svg") == 3  # trend, categories, contact mix
     assert 'aria-labelledby="nps-trend-title nps-trend-desc"' in page
     assert "Great service" in page
@@ -761,6 +762,7 @@ def survey_sent(session: Session, customer: Customer) -> CheckIn:
 def test_the_simulator_shows_the_thread_with_score_buttons(
     client: TestClient, session: Session, cast: dict
 ) -> None:
+    cast["en"].channel, cast["en"].telegram_chat_id = "telegram", 555001
     checkin = survey_sent(session, cast["en"])
     page = client.get("/admin/simulator?customer=cust-en").text
     assert "how likely are you to recommend Kowalski Motors?" in page
@@ -784,7 +786,7 @@ def test_a_typed_reply_goes_through_receive_and_the_answer_appears(
     assert "https://g.page/r/kowalski/review" in answer.text
     session.expire_all()
     response = session.scalars(select(Response)).one()
-    assert (response.score, response.channel) == (9, "console")
+    assert (response.score, response.channel) == (9, "sms")  # John's real channel
     inbound = session.scalars(select(Message).where(Message.direction == "in")).one()
     assert inbound.provider_id.startswith("sim-") and inbound.address == "+14155550101"
     console = app.state.transports.fallback
@@ -842,3 +844,109 @@ def test_the_failure_log_forgets_quiet_clients(anonymous: TestClient, session: S
     session.expire_all()
     keys = set(session.scalars(select(LoginThrottle.key)))
     assert keys == {"address:testclient", "account:admin"}  # only the attempt just made
+
+
+def test_the_settings_page_shows_the_channel_status(client: TestClient) -> None:
+    page = client.get("/admin/settings").text
+    assert "Channels" in page and "console" in page and "TELEGRAM_BOT_TOKEN" in page
+
+
+def test_admin_404_and_403_are_html_pages_while_the_api_stays_json(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    for path in ("/admin/no-such-page", "/admin/customers/no-such-customer"):
+        missing = client.get(path, headers={"Accept": "text/html"})
+        assert missing.status_code == 404
+        assert missing.headers["content-type"].startswith("text/html")
+        assert "<!doctype html>" in missing.text.lower() and "not found" in missing.text.lower()
+        assert '{"detail"' not in missing.text
+    forbidden = client.post("/admin/settings", data={}, headers={"Accept": "text/html"})
+    assert forbidden.status_code == 403
+    assert forbidden.headers["content-type"].startswith("text/html")
+    assert "<!doctype html>" in forbidden.text.lower()
+    api = anonymous.get("/api/customers/nobody", headers={"Authorization": "Bearer wrong"})
+    assert api.headers["content-type"].startswith("application/json")
+
+
+def test_the_preview_uses_the_business_name_and_counts_segments_only_for_sms(
+    client: TestClient,
+) -> None:
+    csrf = token(client, "/admin/templates/survey_periodic/en")
+    path = "/admin/templates/survey_periodic/en/preview"
+    body = "Thanks from {{ business_name }}!"
+    sms = client.post(path, data={"body": body, "csrf_token": csrf, "channel": "sms"}).text
+    assert "Thanks from Kowalski Motors!" in sms and "Northwind" not in sms
+    assert "segment" in sms
+    telegram = client.post(
+        path, data={"body": body, "csrf_token": csrf, "channel": "telegram"}
+    ).text
+    assert "Thanks from Kowalski Motors!" in telegram
+    assert "segment" not in telegram and "GSM-7" not in telegram
+    assert "Telegram" in telegram
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "th"])
+def test_a_survey_without_a_0_to_10_question_is_refused(
+    client: TestClient, session: Session, language: str
+) -> None:
+    answer = save_template(
+        client, "Hi {{ first_name }}, how was it? STOP to opt out.", "survey_periodic", language
+    )
+    assert answer.status_code == 422 and "Not saved." in answer.text and "0" in answer.text
+    assert "0 to 10" in answer.text
+    assert versions(session) == []
+
+
+def test_every_shipped_survey_passes_the_survey_check(client: TestClient, session: Session) -> None:
+    from messaging.render import template_source
+
+    for key in ("survey_post_delivery", "survey_periodic", "survey_service", "survey_recovery"):
+        for language in ("en", "pl", "uk", "ru", "th"):
+            body, _used = template_source(key, language)
+            assert save_template(client, body, key, language).status_code == 303, (key, language)
+
+
+def test_the_preview_warns_of_a_survey_without_the_opt_out_line(client: TestClient) -> None:
+    csrf = token(client, "/admin/templates/survey_periodic/en")
+    shown = client.post(
+        "/admin/templates/survey_periodic/en/preview",
+        data={"body": "Hi {{ first_name }}! Reply 0-10.", "csrf_token": csrf, "channel": "sms"},
+    ).text
+    assert "opt-out" in shown and "STOP" in shown
+
+
+def test_an_old_version_shows_its_diff_against_the_text_in_force(client: TestClient) -> None:
+    assert save_template(client, "Need help?\nCall {{ business_name }}.").status_code == 303
+    assert save_template(client, "Need help?\nWrite to {{ business_name }}.").status_code == 303
+    old = client.get("/admin/templates/help/en/versions/1").text
+    assert 'class="diff"' in old
+    assert "-Call {{ business_name }}." in old and "+Write to {{ business_name }}." in old
+    assert " Need help?" in old
+
+
+def test_the_simulator_is_off_unless_switched_on(db: sessionmaker[Session]) -> None:
+    assert Settings().simulator is False
+    app, _console = make_app(db, simulator=False)
+    with TestClient(app, follow_redirects=False) as off:
+        assert log_in(off).status_code == 303
+        assert "/admin/simulator" not in off.get("/admin/").text
+        for path in ("/admin/simulator", "/admin/simulator/cust-en/thread"):
+            assert off.get(path).status_code == 404
+        csrf = csrf_of(off.get("/admin/settings").text)
+        reply = off.post("/admin/simulator/cust-en/reply", data={"text": "9", "csrf_token": csrf})
+        assert reply.status_code == 404
+
+
+def test_the_simulator_shows_an_sms_customer_no_telegram_buttons_and_records_sms(
+    client: TestClient, session: Session, cast: dict
+) -> None:
+    survey_sent(session, cast["en"])  # John's channel is SMS
+    page = client.get("/admin/simulator?customer=cust-en").text
+    assert "how likely are you to recommend Kowalski Motors?" in page
+    assert 'name="score"' not in page
+    client.post("/admin/simulator/cust-en/reply", data={"text": "9", "csrf_token": csrf_of(page)})
+    session.expire_all()
+    inbound = session.scalars(
+        select(Message).where(Message.direction == "in", Message.customer_id == cast["en"].id)
+    ).all()
+    assert [m.channel for m in inbound] == ["sms"]

@@ -123,7 +123,11 @@ def test_without_a_configured_token_the_api_is_closed_to_everyone(
 def test_healthz_needs_no_token_and_checks_the_database(client: TestClient) -> None:
     answer = client.get("/healthz")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "database": "ok"}
+    assert answer.json() == {
+        "status": "ok",
+        "database": "ok",
+        "channels": {"sms": "console", "telegram": "console"},
+    }
 
 
 def test_healthz_is_503_when_the_database_is_down(tmp_path: Any) -> None:
@@ -131,7 +135,7 @@ def test_healthz_is_503_when_the_database_is_down(tmp_path: Any) -> None:
     with TestClient(create_app(session_factory(engine), Settings())) as client:
         answer = client.get("/healthz")
     assert answer.status_code == 503
-    assert answer.json() == {"status": "error", "database": "unavailable"}
+    assert answer.json()["status"] == "error" and answer.json()["database"] == "unavailable"
 
 
 # The app factory ---------------------------------------------------------------------------

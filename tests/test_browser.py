@@ -68,6 +68,7 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session]]]:
         session_secret="browser-test-secret",
         business_name="Kowalski Motors",
         review_url="https://g.page/r/kowalski-motors/review",
+        simulator=True,  # as `demo` sets it
     )
     transports = console_only(ConsoleChannel(stream=None))
     tick(factory, now, transports, settings)
@@ -163,7 +164,13 @@ def test_an_admin_logs_in_reads_the_dashboard_and_answers_as_a_customer(
     page.get_by_role("link", name=customer.name).click()
     expect(page).to_have_url(f"{base}/admin/simulator?customer={customer.external_id}")
     phone = page.locator("#phone")
-    expect(phone.get_by_role("button", name="Score 9").last).to_be_visible()
+    # What their real channel shows: 0-10 buttons on Telegram, none by SMS.
+    score_9 = phone.get_by_role("button", name="Score 9")
+    if customer.channel == "telegram" and customer.telegram_chat_id is not None:
+        expect(score_9.last).to_be_visible()
+    else:
+        expect(phone.get_by_text("recommend").last).to_be_visible()
+        expect(score_9).to_have_count(0)
     phone.get_by_role("textbox").fill("9")
     phone.get_by_role("button", name="Send").click()
 
@@ -180,7 +187,8 @@ def test_an_admin_logs_in_reads_the_dashboard_and_answers_as_a_customer(
             time.sleep(0.1)
         score = session.scalar(
             select(Response.score).where(
-                Response.customer_id == customer.id, Response.channel == "console"
+                Response.customer_id == customer.id,
+                Response.channel == ("telegram" if customer.channel == "telegram" else "sms"),
             )
         )
     assert thanks is not None and score == 9

@@ -608,3 +608,24 @@ def test_a_survey_older_than_the_expiry_is_not_open_even_before_the_tick_expires
     sent_survey(session, cast["en"], sent="2026-03-01 10:00")
     later = at("2026-03-01 10:00") + timedelta(days=7, minutes=1)
     assert phone.say(JOHN, "9", later.strftime("%Y-%m-%d %H:%M")).action == "forwarded"
+
+
+def test_praise_after_the_review_invite_is_the_comment_not_an_escalation(
+    session, cast, phone
+) -> None:
+    sent_survey(session, cast["th"])
+    phone.say("+66812345678", "10", "2026-03-02 16:00")
+    receipt = phone.say("+66812345678", "บริการดีมากค่ะ", "2026-03-02 16:05")
+    assert receipt.action == "comment"
+    [response] = responses(session)
+    assert response.comment == "บริการดีมากค่ะ"
+    assert escalations(session) == []
+
+
+def test_a_question_after_the_review_invite_still_goes_to_the_rep(session, cast, phone) -> None:
+    sent_survey(session, cast["en"])
+    phone.say(JOHN, "10", "2026-03-02 16:00")
+    receipt = phone.say(JOHN, "When is my first service due?", "2026-03-02 16:05")
+    assert receipt.action == "forwarded"
+    [escalation] = escalations(session)
+    assert escalation.kind == "needs_answer"

@@ -112,6 +112,7 @@ def test_without_responses_the_score_is_null_and_the_counts_zero(session: Sessio
         "surveys_sent": 0,
         "response_rate": None,
         "margin_of_error": None,
+        "margin_note": None,
         "since": None,
         "until": None,
         "by": "rep",
@@ -381,7 +382,7 @@ def test_groups_carry_the_same_fields_and_add_up_to_the_total(
     assert [g["key"] for g in document["groups"]] == ["en", "pl", "uk"]
     fields = set(NpsFigures().as_dict())
     for group in document["groups"]:
-        assert set(group) == fields | {"key"}
+        assert set(group) == fields | {"key", "label"}
     for field in ("responses", "promoters", "passives", "detractors", "surveys_sent"):
         assert sum(g[field] for g in document["groups"]) == document[field]
     assert document["groups"][0]["nps"] == 33.3  # 2 promoters, 1 detractor of 3
@@ -509,3 +510,34 @@ def test_nps_rejects_an_empty_window(run_nps: Any) -> None:
     result = run_nps("--since", "2026-03-02", "--until", "2026-03-01")
     assert result.exit_code == 2
     assert "empty" in result.output
+
+
+# Names and small samples -------------------------------------------------------------------
+
+
+def test_by_rep_shows_the_reps_name_everywhere(
+    run_nps: Any, session: Session, cast: dict[str, Any], db: sessionmaker[Session]
+) -> None:
+    answers(session, cast["en"], [9, 10])
+    table = run_nps("--by", "rep")
+    assert table.exit_code == 0, table.output
+    assert any(line.startswith("Anna Kowalska") for line in table.output.splitlines())
+    assert "rep-1" not in table.output
+    [group] = api_nps(db, by="rep")["groups"]
+    assert (group["key"], group["label"]) == ("rep-1", "Anna Kowalska")
+
+
+def test_below_ten_answers_there_is_no_margin_of_error_only_too_few_answers(
+    run_nps: Any, session: Session, cast: dict[str, Any], db: sessionmaker[Session]
+) -> None:
+    answers(session, cast["en"], [9, 3])
+    assert nps_report(session).overall.margin_of_error is None
+    table = run_nps()
+    overall = next(line for line in table.output.splitlines() if line.startswith("overall"))
+    assert "±" not in overall and "too few answers" in overall
+    document = api_nps(db)
+    assert document["margin_of_error"] is None and document["margin_note"] == "too few answers"
+    nine = NpsFigures(responses=9, promoters=9)
+    ten = NpsFigures(responses=10, promoters=5, passives=3, detractors=2)
+    assert nine.margin_of_error is None and ten.margin_of_error == 48.4
+    assert ten.as_dict()["margin_note"] is None

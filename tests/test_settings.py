@@ -61,3 +61,57 @@ def test_sms_counts_as_configured_only_with_a_sender(monkeypatch: pytest.MonkeyP
     assert not Settings().sms_configured
     monkeypatch.setenv("TWILIO_MESSAGING_SERVICE_SID", "MG1")
     assert Settings().sms_configured
+
+
+@pytest.mark.parametrize("command", ["nps", "mix", "escalations", "tick", "plan", "migrate"])
+def test_a_bad_time_zone_is_one_line_naming_the_variable_and_the_fix(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFTERCARE_DEFAULT_TZ", "Europe/Warszawa")
+    reset_settings()
+    result = CliRunner().invoke(bot.main, [command])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert "AFTERCARE_DEFAULT_TZ" in lines[0] and "Europe/Warsaw" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("mysql-ish://nobody@nowhere/db", "is not a database URL"),
+        ("postgresql+psycopg://aftercare:s3cret@127.0.0.1:1/aftercare", "cannot connect"),
+        ("sqlite:////no/such/folder/aftercare.sqlite3", "cannot connect"),
+    ],
+)
+@pytest.mark.parametrize("command", ["nps", "mix", "escalations", "tick", "migrate"])
+def test_a_bad_or_unreachable_database_url_is_one_line_and_exit_2(
+    command: str, url: str, named: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFTERCARE_DATABASE_URL", url)
+    reset_settings()
+    result = CliRunner().invoke(bot.main, [command])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "AFTERCARE_DATABASE_URL" in lines[0] and named in lines[0]
+    assert "s3cret" not in result.output
+
+
+def test_bot_py_itself_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = Path(bot.__file__).resolve()
+    environment = {**os.environ, "AFTERCARE_DEFAULT_TZ": "Europe/Warszawa"}
+    done = subprocess.run(
+        [sys.executable, str(script), "nps"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

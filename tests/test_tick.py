@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cadence.rules import DEFAULT_RULES
+from cadence.rules import DEFAULT_RULES, load_rules, save_rules
 from messaging.channels import ConsoleChannel, Transports, console_only
 from messaging.compose import TemplateBook
 from messaging.outbox import drain
@@ -565,3 +565,37 @@ def test_why_a_customer_hears_nothing_is_the_schedulers_own_answer(db, session, 
     assert decision.reason == "held: Honda City is overdue and not delivered yet"
     earlier = survey_now(session, somchai.id, at("2026-03-02 16:00"), DEFAULT_RULES, "UTC")
     assert earlier.reason is None or "overdue" not in earlier.reason  # 23:00 on the 2nd there
+
+
+def test_changing_quiet_hours_releases_check_ins_held_for_the_old_window(
+    db, session, cast, transports, console
+) -> None:
+    somchai = cast["th"]  # Asia/Bangkok, UTC+7
+    deliver(session, somchai, product="Honda City", category="car", delivered="2026-03-01 15:00")
+    tick(db, at("2026-03-02 15:00"), transports, SETTINGS)  # 22:00 in Bangkok: waits
+    assert console.sent == []
+    with db.begin() as admin:
+        save_rules(admin, load_rules(admin).changed({"quiet_start": time(23, 0)}))
+    [checkin] = checkins(session, somchai)
+    assert checkin.not_before is None  # re-decided by the next pass, not by the old window
+
+    tick(db, at("2026-03-02 15:05"), transports, SETTINGS)  # 22:05: inside the new window
+    assert len(console.to("+66812345678")) == 1
+
+
+def test_a_cadence_change_re_decides_waiting_check_ins_under_the_new_rules(
+    db, session, cast, transports, console
+) -> None:
+    somchai = cast["th"]
+    deliver(session, somchai, product="Honda City", category="car", delivered="2026-03-01 15:00")
+    tick(db, at("2026-03-02 15:00"), transports, SETTINGS)  # 22:00 in Bangkok: waits
+    with db.begin() as admin:  # a later morning: still night at 22:05, now until 10:00
+        save_rules(admin, load_rules(admin).changed({"quiet_end": time(10, 0)}))
+    tick(db, at("2026-03-02 15:05"), transports, SETTINGS)
+    assert console.sent == []
+    [checkin] = checkins(session, somchai)
+    assert checkin.reason == "quiet hours: waits until 2026-03-03 10:00 Asia/Bangkok"
+    tick(db, at("2026-03-03 02:30"), transports, SETTINGS)  # 09:30: no longer the start
+    assert console.sent == []
+    tick(db, at("2026-03-03 03:00"), transports, SETTINGS)
+    assert len(console.to("+66812345678")) == 1

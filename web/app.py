@@ -13,11 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from settings import Settings
 from web import api, metrics, writes
+from web.admin.errors import admin_error_page
 from web.limits import BodyLimit
 from web.schemas import Health
 
@@ -54,6 +56,8 @@ def create_app(
         lifespan=lifespan,
         static_url="/docs/assets",
     )
+    # Admin 403/404 pages are HTML for browsers; the API keeps its JSON errors.
+    app.add_exception_handler(HTTPException, admin_error_page)
     # Outermost: a body past its limit is refused before any route or form parser reads it.
     app.add_middleware(BodyLimit)
     if settings.trusted_proxies.strip():
@@ -75,9 +79,12 @@ def create_app(
     async def healthz() -> Any:
         """Up, and the database answers."""
         if await run_in_threadpool(database_answers, session_factory):
-            return Health(status="ok", database="ok")
+            return Health(status="ok", database="ok", channels=settings.channel_senders())
         return JSONResponse(
-            Health(status="error", database="unavailable").model_dump(), status_code=503
+            Health(
+                status="error", database="unavailable", channels=settings.channel_senders()
+            ).model_dump(),
+            status_code=503,
         )
 
     app.include_router(api.router)

@@ -39,6 +39,11 @@ class Problem(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "error"]
     database: Literal["ok", "unavailable"]
+    channels: dict[str, str] = Field(
+        default_factory=dict,
+        description='What sends on each customer channel: the provider, or "console" '
+        "(no credentials: nothing reaches customers).",
+    )
 
 
 class CustomerOut(BaseModel):
@@ -148,7 +153,10 @@ class NpsFiguresOut(BaseModel):
         description="responses / surveys_sent × 100, one decimal; null when none were sent."
     )
     margin_of_error: float | None = Field(
-        description="95% confidence half-width of the NPS, in points; null without responses."
+        description="95% confidence half-width of the NPS, in points; null below 10 responses."
+    )
+    margin_note: str | None = Field(
+        description="'too few answers' when 1–9 responses leave no margin of error, else null."
     )
 
 
@@ -157,6 +165,7 @@ class NpsGroupOut(NpsFiguresOut):
         description="The group: a rep's external id or 'unassigned', a product or category "
         "or 'none', a kind, a channel, a language, or a UTC month YYYY-MM."
     )
+    label: str = Field(description="What a person reads: the rep's name, else the key.")
 
 
 class NpsReportOut(NpsFiguresOut):

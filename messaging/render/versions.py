@@ -8,6 +8,7 @@ history is complete and "restore" is just saving an old body again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,10 +80,52 @@ def version(session: Session, key: str, language: str, number: int) -> TemplateV
     ).first()
 
 
-def preview(key: str, language: str, body: str, channel: str = "sms") -> str:
-    """`body` rendered in the sandbox with the key's sample values; raises TemplateError."""
+def preview(
+    key: str, language: str, body: str, channel: str = "sms", business_name: str = ""
+) -> str:
+    """`body` rendered in the sandbox with the key's sample values; raises TemplateError.
+
+    `business_name` (AFTERCARE_BUSINESS_NAME) replaces the sample one, so the admin
+    sees their own message and its real length.
+    """
     context = {**sample_context(key, language), "channel": channel}
+    if business_name:
+        context["business_name"] = business_name
     return render(key, language, context, source=body)
+
+
+# A 0-10 scale as the surveys write it: "0-10", "0–10", "0 to 10", "od 0 do 10", "от 0 до 10".
+_SCALE = re.compile(r"(?<!\d)0(?!\d)\D{0,8}(?<!\d)10(?!\d)")
+OPT_OUT_WORD = "STOP"
+
+
+def _is_survey(key: str) -> bool:
+    return key.startswith("survey_")
+
+
+def survey_problem(key: str, language: str, body: str) -> str | None:
+    """Why `body` cannot be a survey: it asks for no score from 0 to 10 (None when fine)."""
+    if not _is_survey(key):
+        return None
+    text = preview(key, language, body, "sms")
+    if _SCALE.search(text) is None:
+        return 'a survey must ask for a score from 0 to 10 (for example "Reply 0-10")'
+    return None
+
+
+def warnings_for(key: str, language: str, body: str) -> list[str]:
+    """What an admin should know before saving `body` (saving is still allowed)."""
+    try:
+        text = preview(key, language, body, "sms")
+    except TemplateError:
+        return []
+    found = []
+    if _is_survey(key) and OPT_OUT_WORD not in text:
+        found.append(
+            f"the SMS has no opt-out line ({OPT_OUT_WORD} to opt out): "
+            "carriers and the law expect one in marketing texts"
+        )
+    return found
 
 
 def check(key: str, language: str, body: str) -> None:
@@ -93,6 +136,9 @@ def check(key: str, language: str, body: str) -> None:
         )
     validate_source(body, key)
     preview(key, language, body)
+    problem = survey_problem(key, language, body)
+    if problem is not None:
+        raise TemplateError(problem)
 
 
 def save(

@@ -51,7 +51,16 @@ def test_run_warns_about_a_weak_session_secret_and_plain_http(caplog) -> None:
     warn_about(Settings(session_secret="short", public_url="https://care.example.com"))
     assert "AFTERCARE_SESSION_SECRET is 5 characters" in caplog.text
     caplog.clear()
-    warn_about(Settings(session_secret="x" * 40, public_url="https://care.example.com"))
+    warn_about(
+        Settings(
+            session_secret="x" * 40,
+            public_url="https://care.example.com",
+            telegram_bot_token="1:abc",
+            twilio_account_sid="AC1",
+            twilio_auth_token="secret",
+            twilio_from_number="+15005550006",
+        )
+    )
     assert caplog.text == ""
     warn_about(Settings(session_secret="", public_url="https://care.example.com"))
     assert caplog.text == ""  # unset, the key stored in the database signs sessions

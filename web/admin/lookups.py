@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.scope import Viewer, scope
@@ -22,6 +22,7 @@ from models import (
     Rep,
     Response,
 )
+from models.db import case_folded
 from models.states import EscalationStatus
 
 
@@ -94,13 +95,12 @@ def find_customers(
     query = select(Customer, Rep.name).outerjoin(Rep, Rep.id == Customer.rep_id)
     needle = text.strip()
     if needle:
-        # ILIKE, not lower() on both sides: SQLite's lower() knows only ASCII, so a
-        # Python-lowered "żółkiewski" never matched the stored "Żółkiewski" there.
-        pattern = f"%{_escape_like(needle)}%"
+        # Both sides folded by the database, so the needle and the names fold alike.
+        pattern = case_folded(session, literal(f"%{_escape_like(needle)}%"))
         digits = "".join(ch for ch in needle if ch.isdigit() or ch == "+")
         conditions = [
-            Customer.name.ilike(pattern, escape="\\"),
-            Customer.external_id.ilike(pattern, escape="\\"),
+            case_folded(session, Customer.name).like(pattern, escape="\\"),
+            case_folded(session, Customer.external_id).like(pattern, escape="\\"),
         ]
         if digits:
             conditions.append(Customer.phone.like(f"%{_escape_like(digits)}%", escape="\\"))

@@ -91,6 +91,7 @@ def page(
         "admin": admin,
         "csrf_token": getattr(request.state, "csrf_token", "") or (admin.csrf if admin else ""),
         "section": "",
+        "simulator_on": settings.simulator,
     }
     values.update(context or {})
     html = pages.get_template(name).render(values)

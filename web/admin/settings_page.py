@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from accounts import audit
 from cadence.rules import DEFAULT_RULES, CadenceRules, InvalidRules, load_rules, save_rules
 from clock import utcnow
+from settings import CHANNEL_VARIABLES
 from web.admin.auth import AdminDep, AdminPost
 from web.admin.rendering import page
 from web.deps import SessionDep
@@ -185,6 +186,8 @@ def _render(
             "form": form,
             "errors": errors or {},
             "saved": saved,
+            "channels": request.app.state.settings.channel_senders(),
+            "channel_variables": CHANNEL_VARIABLES,
         },
         status_code=status_code,
     )

@@ -8,10 +8,11 @@ once the bot's answer is sent, so it is in the thread.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 from uuid import uuid4
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from accounts.scope import EVERYONE  # the simulator is for admins only (AdminDep)
 from clock import utcnow
 from conversation.inbound import Inbound, receive
-from messaging.channels import ConsoleChannel, Transports, console_only
+from messaging.channels import ConsoleChannel, Transports, console_only, registry
 from messaging.outbox import drain, wait_until_settled
 from models import Customer, Message
 from models.db import transaction
@@ -30,7 +31,16 @@ from web.admin.auth import AdminDep, AdminPost
 from web.admin.rendering import page
 from web.deps import SessionDep
 
-router = APIRouter()
+
+def _switched_on(request: Request) -> None:
+    # Not found, rather than forbidden: in production the simulator does not exist.
+    if not request.app.state.settings.simulator:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, "The simulator is off (AFTERCARE_SIMULATOR, on in demo)."
+        )
+
+
+router = APIRouter(dependencies=[Depends(_switched_on)])
 
 MAX_REPLY_CHARS = 1000
 _SCORE_BUTTON = re.compile(r"score:(\d+):(\d+)\Z")
@@ -47,9 +57,28 @@ def transports(request: Request) -> Transports:
 
 def address_of(customer: Customer) -> str | None:
     """Where the customer writes from: their phone, else their Telegram chat id."""
+    found = channel_and_address(customer)
+    return found[1] if found is not None else None
+
+
+def channel_and_address(customer: Customer) -> tuple[str, str] | None:
+    """The channel the customer really uses and their address on it, as the bot would reach them.
+
+    The simulator speaks as the customer on that channel, so what it records and
+    shows (buttons only where the channel has them) is what production would.
+    """
+    telegram = str(customer.telegram_chat_id) if customer.telegram_chat_id is not None else None
+    if customer.channel == "telegram" and telegram is not None:
+        return "telegram", telegram
     if customer.phone:
-        return customer.phone
-    return str(customer.telegram_chat_id) if customer.telegram_chat_id is not None else None
+        return "sms", customer.phone
+    return ("telegram", telegram) if telegram is not None else None
+
+
+def _thread(customer: Customer, messages: Sequence[Message]) -> list[Any]:
+    found = channel_and_address(customer)
+    buttons = found is not None and registry.shows_buttons(found[0])
+    return [(message, score_buttons(message) if buttons else []) for message in messages]
 
 
 def score_buttons(message: Message) -> list[tuple[int, int]]:
@@ -91,7 +120,7 @@ def _phone(
         {
             "customer": customer,
             "address": address_of(customer),
-            "thread": [(message, score_buttons(message)) for message in messages],
+            "thread": _thread(customer, messages),
         },
     )
 
@@ -116,7 +145,7 @@ def _simulator_page(
             "customers": lookups.customers_for_simulator(session, viewer=EVERYONE),
             "customer": chosen,
             "address": address_of(chosen) if chosen else None,
-            "thread": [(message, score_buttons(message)) for message in messages],
+            "thread": _thread(chosen, messages) if chosen else [],
             "summary": tick_summary,
         },
     )
@@ -139,14 +168,15 @@ def _deliver(
     now = utcnow()
     with transaction(factory) as session:
         customer = _customer_or_404(session, external_id)
-        address = address_of(customer)
-        if address is None:
+        found = channel_and_address(customer)
+        if found is None:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 "This customer has no phone or Telegram chat.",
             )
+        channel, address = found
         inbound = Inbound(
-            channel="console",
+            channel=channel,
             address=address,
             text=text,
             provider_id=f"sim-{uuid4()}",

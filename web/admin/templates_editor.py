@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -50,7 +51,14 @@ def template_list(request: Request, admin: AdminDep, session: SessionDep) -> HTM
                 label, kind = ("file", "file") if used == language else (f"{used} file", "fallback")
             # What one SMS of this text costs with the sample values: segments and encoding.
             body = template_versions.current(session, key, language).body
-            cells.append((language, label, kind, _preview(key, language, body, "sms").segments))
+            cells.append(
+                (
+                    language,
+                    label,
+                    kind,
+                    _preview(key, language, body, "sms", _business(request)).segments,
+                )
+            )
         rows.append((key, cells))
     return page(
         request,
@@ -89,7 +97,7 @@ def _editor(
             "history": template_versions.history(session, key, language),
             "variables": sorted(sample_context(key, language).items()),
             "channels": tuple(CHANNELS),
-            "preview": None if error else _preview(key, language, shown, "sms"),
+            "preview": None if error else _preview(key, language, shown, "sms", _business(request)),
         },
         status_code=status_code,
     )
@@ -100,18 +108,30 @@ class Preview:
     """What the preview pane shows: the rendered text and its SMS cost, or the error and its line."""
 
     text: str = ""
+    channel: str = "sms"
     segments: SegmentInfo | None = None
     error: TemplateError | None = None
     lines: list[str] = field(default_factory=list)
     line: int | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
-def _preview(key: str, language: str, body: str, channel: str) -> Preview:
+def _preview(key: str, language: str, body: str, channel: str, business_name: str) -> Preview:
     try:
-        text = template_versions.preview(key, language, body, channel)
+        text = template_versions.preview(key, language, body, channel, business_name)
     except TemplateError as error:
         return Preview(error=error, lines=body.split("\n"), line=error.lineno)
-    return Preview(text=text, segments=sms_segments(text))
+    # Segments are what an SMS costs; Telegram and email have no such unit.
+    return Preview(
+        text=text,
+        channel=channel,
+        segments=sms_segments(text) if channel == "sms" else None,
+        warnings=template_versions.warnings_for(key, language, body),
+    )
+
+
+def _business(request: Request) -> str:
+    return str(request.app.state.settings.business_name)
 
 
 @router.get("/templates/{key}/{language}", response_class=HTMLResponse)
@@ -136,7 +156,9 @@ def preview_template(
     _known(key, language)
     channel = channel if channel in CHANNELS else "sms"
     return page(
-        request, "template_preview.html", {"preview": _preview(key, language, body, channel)}
+        request,
+        "template_preview.html",
+        {"preview": _preview(key, language, body, channel, _business(request))},
     )
 
 
@@ -171,7 +193,21 @@ def show_version(
             "language": language,
             "row": found,
             "current": current,
+            "diff": _diff(found.body, current.body, found.version, current.version),
         },
+    )
+
+
+def _diff(old: str, new: str, old_version: int, new_version: int | None) -> list[str]:
+    """Line diff from version `old_version` to the text in force; [] when they are the same."""
+    return list(
+        difflib.unified_diff(
+            old.split("\n"),
+            new.split("\n"),
+            fromfile=f"v{old_version}",
+            tofile=f"v{new_version or 0} (in force)",
+            lineterm="",
+        )
     )
 
 

@@ -1,0 +1,60 @@
+"""Configuration problems told as one line each: the variable, what is wrong, the fix."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from zoneinfo import available_timezones
+
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+DATABASE_URL_FORMS = "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:5432/DB"
+
+
+@functools.cache
+def _zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+def _fix_for(variable: str, value: object) -> str:
+    if variable == "AFTERCARE_DEFAULT_TZ":
+        close = difflib.get_close_matches(str(value), _zones(), n=1, cutoff=0.6)
+        hint = f", for example {close[0]}" if close else " such as Europe/Warsaw"
+        return f"set it to an IANA time zone name{hint}"
+    return f"fix {variable} in the environment or the .env file (see the README)"
+
+
+def settings_problems(error: ValidationError) -> str:
+    """Every bad variable in `error`, on one line, each with its fix."""
+    problems = []
+    for item in error.errors():
+        variable = ".".join(map(str, item["loc"])) or "configuration"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if variable not in message:
+            message = f"{variable}={item.get('input')!r}: {message}"
+        problems.append(f"{message}; {_fix_for(variable, item.get('input'))}")
+    return "; ".join(problems)
+
+
+def _shown(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable)"
+
+
+def database_problem(url: str, error: SQLAlchemyError) -> str:
+    """AFTERCARE_DATABASE_URL is unreadable or unreachable: why, on one line, and the fix."""
+    if isinstance(error, ArgumentError):
+        return (
+            f"AFTERCARE_DATABASE_URL={_shown(url)} is not a database URL Aftercare can use; "
+            f"set it to {DATABASE_URL_FORMS}"
+        )
+    cause = str(getattr(error, "orig", None) or error).strip().splitlines()
+    reason = cause[0] if cause else error.__class__.__name__
+    return (
+        f"AFTERCARE_DATABASE_URL={_shown(url)}: cannot connect ({reason}); "
+        "check that the database server is running, the folder exists and the URL is right"
+    )
