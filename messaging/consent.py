@@ -7,9 +7,7 @@ ever added, in the same transaction as the change they record.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from sqlalchemy import select
@@ -70,21 +68,15 @@ def consent_history(session: Session, customer_id: int) -> list[ConsentEvent]:
 CSV_COLUMNS = ("customer_external_id", "at", "action", "source", "channel", "message_id", "detail")
 
 
-def consent_csv(rows: Iterable[tuple[str, ConsentEvent]]) -> str:
-    """The record as CSV: one line per (customer external id, event), times in UTC."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+def consent_rows(rows: Iterable[tuple[str, ConsentEvent]]) -> Iterator[tuple[str, ...]]:
+    """The record as rows of CSV_COLUMNS: one per (customer external id, event), times in UTC."""
     for external_id, event in rows:
-        writer.writerow(
-            [
-                external_id,
-                event.at.isoformat(),
-                event.action,
-                event.source,
-                event.channel or "",
-                event.message_id or "",
-                event.detail,
-            ]
+        yield (
+            external_id,
+            event.at.isoformat(),
+            event.action,
+            event.source,
+            event.channel or "",
+            str(event.message_id or ""),
+            event.detail,
         )
-    return out.getvalue()

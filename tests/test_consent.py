@@ -13,8 +13,8 @@ from models import ConsentEvent, Escalation
 from settings import Settings
 from tests.conftest import at
 from tests.conversation_support import JOHN, sent_survey
+from tests.test_admin import csrf_of, make_app
 from tests.test_admin import log_in as admin_log_in
-from tests.test_admin import make_app
 from web.app import create_app
 
 
@@ -84,7 +84,8 @@ def test_admins_see_the_record_and_export_it_as_csv(db, session, cast, phone) ->
     assert one.headers["content-type"].startswith("text/csv")
     assert 'filename="consent-cust-en.csv"' in one.headers["content-disposition"]
     for answer in (one, everyone):
-        [row] = list(csv.DictReader(io.StringIO(answer.text)))
+        assert answer.text.startswith("\ufeff")  # the BOM: Excel then reads UTF-8
+        [row] = list(csv.DictReader(io.StringIO(answer.text.removeprefix("\ufeff"))))
         assert (row["customer_external_id"], row["action"], row["source"], row["detail"]) == (
             "cust-en",
             "opt_out",
@@ -92,6 +93,21 @@ def test_admins_see_the_record_and_export_it_as_csv(db, session, cast, phone) ->
             "STOP",
         )
         assert row["at"] == "2026-03-02T15:00:00+00:00"
+
+
+def test_the_consent_export_never_hands_a_spreadsheet_a_formula(db, session, cast) -> None:
+    app, _ = make_app(db)
+    with TestClient(app, follow_redirects=False) as client:
+        assert admin_log_in(client).status_code == 303
+        csrf = csrf_of(client.get("/admin/customers/cust-en").text)
+        note = '=HYPERLINK("http://evil.example","Fix")'
+        client.post(
+            "/admin/customers/cust-en/consent",
+            data={"action": "opt_out", "note": note, "csrf_token": csrf},
+        )
+        answer = client.get("/admin/consent.csv")
+    [row] = list(csv.DictReader(io.StringIO(answer.text.removeprefix("\ufeff"))))
+    assert row["detail"].startswith("'=HYPERLINK(")
 
 
 def test_the_record_only_grows(session, cast, phone) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -18,10 +19,11 @@ from clock import utcnow
 from conversation.linking import start_link
 from conversation.optout import record_opt_in, record_opt_out
 from messaging.channels import registry
-from messaging.consent import consent_csv, consent_history
+from messaging.consent import CSV_COLUMNS, consent_history, consent_rows
 from models import CheckIn, ConsentEvent, Customer
 from models.db import transaction
 from models.states import CheckInStatus, ConsentSource, shown_status
+from reports.spreadsheet import Cell, csv_chunks
 from scheduler.why import survey_now
 from web import queries
 from web.admin import lookups
@@ -167,7 +169,7 @@ def customer_consent_csv(external_id: str, staff: StaffDep, session: SessionDep)
     if customer is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No customer {external_id!r}.")
     events = consent_history(session, customer.id)
-    return _csv(consent_csv((customer.external_id, e) for e in events), f"consent-{external_id}")
+    return _csv(consent_rows((customer.external_id, e) for e in events), f"consent-{external_id}")
 
 
 @router.get("/consent.csv")
@@ -178,13 +180,14 @@ def all_consent_csv(admin: AdminDep, session: SessionDep) -> Response:
         .join(Customer, Customer.id == ConsentEvent.customer_id)
         .order_by(ConsentEvent.at, ConsentEvent.id)
     ).all()
-    return _csv(consent_csv((external_id, event) for external_id, event in rows), "consent")
+    return _csv(consent_rows((external_id, event) for external_id, event in rows), "consent")
 
 
-def _csv(body: str, name: str) -> Response:
+def _csv(rows: Iterable[Sequence[Cell]], name: str) -> Response:
+    """A spreadsheet-safe file: the record holds customers' own words, which may look like formulas."""
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:100]
     return Response(
-        body,
+        "".join(csv_chunks(CSV_COLUMNS, rows)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'},
     )
