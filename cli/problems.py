@@ -30,8 +30,13 @@ def settings_problems(error: ValidationError) -> str:
     """Every bad variable in `error`, on one line, each with its fix."""
     problems = []
     for item in error.errors():
-        variable = ".".join(map(str, item["loc"])) or "configuration"
         message = str(item["msg"]).removeprefix("Value error, ")
+        if not item["loc"]:
+            # A rule across variables: its message names them. Never echo the input here,
+            # it is every variable at once (AFTERCARE_DATABASE_URL's password included).
+            problems.append(message)
+            continue
+        variable = ".".join(map(str, item["loc"]))
         if variable not in message:
             message = f"{variable}={item.get('input')!r}: {message}"
         problems.append(f"{message}; {_fix_for(variable, item.get('input'))}")

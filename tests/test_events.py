@@ -301,6 +301,8 @@ def test_urls_without_a_secret_refuse_to_start(monkeypatch) -> None:
     with pytest.raises(ValidationError, match="AFTERCARE_EVENTS_SECRET is not"):
         Settings(events_url="https://crm.example/hooks")
     monkeypatch.setenv("AFTERCARE_EVENTS_URL", "https://crm.example/hooks")
+    # A rule across variables never echoes them all: the database password stays out.
+    monkeypatch.setenv("AFTERCARE_DATABASE_URL", "postgresql://care:hunter22@db.example/care")
     with pytest.raises(ClickException) as error:
         load_settings()
     assert error.value.message == (
