@@ -11,12 +11,21 @@ from messaging.channels.base import ErrorKind
 from messaging.channels.email import EmailChannel, Server
 from messaging.channels.network import NETWORK
 from models import CheckIn, Customer
+from settings import Settings
 from tests.channel_support import NOW, channel_settings, drain_now, messages, survey_for
+from tests.email_support import PUBLIC, SCORE_LINK, send_surveys, text_and_html
 from tests.fakes.smtp_server import FakeSmtp, free_port
 
 pytest_plugins = ["tests.conftest_channels"]
 
 SENDER = "Kowalski Motors <care@kowalski.example>"
+LINK_SECRET = "email-links-test-secret-0123456789"
+
+
+def email_settings(fake: FakeSmtp, **overrides: object) -> Settings:
+    return channel_settings(
+        smtp_url=fake.url, email_from=SENDER, session_secret=LINK_SECRET, **overrides
+    )
 
 
 @pytest.fixture
@@ -27,7 +36,7 @@ def fake_smtp() -> Iterator[FakeSmtp]:
 
 @pytest.fixture
 def email(fake_smtp: FakeSmtp) -> EmailChannel:
-    return EmailChannel(channel_settings(smtp_url=fake_smtp.url, email_from=SENDER))
+    return EmailChannel(email_settings(fake_smtp))
 
 
 def on_email(session, customer: Customer, address: str = "john@example.com") -> Customer:  # type: ignore[no-untyped-def]
@@ -96,7 +105,9 @@ def test_smtp_replies_are_classified(email, fake_smtp, reply: str, kind: ErrorKi
 
 def test_a_server_that_is_not_listening_is_transient() -> None:
     url = f"smtp://127.0.0.1:{free_port()}"  # bound a moment ago, listened on by nobody
-    channel = EmailChannel(channel_settings(smtp_url=url, email_from=SENDER))
+    channel = EmailChannel(
+        channel_settings(smtp_url=url, email_from=SENDER, session_secret=LINK_SECRET)
+    )
     with pytest.raises(SendError) as caught:
         NETWORK.call(channel.send("ola@example.com", "Hi Ola"), timeout=10)
     assert caught.value.kind is ErrorKind.TRANSIENT
@@ -117,3 +128,63 @@ def test_the_url_says_how_to_connect_and_starttls_is_required_off_this_machine(
     server = Server.from_url(url)
     found = (server.host, server.port, server.implicit_tls, server.start_tls)
     assert (*found, server.username, server.password) == expected
+
+
+def test_without_the_session_secret_the_channel_refuses_to_start(fake_smtp) -> None:
+    settings = channel_settings(smtp_url=fake_smtp.url, email_from=SENDER)
+    with pytest.raises(ValueError, match="AFTERCARE_SESSION_SECRET"):
+        EmailChannel(settings)
+
+
+# -- the survey email ------------------------------------------------------------------
+
+LANGUAGES = ("en", "pl", "uk", "ru", "th")
+SUBJECT_WORDS = {
+    "en": "how are you getting on with your Skoda Octavia?",
+    "pl": "jak sprawdza się Skoda Octavia?",
+    "uk": "як вам Skoda Octavia?",
+    "ru": "как вам Skoda Octavia?",
+    "th": "ใช้ Skoda Octavia เป็นอย่างไรบ้างคะ",
+}
+FOOTER_WORDS = {
+    "en": "Unsubscribe",
+    "pl": "Wypisz się",
+    "uk": "Відписатися",
+    "ru": "Отписаться",
+    "th": "ยกเลิกการรับอีเมล",
+}
+
+
+def test_the_survey_email_in_each_language_with_eleven_links_and_one_click_unsubscribe(
+    db, session, cast, fake_smtp
+) -> None:
+    mails = send_surveys(db, session, [cast[language] for language in LANGUAGES], fake_smtp)
+    assert len(mails) == 5
+    for language in LANGUAGES:
+        customer = cast[language]
+        mail = mails[f"{customer.external_id}@example.com"]
+        first = customer.name.split()[0]
+        assert mail["Subject"].startswith(first if language != "th" else f"คุณ{first}")
+        assert SUBJECT_WORDS[language] in mail["Subject"]
+        plain, html = text_and_html(mail)
+        assert first in plain and first in html and "Skoda Octavia" in html
+        links = SCORE_LINK.findall(html)
+        assert [int(score) for _, score in links] == list(range(11))
+        assert len({token for token, _ in links}) == 1  # one check-in's token
+        assert SCORE_LINK.findall(plain) == links
+        assert "<script" not in html and "<img" not in html and "<table" in html
+        assert FOOTER_WORDS[language] in html and FOOTER_WORDS[language] in plain
+        https, mailto = [part.strip(" <>") for part in mail["List-Unsubscribe"].split(",")]
+        assert https.startswith(f"{PUBLIC}/u/") and https in html
+        assert mailto == "mailto:care@kowalski.example?subject=unsubscribe"
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_names_and_products_are_escaped_in_the_html(db, session, cast, fake_smtp) -> None:
+    john = cast["en"]
+    john.name = "<b>John&Co</b> Smith"
+    session.commit()
+    [mail] = send_surveys(db, session, [john], fake_smtp).values()
+    plain, html = text_and_html(mail)
+    assert "<b>John" not in html and "&lt;b&gt;John&amp;Co&lt;/b&gt;" in html
+    assert "Hi <b>John&Co</b>," in plain  # plain text is plain

@@ -16,13 +16,17 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import aiosmtplib
 
 from clock import utcnow
+from messaging import links
 from messaging.channels.base import Buttons, ErrorKind, Limit, SendError, SendResult
+from messaging.html import render_html
 from settings import Settings
+
+SCORE_PATH, UNSUBSCRIBE_PATH = "/r", "/u"  # the public pages (web/email_pages.py)
 
 # Enhanced status codes and words that mean the mailbox itself does not exist (RFC 3463
 # 5.1.1 "bad destination mailbox address"; 5.1.10 null MX), not that this one message was
@@ -69,12 +73,46 @@ def _loopback(host: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Parts:
+    """A message's text as an email: the templates' email variant is written as
+    "subject", blank line, the paragraphs, blank line, the unsubscribe link's words."""
+
+    subject: str
+    paragraphs: list[str]
+    footer: str | None
+
+    @classmethod
+    def of(cls, text: str) -> Parts:
+        blocks = [block.strip() for block in text.strip().split("\n\n") if block.strip()]
+        if len(blocks) >= 3:
+            return cls(blocks[0], blocks[1:-1], blocks[-1])
+        if len(blocks) == 2:
+            return cls(blocks[0], blocks[1:], None)
+        # A text with no email variant: its first line is the subject, all of it the body.
+        return cls(text.strip().splitlines()[0][:200] if text.strip() else "", blocks, None)
+
+
+def score_links(buttons: Buttons | None, public_url: str, key: bytes) -> list[tuple[str, str]]:
+    """(label, signed link) for each survey button (data "score:<check-in>:<n>")."""
+    found = []
+    for row in buttons or []:
+        for button in row:
+            parts = (button.data or "").split(":")
+            if len(parts) == 3 and parts[0] == "score" and parts[1].isdigit():
+                token = links.score_token(key, int(parts[1]))
+                found.append((button.text, f"{public_url}{SCORE_PATH}/{token}/{int(parts[2])}"))
+    return found
+
+
 class EmailChannel:
     """Sends each message as one email from AFTERCARE_EMAIL_FROM."""
 
     name = "email"
     can_look_up = False  # SMTP has no "did you take this message?"
-    shows_buttons = False
+    # A survey's buttons reach the channel, which turns them into signed score links (the
+    # registry says email shows none: a rep's Acknowledge button cannot be pressed back).
+    shows_buttons = True
     webhooks = ()  # replies go to a person's inbox (Reply-To); IMAP polling is not built
 
     def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
@@ -86,6 +124,8 @@ class EmailChannel:
         self._reply_to = settings.email_reply_to or settings.email_from
         domain = parseaddr(self._from)[1].rpartition("@")[2] or "localhost"
         self._domain = domain
+        self._public_url = settings.public_url
+        self._key = links.link_key(settings)  # refuses to start without the secret
 
     def limits(self, to: str) -> tuple[Limit, ...]:
         """One budget per mail server: its 421s pause every process's sends through it."""
@@ -94,22 +134,46 @@ class EmailChannel:
     async def connect(self) -> None:
         return None  # each send opens its own connection
 
-    def message(self, to: str, text: str) -> EmailMessage:
-        """The email for `text`: its first line is the subject, the whole text the body."""
+    def message(self, to: str, text: str, buttons: Buttons | None = None) -> EmailMessage:
+        """The email for `text`: plain text and HTML, score links, RFC 8058 unsubscribe."""
+        parts = Parts.of(text)
+        unsubscribe = (
+            f"{self._public_url}{UNSUBSCRIBE_PATH}/{links.unsubscribe_token(self._key, to)}"
+        )
+        reply_box = parseaddr(self._reply_to)[1]
+        scores = score_links(buttons, self._public_url, self._key)
+        footer = parts.footer or unsubscribe
         message = EmailMessage()
         message["From"] = self._from
         message["To"] = Address(addr_spec=to)
         message["Reply-To"] = self._reply_to
-        message["Subject"] = text.strip().splitlines()[0][:200] if text.strip() else ""
+        message["Subject"] = parts.subject
         message["Date"] = format_datetime(utcnow())
         message["Message-ID"] = make_msgid(domain=self._domain)
-        message.set_content(text)
+        mailto = f"mailto:{reply_box}?subject={quote('unsubscribe')}"
+        message["List-Unsubscribe"] = f"<{unsubscribe}>, <{mailto}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        plain = "\n\n".join(parts.paragraphs)
+        if scores:
+            plain += "\n\n" + "\n".join(f"{label}: {url}" for label, url in scores)
+        plain += f"\n\n-- \n{footer}: {unsubscribe}" if parts.footer else f"\n\n-- \n{unsubscribe}"
+        message.set_content(plain + "\n")
+        html = render_html(
+            "message.html",
+            {
+                "subject": parts.subject,
+                "paragraphs": parts.paragraphs,
+                "scores": scores,
+                "footer": footer,
+                "unsubscribe_url": unsubscribe,
+            },
+        )
+        message.add_alternative(html, subtype="html")
         return message
 
     async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
-        """Send `text` to the address `to`; buttons are dropped (links live in the text)."""
-        del buttons
-        message = self.message(to, text)
+        """Send `text` to the address `to`, a survey's buttons as signed score links."""
+        message = self.message(to, text, buttons)
         server = self._server
         try:
             await aiosmtplib.send(

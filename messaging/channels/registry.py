@@ -143,6 +143,17 @@ CHANNELS: dict[str, ChannelEntry] = {
 }
 
 
+def address_fields() -> tuple[str, ...]:
+    """Every column of a person that `address_of` reads: what a query loading people for
+    sending must select (the scheduler loads only the columns it needs)."""
+    names: dict[str, None] = {}
+    for entry in CHANNELS.values():
+        names.update(dict.fromkeys((entry.column, *entry.contact_fields)))
+        if entry.dead_since:
+            names[entry.dead_since] = None
+    return tuple(names)
+
+
 def address_columns() -> dict[str, Callable[[str], Any]]:
     """Contact columns a channel adds (column -> check), for the import and the write API."""
     return {
