@@ -53,19 +53,22 @@ def score(
 ) -> Clicked:
     """Record `value` for the check-in as a button press on the email channel.
 
-    The press's id is the link itself, so a mail scanner's prefetch and the customer's
-    own click of the same number are one press: the second changes nothing.
+    The press's id is the link and the score it found, so opening the same link again
+    (a mail scanner's prefetch, then the customer) is one press, while going back to
+    a number after another one is a new press that corrects the score.
     """
     found = open_checkin(session, checkin_id)
     if found.state != "open" or found.customer is None:
         return found
+    before = found.response.score if found.response is not None else "none"
     press = Inbound(
         channel=CHANNEL,
         address=found.customer.email or "",
         text="",
-        provider_id=f"link:{checkin_id}:{value}",
+        provider_id=f"link:{checkin_id}:{value}:{before}",
         received_at=now,
         button_score=(checkin_id, value),
+        corrects=True,
     )
     receive(session, now, press, settings)
     return Clicked("scored", found.customer, _response(session, checkin_id))

@@ -139,3 +139,24 @@ def test_one_click_unsubscribe_opts_out_and_nothing_more_is_sent(
     tick(db, at("2026-03-27 12:00"), transports, settings)
     assert len(fake_smtp.received) == 1
     assert browser.post(path.replace("/u/", "/u/x")).status_code == 404
+
+
+def test_a_second_click_changes_the_score_and_the_escalation_follows_once(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp).values()
+    links = links_of(mail)
+    assert "What would make it a 10?" in browser.get(links[8]).text
+    assert count(session, Escalation) == 0
+    # A slip of the finger, corrected: now a detractor, escalated.
+    page = browser.get(links[2])
+    assert "What went wrong?" in page.text and 'aria-current="true">2<' in page.text
+    [response] = session.scalars(select(Response)).all()
+    assert (response.score, response.category) == (2, "detractor")
+    assert count(session, Escalation) == 1
+    # Clicking between low numbers, and back to 2: still one response, one escalation.
+    browser.get(links[4])
+    browser.get(links[2])
+    session.expire_all()
+    [response] = session.scalars(select(Response)).all()
+    assert (response.score, count(session, Response), count(session, Escalation)) == (2, 1, 1)
