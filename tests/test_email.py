@@ -188,3 +188,19 @@ def test_names_and_products_are_escaped_in_the_html(db, session, cast, fake_smtp
     plain, html = text_and_html(mail)
     assert "<b>John" not in html and "&lt;b&gt;John&amp;Co&lt;/b&gt;" in html
     assert "Hi <b>John&Co</b>," in plain  # plain text is plain
+
+
+def test_a_survey_rerouted_to_email_keeps_its_score_links(
+    db, session, cast, email, fake_smtp, fake_telegram, telegram_channel
+) -> None:
+    olena = cast["uk"]
+    olena.telegram_chat_id, olena.channel, olena.phone = 4242, "telegram", None
+    olena.email = "olena@example.com"
+    session.commit()
+    fake_telegram.block_chat(4242)
+    survey_for(session, olena, channel="telegram", address="4242", keyboard=True)
+    transports = Transports(by_channel={"telegram": telegram_channel, "email": email})
+    assert drain_now(db, transports)["unreachable"] == 1
+    [got] = fake_smtp.received
+    _, html = text_and_html(got.message)
+    assert [int(score) for _, score in SCORE_LINK.findall(html)] == list(range(11))
