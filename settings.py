@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     events_secret: SecretStr = Field(
         SecretStr(""), validation_alias=_env("AFTERCARE_EVENTS_SECRET")
     )
+    # The whole URL is secret: it carries the SMTP password.
+    smtp_url: SecretStr = Field(SecretStr(""), validation_alias=_env("AFTERCARE_SMTP_URL"))
+    email_from: str = Field("", validation_alias=_env("AFTERCARE_EMAIL_FROM"))
+    email_reply_to: str = Field("", validation_alias=_env("AFTERCARE_EMAIL_REPLY_TO"))
 
     @field_validator("default_tz")
     @classmethod
@@ -130,6 +134,15 @@ class Settings(BaseSettings):
         """The event receivers' URLs, in the order given, each once."""
         return tuple(dict.fromkeys(_split_urls(self.events_url)))
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url and not url.startswith(("smtp://", "smtps://")):
+            # Never echo the value: it holds the password.
+            raise ValueError("AFTERCARE_SMTP_URL must start with smtps:// or smtp://")
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
@@ -147,6 +160,10 @@ class Settings(BaseSettings):
             and self.twilio_auth_token.get_secret_value()
             and (self.twilio_from_number or self.twilio_messaging_service_sid)
         )
+
+    @property
+    def email_configured(self) -> bool:
+        return bool(self.smtp_url.get_secret_value() and self.email_from)
 
     @property
     def telegram_configured(self) -> bool:

@@ -29,6 +29,9 @@ from models.states import CheckInStatus, EscalationKind, NpsCategory, Purpose
 
 # How long after the follow-up question a text still counts as the answer to it.
 COMMENT_WINDOW = timedelta(days=2)
+# How long a correcting press (another score link of the same email) changes the score: a
+# day, so a person's click after a mail scanner's prefetch of the links still counts.
+CORRECTION_WINDOW = timedelta(days=1)
 KEYWORDS = {"stop": opt_out, "start": opt_in, "help": send_help}
 
 
@@ -129,10 +132,53 @@ def _button(turn: Turn, checkin_id: int, score: int) -> str:
         ):
             if checkin.status == CheckInStatus.SENT:
                 return record_score(turn, checkin, score, "")
+            if checkin.status == CheckInStatus.ANSWERED and turn.inbound.corrects:
+                return _correct_score(turn, checkin, score)
             if checkin.status == CheckInStatus.ANSWERED:
                 return "already_answered"  # a second tap on the same keyboard
     forward_to_rep(turn, answer=turn.customer.opted_out_at is None)
     return "forwarded"
+
+
+def _correct_score(turn: Turn, checkin: CheckIn, score: int) -> str:
+    """Another number clicked soon after the first: the last one counts, escalated at most once.
+
+    Falling into detractors opens the escalation (one per response, by constraint);
+    climbing out of them leaves it with the person who holds it, told of the new
+    score, since a human may already be on the phone and only they can close it.
+    """
+    turn.message.checkin_id = checkin.id
+    response = turn.session.scalar(
+        select(Response).where(Response.checkin_id == checkin.id).with_for_update()
+    )
+    if (
+        response is None
+        or response.score == score
+        or turn.now - response.received_at > CORRECTION_WINDOW
+    ):
+        return "already_answered"
+    before = response.score
+    response.score, response.category = score, NpsCategory.of(score)
+    response.awaiting_comment = response.category != NpsCategory.PROMOTER and not response.comment
+    escalation = turn.session.scalar(
+        select(Escalation).where(Escalation.response_id == response.id)
+    )
+    if escalation is not None:
+        note = f"score changed from {before} to {score}"
+        record(turn.session, turn.now, escalation.id, "comment", note, actor=turn.customer.name)
+        relay_to_rep(turn.session, turn.now, escalation, note, turn.settings, turn.book)
+    elif response.category == NpsCategory.DETRACTOR:
+        open_escalation(
+            turn.session,
+            turn.now,
+            customer=turn.customer,
+            kind=EscalationKind.DETRACTOR,
+            response=response,
+            rules=turn.rules,
+            settings=turn.settings,
+            book=turn.book,
+        )
+    return "rescored"
 
 
 def open_survey(turn: Turn) -> CheckIn | None:

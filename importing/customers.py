@@ -12,9 +12,11 @@ from importing import fields
 from importing.csv_reader import Columns, CsvRow
 from importing.rows import Context, ParsedRow, Parser, check_unique_in_file, parse_rows, text_for
 from importing.upsert import Changes, chunks, existing_rows, owners, write
-from messaging.channels.registry import CHANNELS, DEFAULT_CHANNEL
+from messaging.channels.registry import CHANNELS, DEFAULT_CHANNEL, address_columns
 from models import LANGUAGES, Customer, Rep
 
+# The contact columns channels add beyond phone and chat id (an email address).
+ADDRESSES = address_columns()
 COLUMNS = Columns(
     required=("external_id", "name"),
     optional=(
@@ -25,6 +27,7 @@ COLUMNS = Columns(
         "channel",
         "rep_external_id",
         "tags",
+        *ADDRESSES,
     ),
 )
 PARSERS: dict[str, Parser] = {
@@ -37,9 +40,19 @@ PARSERS: dict[str, Parser] = {
     "channel": lambda text: fields.choice(text, tuple(CHANNELS)),
     "rep_external_id": text_for(Rep.external_id),
     "tags": fields.tags,
+    **{column: fields.checked(check) for column, check in ADDRESSES.items()},
 }
 # Columns stored as they are (rep_external_id becomes rep_id).
-PLAIN = ("name", "phone", "telegram_chat_id", "language", "timezone", "channel", "tags")
+PLAIN = (
+    "name",
+    "phone",
+    "telegram_chat_id",
+    "language",
+    "timezone",
+    "channel",
+    "tags",
+    *ADDRESSES,
+)
 STORED = ("id", "external_id", "rep_id", *PLAIN)
 # Exactly one value per unique column among customers: a reply must name one customer.
 UNIQUE = ("phone", "telegram_chat_id")
@@ -55,6 +68,7 @@ def defaults() -> dict[str, Any]:
         "channel": DEFAULT_CHANNEL,
         "rep_id": None,
         "tags": [],
+        **dict.fromkeys(ADDRESSES),
     }
 
 
@@ -119,7 +133,7 @@ def plan(session: Session, rows: list[CsvRow], context: Context) -> Plan:
 
 def _check_reachable(item: _Row, context: Context) -> None:
     """The chosen channel needs one of its contact fields (messaging/channels/registry.py)."""
-    if not item.parsed.usable("phone", "telegram_chat_id", "channel"):
+    if not item.parsed.usable("phone", "telegram_chat_id", "channel", *ADDRESSES):
         return
     name = item.final["channel"]
     needed = CHANNELS[name].contact_fields

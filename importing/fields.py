@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
@@ -33,6 +34,18 @@ def phone(text: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise FieldError(f"{text!r} is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def checked(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A registry's address check (raising ValueError) as a cell parser (raising FieldError)."""
+
+    def parse(text: str) -> Any:
+        try:
+            return check(text)
+        except ValueError as error:
+            raise FieldError(str(error)) from None
+
+    return parse
 
 
 def chat_id(text: str) -> int:

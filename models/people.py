@@ -34,6 +34,8 @@ class Rep(Base):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # Stored normalised (email-validator's form: the domain lower-cased), so replies match.
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
     role: Mapped[str] = mapped_column(String(10), default="rep")
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
     # A rep who pressed "Resolve" owes a note: their next text message is taken as it.
@@ -62,6 +64,10 @@ class Customer(Base):
         String(64), unique=True, default=new_link_token
     )
     telegram_unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    # The mail server said the mailbox does not exist (SMTP 550): email is not used until
+    # the address changes or the customer writes from it.
+    email_unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     language: Mapped[str] = mapped_column(String(5), default="en")
     timezone: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(10), default="sms")

@@ -24,7 +24,7 @@ from cadence.decisions import (
 )
 from cadence.quiet_hours import local_today, zone_for
 from cadence.rules import CadenceRules
-from messaging.channels.registry import address_on, reach
+from messaging.channels.registry import address_fields, address_on, reach
 from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import message_row, queue_many
 from messaging.render import TemplateError
@@ -169,9 +169,8 @@ _CUSTOMER = (
     Customer.language,
     Customer.timezone,
     Customer.channel,
-    Customer.phone,
-    Customer.telegram_chat_id,
-    Customer.telegram_unreachable_at,
+    # The addresses of every channel (and whether each is dead), as the registry lists them.
+    *(getattr(Customer, name) for name in address_fields()),
     Customer.opted_out_at,
     Customer.last_survey_at,
 )

@@ -188,6 +188,7 @@ def test_a_customer_with_every_field(client: TestClient, cast: dict[str, Any]) -
         "external_id": "cust-pl",
         "name": "Agnieszka Wiśniewska",
         "phone": "+48601234567",
+        "email": None,
         "language": "pl",
         "timezone": "Europe/Warsaw",
         "channel": "sms",

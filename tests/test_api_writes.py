@@ -139,7 +139,7 @@ def test_every_bad_field_is_named_and_nothing_is_written(
             ("body", "timezone"),
             "'europe/warsaw' is not a known time zone (did you mean Europe/Warsaw?)",
         ),
-        (("body", "channel"), "'fax' is not one of sms, telegram"),
+        (("body", "channel"), "'fax' is not one of sms, telegram, email"),
         (("body", "rep_external_id"), "unknown rep 'rep-nobody' (create it first: POST /api/reps)"),
     ]
     customer = stored(session, Customer, "cust-jan")
@@ -221,6 +221,7 @@ def test_a_rep_and_their_manager(
         "name": "Anna Kowalska",
         "phone": None,
         "telegram_chat_id": None,
+        "email": None,
         "role": "rep",
         "manager_external_id": "mgr-marek",
     }

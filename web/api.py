@@ -234,6 +234,7 @@ def customer_out(customer: Customer, rep_external_id: str | None, request: Reque
         external_id=customer.external_id,
         name=customer.name,
         phone=customer.phone,
+        email=customer.email,
         language=customer.language,
         timezone=customer.timezone,
         channel=customer.channel,

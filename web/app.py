@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from settings import Settings
-from web import api, metrics, writes
+from web import api, email_pages, metrics, writes
 from web.admin.errors import admin_error_page
 from web.limits import BodyLimit
 from web.schemas import Health
@@ -90,6 +90,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(writes.router)
     app.include_router(metrics.router)
+    app.include_router(email_pages.router)  # public: the links in survey emails
     for router in extra_routers:
         app.include_router(router)
     return app

@@ -52,9 +52,10 @@ class CustomerOut(BaseModel):
     external_id: str
     name: str
     phone: str | None
+    email: str | None
     language: str
     timezone: str | None
-    channel: str = Field(description="The channel the customer prefers: sms or telegram.")
+    channel: str = Field(description="The channel the customer prefers: sms, telegram or email.")
     rep_external_id: str | None = Field(description="The rep who owns the customer, if any.")
     tags: list[str]
     opted_out: bool = Field(description="True while the customer has opted out (STOP).")

@@ -30,6 +30,14 @@ Phone = Annotated[
         examples=["+48 601 234 567"],
     ),
 ]
+Email = Annotated[
+    str | None,
+    Field(
+        description=f"An email address, checked by email-validator and stored in its normal form "
+        f"(the domain lower-cased). {KEEP}",
+        examples=["agnieszka@example.pl"],
+    ),
+]
 ChatId = Annotated[
     int | None,
     Field(
@@ -64,6 +72,7 @@ class RepIn(_Record):
     name: str = Field(description="Full name (required).", examples=["Anna Kowalska"])
     phone: Phone = None
     telegram_chat_id: ChatId = None
+    email: Email = None
     role: str | None = Field(
         None,
         description=f"rep, manager or admin (new reps: rep). {KEEP}",
@@ -103,6 +112,7 @@ class CustomerIn(_Record):
     )
     phone: Phone = None
     telegram_chat_id: ChatId = None
+    email: Email = None
     language: str | None = Field(
         None,
         description=f"en, pl, uk, ru or th: the language of every message (new: en). {KEEP}",
@@ -115,8 +125,8 @@ class CustomerIn(_Record):
     )
     channel: str | None = Field(
         None,
-        description="sms (needs a phone) or telegram (needs a telegram_chat_id, or a phone "
-        f"so the customer can link their chat); new: sms. {KEEP}",
+        description="sms (needs a phone), telegram (needs a telegram_chat_id, or a phone "
+        f"so the customer can link their chat) or email (needs an email); new: sms. {KEEP}",
         examples=["sms"],
     )
     rep_external_id: str | None = Field(
@@ -240,6 +250,7 @@ class RepOut(BaseModel):
     name: str
     phone: str | None = Field(description="E.164.")
     telegram_chat_id: int | None
+    email: str | None
     role: str = Field(description="rep, manager or admin.")
     manager_external_id: str | None
 

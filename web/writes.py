@@ -287,6 +287,7 @@ def rep_out(session: Session, external_id: str) -> RepOut:
         name=rep.name,
         phone=rep.phone,
         telegram_chat_id=rep.telegram_chat_id,
+        email=rep.email,
         role=rep.role,
         manager_external_id=manager,
     )

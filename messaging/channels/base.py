@@ -141,6 +141,9 @@ class Inbound:
     received_at: datetime
     # A Telegram button press on a survey: (check-in id, score).
     button_score: tuple[int, int] | None = None
+    # The press may correct the one before (a score link in an email, which the page offers
+    # to click again): within the window the last number counts. A keyboard tap does not.
+    corrects: bool = False
     sender_name: str = ""
     # The sender's own language when the channel tells us (Telegram's language_code);
     # only used to answer someone we do not know.

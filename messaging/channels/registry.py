@@ -37,6 +37,10 @@ class ChannelEntry:
     max_length: int | None = None
     # The person's column that records "the channel said this address is dead" (None: never).
     dead_since: str | None = None
+    # For a channel whose address is a contact of its own kind (an email address): how an
+    # imported or API-written cell becomes the stored value, raising ValueError saying why.
+    # The import and the write API add the column from here; None: they know it already.
+    check_address: Callable[[str], Any] | None = None
 
 
 def _phone(person: Any) -> str | None:
@@ -62,6 +66,40 @@ def _sms() -> type:
     from messaging.channels.sms import SmsChannel
 
     return SmsChannel
+
+
+def _email(person: Any) -> str | None:
+    if getattr(person, "email_unreachable_at", None) is not None:
+        return None  # the mail server said the mailbox does not exist
+    return getattr(person, "email", None) or None
+
+
+def _email_address(address: str) -> str | None:
+    """An inbound sender as stored: the validator's normal form, without a DNS look-up."""
+    try:
+        return check_email(address)
+    except ValueError:
+        return None
+
+
+def check_email(text: str) -> str:
+    """A mailbox address in its normal form ("Jan@Example.COM" -> "Jan@example.com").
+
+    email-validator checks the syntax (and internationalised domains); no DNS look-up, so
+    an import does not wait on the network and a test needs none.
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValueError(f"{text!r} is not an email address ({error})") from None
+
+
+def _email_channel() -> type:
+    from messaging.channels.email import EmailChannel
+
+    return EmailChannel
 
 
 def _telegram() -> type:
@@ -90,7 +128,39 @@ CHANNELS: dict[str, ChannelEntry] = {
         max_length=4_096,  # the Bot API's limit for one message
         dead_since="telegram_unreachable_at",  # the bot was blocked
     ),
+    # Last: a customer whose phone or chat works is reached there; email when nothing else.
+    "email": ChannelEntry(
+        _email_channel,
+        _email,
+        shows_buttons=False,  # its score links are in the message, not pressed back to us
+        contact_fields=("email",),
+        column="email",
+        parse_address=_email_address,
+        max_length=100_000,  # no limit of SMTP's; a runaway template stops here
+        dead_since="email_unreachable_at",  # 550: no such mailbox
+        check_address=check_email,
+    ),
 }
+
+
+def address_fields() -> tuple[str, ...]:
+    """Every column of a person that `address_of` reads: what a query loading people for
+    sending must select (the scheduler loads only the columns it needs)."""
+    names: dict[str, None] = {}
+    for entry in CHANNELS.values():
+        names.update(dict.fromkeys((entry.column, *entry.contact_fields)))
+        if entry.dead_since:
+            names[entry.dead_since] = None
+    return tuple(names)
+
+
+def address_columns() -> dict[str, Callable[[str], Any]]:
+    """Contact columns a channel adds (column -> check), for the import and the write API."""
+    return {
+        entry.column: entry.check_address
+        for entry in CHANNELS.values()
+        if entry.check_address is not None
+    }
 
 
 # A customer's channel when nobody said which: the first one above.

@@ -20,6 +20,7 @@ from cadence.rules import load_rules
 from events import EventType, record_event
 from events.payloads import message_data
 from messaging.channels import registry
+from messaging.channels.base import buttons_from_json
 from messaging.outbox.claims import Claimed, release, still_held
 from messaging.outbox.queue import queue_message, render_for
 from messaging.receipts import apply_early
@@ -276,6 +277,8 @@ def _reroute_unreachable(session: Session, now: datetime, row: Message) -> bool:
         channel=channel,
         address=address,
         body=render_for(session, row, channel),
+        # A survey's 0-10 buttons go along: a channel that shows none leaves them out.
+        buttons=buttons_from_json(row.buttons),
         purpose=row.purpose,
         customer_id=row.customer_id,
         rep_id=row.rep_id,

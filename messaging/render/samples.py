@@ -61,6 +61,9 @@ _SAMPLES: dict[str, dict[str, object]] = {
     "opt_in_confirmation": {},
     "help": {},
     "unknown_sender": {},
+    # The pages a survey email's links open (web/email_pages.py).
+    "score_page": {"score": 3, "category": "detractor", "channel": "email", **_REVIEW},
+    "link_page": {"state": "unsubscribed", "address": "aleksandra@example.com", "channel": "email"},
     "telegram_greeting": {"channel": "telegram"},
     "forwarded_to_rep": {"rep_name": "Marta Lopez"},
     "rep_alert": {**_REP, **_ESCALATION},

@@ -1,0 +1,206 @@
+"""The email channel end to end: the real SMTP client (aiosmtplib) to a local SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from messaging.channels import SendError, Transports
+from messaging.channels.base import ErrorKind
+from messaging.channels.email import EmailChannel, Server
+from messaging.channels.network import NETWORK
+from models import CheckIn, Customer
+from settings import Settings
+from tests.channel_support import NOW, channel_settings, drain_now, messages, survey_for
+from tests.email_support import PUBLIC, SCORE_LINK, send_surveys, text_and_html
+from tests.fakes.smtp_server import FakeSmtp, free_port
+
+pytest_plugins = ["tests.conftest_channels"]
+
+SENDER = "Kowalski Motors <care@kowalski.example>"
+LINK_SECRET = "email-links-test-secret-0123456789"
+
+
+def email_settings(fake: FakeSmtp, **overrides: object) -> Settings:
+    return channel_settings(
+        smtp_url=fake.url, email_from=SENDER, session_secret=LINK_SECRET, **overrides
+    )
+
+
+@pytest.fixture
+def fake_smtp() -> Iterator[FakeSmtp]:
+    with FakeSmtp() as fake:
+        yield fake
+
+
+@pytest.fixture
+def email(fake_smtp: FakeSmtp) -> EmailChannel:
+    return EmailChannel(email_settings(fake_smtp))
+
+
+def on_email(session, customer: Customer, address: str = "john@example.com") -> Customer:  # type: ignore[no-untyped-def]
+    customer.email, customer.channel = address, "email"
+    session.commit()
+    return customer
+
+
+def test_a_survey_arrives_as_an_email_with_message_id_date_and_reply_to(
+    db, session, cast, email, fake_smtp
+) -> None:
+    john = on_email(session, cast["en"])
+    checkin = survey_for(session, john, channel="email", address="john@example.com")
+    report = drain_now(db, Transports(by_channel={"email": email}))
+    assert report["sent"] == 1
+    [got] = fake_smtp.received
+    assert got.recipients == ["john@example.com"]
+    mail = got.message
+    assert mail["To"] == "john@example.com" and mail["From"] == SENDER
+    assert mail["Reply-To"] == SENDER and mail["Date"] and mail["Message-ID"]
+    assert mail["Subject"].startswith("Hi John")
+    [sent] = messages(session, direction="out")
+    assert (sent.status, sent.provider_id) == ("sent", mail["Message-ID"])
+    assert session.get_one(CheckIn, checkin.id).status == "sent"
+
+
+def test_no_such_mailbox_marks_the_address_dead_and_the_survey_goes_by_sms(
+    db, session, cast, email, fake_smtp, fake_twilio, sms
+) -> None:
+    john = on_email(session, cast["en"])
+    fake_smtp.refuse("john@example.com")  # 550 5.1.1 No such user here
+    checkin = survey_for(session, john, channel="email", address="john@example.com")
+    report = drain_now(db, Transports(by_channel={"email": email, "sms": sms}))
+    assert (report["unreachable"], report["sent"]) == (1, 1)
+    session.expire_all()
+    assert session.get_one(Customer, john.id).email_unreachable_at == NOW
+    assert fake_smtp.received == []
+    [texted] = fake_twilio.messages
+    assert texted["to"] == john.phone
+    dead, resent = messages(session, direction="out")
+    assert (dead.channel, dead.status, resent.channel, resent.status) == (
+        "email",
+        "failed",
+        "sms",
+        "sent",
+    )
+    assert session.get_one(CheckIn, checkin.id).channel == "sms"
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind"),
+    [
+        ("450 4.2.1 Mailbox busy, try later", ErrorKind.TRANSIENT),
+        ("421 4.7.0 Too many connections", ErrorKind.THROTTLED),
+        ("552 5.2.2 Mailbox full", ErrorKind.PERMANENT),
+        ("554 5.7.1 Rejected by policy", ErrorKind.PERMANENT),
+        ("550 5.1.1 User unknown", ErrorKind.UNREACHABLE),
+    ],
+)
+def test_smtp_replies_are_classified(email, fake_smtp, reply: str, kind: ErrorKind) -> None:
+    fake_smtp.refuse("ola@example.com", reply)
+    with pytest.raises(SendError) as caught:
+        NETWORK.call(email.send("ola@example.com", "Hi Ola"), timeout=10)
+    assert caught.value.kind is kind and caught.value.code == reply[:3]
+
+
+def test_a_server_that_is_not_listening_is_transient() -> None:
+    url = f"smtp://127.0.0.1:{free_port()}"  # bound a moment ago, listened on by nobody
+    channel = EmailChannel(
+        channel_settings(smtp_url=url, email_from=SENDER, session_secret=LINK_SECRET)
+    )
+    with pytest.raises(SendError) as caught:
+        NETWORK.call(channel.send("ola@example.com", "Hi Ola"), timeout=10)
+    assert caught.value.kind is ErrorKind.TRANSIENT
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtps://u:p%40ss@mail.example:465", ("mail.example", 465, True, None, "u", "p@ss")),
+        ("smtp://u:p@mail.example", ("mail.example", 587, False, True, "u", "p")),
+        ("smtp://127.0.0.1:2525", ("127.0.0.1", 2525, False, None, None, None)),
+        ("smtp://localhost:25", ("localhost", 25, False, None, None, None)),
+    ],
+)
+def test_the_url_says_how_to_connect_and_starttls_is_required_off_this_machine(
+    url: str, expected: tuple[object, ...]
+) -> None:
+    server = Server.from_url(url)
+    found = (server.host, server.port, server.implicit_tls, server.start_tls)
+    assert (*found, server.username, server.password) == expected
+
+
+def test_without_the_session_secret_the_channel_refuses_to_start(fake_smtp) -> None:
+    settings = channel_settings(smtp_url=fake_smtp.url, email_from=SENDER)
+    with pytest.raises(ValueError, match="AFTERCARE_SESSION_SECRET"):
+        EmailChannel(settings)
+
+
+# -- the survey email ------------------------------------------------------------------
+
+LANGUAGES = ("en", "pl", "uk", "ru", "th")
+SUBJECT_WORDS = {
+    "en": "how are you getting on with your Skoda Octavia?",
+    "pl": "jak sprawdza się Skoda Octavia?",
+    "uk": "як вам Skoda Octavia?",
+    "ru": "как вам Skoda Octavia?",
+    "th": "ใช้ Skoda Octavia เป็นอย่างไรบ้างคะ",
+}
+FOOTER_WORDS = {
+    "en": "Unsubscribe",
+    "pl": "Wypisz się",
+    "uk": "Відписатися",
+    "ru": "Отписаться",
+    "th": "ยกเลิกการรับอีเมล",
+}
+
+
+def test_the_survey_email_in_each_language_with_eleven_links_and_one_click_unsubscribe(
+    db, session, cast, fake_smtp
+) -> None:
+    mails = send_surveys(db, session, [cast[language] for language in LANGUAGES], fake_smtp)
+    assert len(mails) == 5
+    for language in LANGUAGES:
+        customer = cast[language]
+        mail = mails[f"{customer.external_id}@example.com"]
+        first = customer.name.split()[0]
+        assert mail["Subject"].startswith(first if language != "th" else f"คุณ{first}")
+        assert SUBJECT_WORDS[language] in mail["Subject"]
+        plain, html = text_and_html(mail)
+        assert first in plain and first in html and "Skoda Octavia" in html
+        links = SCORE_LINK.findall(html)
+        assert [int(score) for _, score in links] == list(range(11))
+        assert len({token for token, _ in links}) == 1  # one check-in's token
+        assert SCORE_LINK.findall(plain) == links
+        assert "<script" not in html and "<img" not in html and "<table" in html
+        assert FOOTER_WORDS[language] in html and FOOTER_WORDS[language] in plain
+        https, mailto = [part.strip(" <>") for part in mail["List-Unsubscribe"].split(",")]
+        assert https.startswith(f"{PUBLIC}/u/") and https in html
+        assert mailto == "mailto:care@kowalski.example?subject=unsubscribe"
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_names_and_products_are_escaped_in_the_html(db, session, cast, fake_smtp) -> None:
+    john = cast["en"]
+    john.name = "<b>John&Co</b> Smith"
+    session.commit()
+    [mail] = send_surveys(db, session, [john], fake_smtp).values()
+    plain, html = text_and_html(mail)
+    assert "<b>John" not in html and "&lt;b&gt;John&amp;Co&lt;/b&gt;" in html
+    assert "Hi <b>John&Co</b>," in plain  # plain text is plain
+
+
+def test_a_survey_rerouted_to_email_keeps_its_score_links(
+    db, session, cast, email, fake_smtp, fake_telegram, telegram_channel
+) -> None:
+    olena = cast["uk"]
+    olena.telegram_chat_id, olena.channel, olena.phone = 4242, "telegram", None
+    olena.email = "olena@example.com"
+    session.commit()
+    fake_telegram.block_chat(4242)
+    survey_for(session, olena, channel="telegram", address="4242", keyboard=True)
+    transports = Transports(by_channel={"telegram": telegram_channel, "email": email})
+    assert drain_now(db, transports)["unreachable"] == 1
+    [got] = fake_smtp.received
+    _, html = text_and_html(got.message)
+    assert [int(score) for _, score in SCORE_LINK.findall(html)] == list(range(11))

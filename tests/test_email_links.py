@@ -1,0 +1,162 @@
+"""Following a survey email's links through the app: scores, comments, refusals, unsubscribing.
+
+The emails are real (sent by the real client to the local SMTP server); their links
+are followed with the app's TestClient, as a customer's browser would.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from messaging.channels import ConsoleChannel, Transports
+from messaging.channels.email import EmailChannel
+from models import CheckIn, ConsentEvent, Customer, Escalation, Response
+from scheduler.tick import tick
+from tests.conftest import at
+from tests.email_support import PUBLIC, SCORE_LINK, send_surveys, survey_settings, text_and_html
+from tests.fakes.smtp_server import FakeSmtp
+from tests.test_tick import deliver
+from web.app import create_app
+
+
+@pytest.fixture
+def fake_smtp() -> Iterator[FakeSmtp]:
+    with FakeSmtp() as fake:
+        yield fake
+
+
+@pytest.fixture
+def browser(db, fake_smtp) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(create_app(db, survey_settings(fake_smtp)), base_url=PUBLIC) as client:
+        yield client
+
+
+def links_of(mail) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    _, html = text_and_html(mail)
+    return {int(score): f"/r/{token}/{score}" for token, score in SCORE_LINK.findall(html)}
+
+
+def count(session, model) -> int:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_detractor_click_scores_opens_the_escalation_and_asks_in_their_language(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    anna = cast["pl"]
+    [mail] = send_surveys(db, session, [anna], fake_smtp).values()
+    page = browser.get(links_of(mail)[3])
+    assert page.status_code == 200
+    assert "Dziękujemy, Agnieszka!" in page.text and "Co poszło nie tak?" in page.text
+    assert '<textarea name="comment"' in page.text and "<script" not in page.text
+    [response] = session.scalars(select(Response)).all()
+    assert (response.score, response.category, response.channel) == (3, "detractor", "email")
+    [escalation] = session.scalars(select(Escalation)).all()
+    assert escalation.response_id == response.id and escalation.status == "open"
+    # A mail scanner opened it first, or the customer clicked twice: one press.
+    assert browser.get(links_of(mail)[3]).status_code == 200
+    assert (count(session, Response), count(session, Escalation)) == (1, 1)
+
+
+def test_the_comment_box_stores_the_answer_to_the_follow_up(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    john = cast["en"]
+    [mail] = send_surveys(db, session, [john], fake_smtp).values()
+    token = links_of(mail)[7].split("/")[2]
+    assert "What would make it a 10?" in browser.get(links_of(mail)[7]).text
+    page = browser.post(f"/r/{token}/comment", data={"comment": "Faster delivery, please"})
+    assert page.status_code == 200 and "Thank you, John!" in page.text
+    session.expire_all()
+    [response] = session.scalars(select(Response)).all()
+    assert (response.score, response.comment, response.awaiting_comment) == (
+        7,
+        "Faster delivery, please",
+        False,
+    )
+
+
+def test_a_forged_token_is_refused_politely_and_changes_nothing(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp).values()
+    real = links_of(mail)[9].split("/")[2]
+    checkin_part, tag = real.split(".")
+    for forged in (f"{checkin_part}.{tag[:-2]}AA", f"{checkin_part}x.{tag}", "garbage", "x."):
+        page = browser.get(f"/r/{forged}/9")
+        assert page.status_code == 404 and "This link doesn't work" in html.unescape(page.text)
+    assert browser.get(links_of(mail)[9].replace("/9", "/11")).status_code == 404
+    assert (
+        browser.post(f"/r/{checkin_part}.{tag[:-2]}AA/comment", data={"comment": "hi"}).status_code
+        == 404
+    )
+    assert count(session, Response) == 0
+
+
+def test_an_expired_survey_changes_nothing(db, session, cast, fake_smtp, browser) -> None:
+    [mail] = send_surveys(db, session, [cast["uk"]], fake_smtp).values()
+    session.execute(CheckIn.__table__.update().values(status="expired"))
+    session.commit()
+    page = browser.get(links_of(mail)[2])
+    assert page.status_code == 410 and "Опитування вже завершено" in page.text
+    assert (count(session, Response), count(session, Escalation)) == (0, 0)
+
+
+def test_one_click_unsubscribe_opts_out_and_nothing_more_is_sent(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    ru = cast["ru"]
+    [mail] = send_surveys(db, session, [ru], fake_smtp).values()
+    https = mail["List-Unsubscribe"].split(",")[0].strip(" <>")
+    path = https.removeprefix(PUBLIC)
+    # Opening the link (a scanner, or a person) only asks.
+    page = browser.get(path)
+    assert page.status_code == 200 and "Отписать" in page.text
+    assert session.get_one(Customer, ru.id).opted_out_at is None
+    # RFC 8058: the mail provider POSTs this body to the header's URL.
+    page = browser.post(
+        path,
+        content="List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert page.status_code == 200 and "Вы отписались" in page.text
+    session.expire_all()
+    assert session.get_one(Customer, ru.id).opted_out_at is not None
+    [event] = session.scalars(select(ConsentEvent)).all()
+    assert (event.action, event.source, event.channel) == ("opt_out", "email", "email")
+    # A later delivery plans a survey; nothing goes out.
+    deliver(session, ru, product="Roof box", category="garage", delivered="2026-03-20 10:00")
+    settings = survey_settings(fake_smtp)
+    transports = Transports(
+        by_channel={"email": EmailChannel(settings)}, fallback=ConsoleChannel(stream=None)
+    )
+    tick(db, at("2026-03-27 12:00"), transports, settings)
+    assert len(fake_smtp.received) == 1
+    assert browser.post(path.replace("/u/", "/u/x")).status_code == 404
+
+
+def test_a_second_click_changes_the_score_and_the_escalation_follows_once(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp).values()
+    links = links_of(mail)
+    assert "What would make it a 10?" in browser.get(links[8]).text
+    assert count(session, Escalation) == 0
+    # A slip of the finger, corrected: now a detractor, escalated.
+    page = browser.get(links[2])
+    assert "What went wrong?" in page.text and 'aria-current="true">2<' in page.text
+    [response] = session.scalars(select(Response)).all()
+    assert (response.score, response.category) == (2, "detractor")
+    assert count(session, Escalation) == 1
+    # Clicking between low numbers, and back to 2: still one response, one escalation.
+    browser.get(links[4])
+    browser.get(links[2])
+    session.expire_all()
+    [response] = session.scalars(select(Response)).all()
+    assert (response.score, count(session, Response), count(session, Escalation)) == (2, 1, 1)

@@ -1,0 +1,175 @@
+"""The public pages a survey email's links open: a score, its comment box, unsubscribing.
+
+No login: the signed token in the path is the proof (messaging/links.py). A forged
+or damaged token, or an expired survey, gets a polite page and changes nothing.
+Mail scanners open links before people do, so a GET is never taken as more than a
+click of that number (the same number twice is one press; see docs/channels.md):
+the comment box and unsubscribing need a POST, which scanners do not send.
+Handlers only translate; what a click does is intake/email_links.py's.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form
+from fastapi.responses import HTMLResponse
+
+from clock import utcnow
+from intake import email_links
+from messaging import links
+from messaging.html import render_html
+from messaging.render import render
+from models.states import NpsCategory
+from settings import Settings
+from web.deps import SessionDep, SettingsDep
+
+router = APIRouter(include_in_schema=False)
+SCORES = range(11)
+
+
+def _key(settings: Settings) -> bytes | None:
+    try:
+        return links.link_key(settings)
+    except links.NoLinkKey:
+        return None  # no secret, no valid link: every token is refused
+
+
+def _page(
+    key: str, language: str, context: dict[str, Any], status: int = 200, **page: Any
+) -> HTMLResponse:
+    lines = render(key, language, {"channel": "email", **context}).splitlines()
+    body = render_html(
+        "page.html",
+        {
+            "language": language,
+            "heading": lines[0],
+            "lines": page.pop("lines", lines[1:]),
+            "review_url": None,
+            "comment_url": None,
+            "unsubscribe_url": None,
+            "scores": None,
+            "button": None,
+            "change_hint": None,
+            "chosen": None,
+            **page,
+        },
+    )
+    # No caching by proxies, no referrer carrying the token to a review site.
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    return HTMLResponse(body, status_code=status, headers=headers)
+
+
+def _people(customer: Any, settings: Settings) -> dict[str, Any]:
+    name = customer.name if customer is not None else ""
+    return {
+        "first_name": name.split()[0] if name.strip() else name,
+        "name": name,
+        "business_name": settings.business_name,
+    }
+
+
+def _state_page(state: str, customer: Any, settings: Settings, status: int) -> HTMLResponse:
+    language = customer.language if customer is not None else "en"
+    context = {**_people(customer, settings), "state": state, "address": ""}
+    return _page("link_page", language, context, status)
+
+
+@router.get("/r/{token}/{value}", response_class=HTMLResponse)
+def score_link(
+    token: str,
+    value: int,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    key = _key(settings)
+    checkin_id = links.checkin_of(key, token) if key is not None else None
+    if checkin_id is None or value not in SCORES:
+        return _state_page("invalid", None, settings, 404)
+    clicked = email_links.score(session, utcnow(), checkin_id, value, settings)
+    session.commit()
+    if clicked.state != "scored" or clicked.response is None:
+        status = 404 if clicked.state == "invalid" else 410
+        return _state_page(clicked.state, clicked.customer, settings, status)
+    response, customer = clicked.response, clicked.customer
+    assert customer is not None
+    base = f"{settings.public_url}/r/{token}"
+    context = {
+        **_people(customer, settings),
+        "score": response.score,
+        "category": response.category,
+        "review_url": settings.review_url,
+    }
+    lines = render("score_page", customer.language, {"channel": "email", **context}).splitlines()
+    promoter = response.category == NpsCategory.PROMOTER
+    return _page(
+        "score_page",
+        customer.language,
+        context,
+        lines=[lines[1]],
+        review_url=settings.review_url or None if promoter else None,
+        comment_url=f"{base}/comment",
+        button=lines[2],
+        change_hint=lines[3],
+        scores=[(n, f"{base}/{n}") for n in SCORES],
+        chosen=response.score,
+    )
+
+
+@router.post("/r/{token}/comment", response_class=HTMLResponse)
+def score_comment(
+    token: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    comment: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    key = _key(settings)
+    checkin_id = links.checkin_of(key, token) if key is not None else None
+    if checkin_id is None:
+        return _state_page("invalid", None, settings, 404)
+    clicked = email_links.comment(session, utcnow(), checkin_id, comment, settings)
+    session.commit()
+    state = clicked.state if clicked.state != "open" else "commented"
+    status = {"invalid": 404, "expired": 410}.get(state, 200)
+    return _state_page(state, clicked.customer, settings, status)
+
+
+@router.get("/u/{token}", response_class=HTMLResponse)
+def unsubscribe_page(
+    token: str,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    """Asks first: a scanner opening the footer link must not unsubscribe anyone."""
+    key = _key(settings)
+    address = links.address_of(key, token) if key is not None else None
+    if address is None:
+        return _state_page("invalid", None, settings, 404)
+    customer = email_links.customers_at(session, address)
+    language = customer.language if customer is not None else "en"
+    context = {**_people(customer, settings), "state": "confirm_unsubscribe", "address": address}
+    lines = render("link_page", language, {"channel": "email", **context}).splitlines()
+    return _page(
+        "link_page",
+        language,
+        context,
+        lines=lines[1:-1],
+        unsubscribe_url=f"{settings.public_url}/u/{token}",
+        button=lines[-1],
+    )
+
+
+@router.post("/u/{token}", response_class=HTMLResponse)
+def unsubscribe(
+    token: str,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    """RFC 8058 one-click (the mail provider POSTs "List-Unsubscribe=One-Click"), or the page's button."""
+    key = _key(settings)
+    address = links.address_of(key, token) if key is not None else None
+    if address is None:
+        return _state_page("invalid", None, settings, 404)
+    customers = email_links.unsubscribe(session, utcnow(), address)
+    session.commit()
+    return _state_page("unsubscribed", customers[0] if customers else None, settings, 200)
