@@ -29,10 +29,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reps") as batch:
+    # ALTER TABLE ... DROP COLUMN, never a rebuild: SQLite cannot drop a table that other
+    # tables' foreign keys point at (reps, customers).
+    with op.batch_alter_table("reps", recreate="never") as batch:
         batch.drop_index(batch.f("ix_reps_email"))
         batch.drop_column("email")
-    with op.batch_alter_table("customers") as batch:
+    with op.batch_alter_table("customers", recreate="never") as batch:
         batch.drop_index(batch.f("ix_customers_email"))
         batch.drop_column("email_unreachable_at")
         batch.drop_column("email")
