@@ -168,16 +168,7 @@ def _correct_score(turn: Turn, checkin: CheckIn, score: int) -> str:
         record(turn.session, turn.now, escalation.id, "comment", note, actor=turn.customer.name)
         relay_to_rep(turn.session, turn.now, escalation, note, turn.settings, turn.book)
     elif response.category == NpsCategory.DETRACTOR:
-        open_escalation(
-            turn.session,
-            turn.now,
-            customer=turn.customer,
-            kind=EscalationKind.DETRACTOR,
-            response=response,
-            rules=turn.rules,
-            settings=turn.settings,
-            book=turn.book,
-        )
+        _escalate(turn, response)
     return "rescored"
 
 
@@ -240,16 +231,7 @@ def record_score(turn: Turn, checkin: CheckIn, score: int, comment: str) -> str:
         lambda: response_data(turn.session, response),
     )
     if category == NpsCategory.DETRACTOR:
-        open_escalation(
-            turn.session,
-            turn.now,
-            customer=turn.customer,
-            kind=EscalationKind.DETRACTOR,
-            response=response,
-            rules=turn.rules,
-            settings=turn.settings,
-            book=turn.book,
-        )
+        _escalate(turn, response)
     if category == NpsCategory.PROMOTER:
         sent = turn.reply(
             "followup_promoter",
@@ -333,3 +315,17 @@ def clarify_or_forward(turn: Turn, survey: CheckIn) -> str:
         return "clarify"
     forward_to_rep(turn, answer=True)
     return "forwarded"
+
+
+def _escalate(turn: Turn, response: Response) -> None:
+    """A detractor's score: open the one escalation for it (the rep is alerted with it)."""
+    open_escalation(
+        turn.session,
+        turn.now,
+        customer=turn.customer,
+        kind=EscalationKind.DETRACTOR,
+        response=response,
+        rules=turn.rules,
+        settings=turn.settings,
+        book=turn.book,
+    )

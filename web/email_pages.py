@@ -141,8 +141,7 @@ def unsubscribe_page(
     settings: SettingsDep,
 ) -> HTMLResponse:
     """Asks first: a scanner opening the footer link must not unsubscribe anyone."""
-    key = _key(settings)
-    address = links.address_of(key, token) if key is not None else None
+    address = _unsubscribing(token, settings)
     if address is None:
         return _state_page("invalid", None, settings, 404)
     customer = email_links.customers_at(session, address)
@@ -166,10 +165,15 @@ def unsubscribe(
     settings: SettingsDep,
 ) -> HTMLResponse:
     """RFC 8058 one-click (the mail provider POSTs "List-Unsubscribe=One-Click"), or the page's button."""
-    key = _key(settings)
-    address = links.address_of(key, token) if key is not None else None
+    address = _unsubscribing(token, settings)
     if address is None:
         return _state_page("invalid", None, settings, 404)
     customers = email_links.unsubscribe(session, utcnow(), address)
     session.commit()
     return _state_page("unsubscribed", customers[0] if customers else None, settings, 200)
+
+
+def _unsubscribing(token: str, settings: Settings) -> str | None:
+    """The address an unsubscribe token was made for; None when it is forged (or no key is set)."""
+    key = _key(settings)
+    return links.address_of(key, token) if key is not None else None
