@@ -24,6 +24,7 @@ from events.payloads import message_data
 from messaging.channels.base import Receipt
 from messaging.once import insert_once
 from models import CheckIn, EarlyReceipt, Message
+from models.db import one_of
 from models.states import REPORTS_ON_CHECKIN, CheckInStatus, MessageStatus, Purpose
 
 # A later report never moves a message back (callbacks arrive out of order).
@@ -91,10 +92,20 @@ def apply_early(session: Session, recorded: Iterable[tuple[str, str]]) -> int:
     if session.get_bind().dialect.name == "postgresql":
         # Shared: recorders never wait for each other, only for a receipt being kept.
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": _EARLY_LOCK_KEY})
-    matching = tuple_(EarlyReceipt.channel, EarlyReceipt.provider_id).in_(keys)
-    early = session.scalars(select(EarlyReceipt).where(matching).order_by(EarlyReceipt.id)).all()
+    # By provider id alone (one array parameter however many), then by channel here.
+    wanted = set(keys)
+    early = [
+        row
+        for row in session.scalars(
+            select(EarlyReceipt)
+            .where(one_of(session, EarlyReceipt.provider_id, {p for _, p in keys}))
+            .order_by(EarlyReceipt.id)
+        )
+        if (row.channel, row.provider_id) in wanted
+    ]
     if not early:
         return 0
+    keys = sorted({(row.channel, row.provider_id) for row in early})
     messages = {
         (m.channel, m.provider_id): m
         for m in session.scalars(

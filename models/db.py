@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, Engine, Select, create_engine, event, func, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Engine,
+    Select,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +67,22 @@ def case_folded(session: Session, expression: Any) -> ColumnElement[str]:
     if session.get_bind().dialect.name == "sqlite":
         return cast("ColumnElement[str]", func.casefold(expression))
     return cast("ColumnElement[str]", func.lower(expression))
+
+
+def one_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN (values)`: on PostgreSQL `column = ANY(:array)`, one parameter however many.
+
+    A batch's IN list of 500 ids is 500 parameters and a statement text the driver
+    parses afresh each time; one array parameter keeps the text short and constant.
+    SQLite has no arrays, and takes the list in-process.
+    """
+    listed = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(
+            "ColumnElement[bool]",
+            column == any_(bindparam(None, listed, type_=ARRAY(column.type))),
+        )
+    return cast("ColumnElement[bool]", column.in_(listed))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

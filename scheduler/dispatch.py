@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from babel.dates import format_date
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cadence.decisions import (
@@ -29,7 +29,7 @@ from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import message_row, queue_many
 from messaging.render import TemplateError
 from models import CheckIn, Customer, Escalation, Purchase
-from models.db import claimed
+from models.db import claimed, one_of
 from models.states import CheckInKind, CheckInStatus, EscalationStatus, Purpose
 from settings import Settings
 
@@ -101,13 +101,17 @@ class Neighbourhood:
         customer_ids = {c.customer_id for c in checkins}
         self.customers = {
             c.id: c
-            for c in session.execute(select(*_CUSTOMER).where(Customer.id.in_(customer_ids)))
+            for c in session.execute(
+                select(*_CUSTOMER).where(one_of(session, Customer.id, customer_ids))
+            )
         }
         purchase_ids = {c.purchase_id for c in checkins if c.purchase_id is not None}
         self.purchases = (
             {
                 p.id: p
-                for p in session.execute(select(*_PURCHASE).where(Purchase.id.in_(purchase_ids)))
+                for p in session.execute(
+                    select(*_PURCHASE).where(one_of(session, Purchase.id, purchase_ids))
+                )
             }
             if purchase_ids
             else {}
@@ -116,7 +120,7 @@ class Neighbourhood:
             session.execute(
                 select(Escalation.customer_id, func.min(Escalation.id))
                 .where(
-                    Escalation.customer_id.in_(customer_ids),
+                    one_of(session, Escalation.customer_id, customer_ids),
                     Escalation.status != EscalationStatus.RESOLVED,
                 )
                 .group_by(Escalation.customer_id)
@@ -125,7 +129,7 @@ class Neighbourhood:
         self.overdue: dict[int, str] = {}
         undelivered = session.execute(
             select(Purchase.customer_id, Purchase.product, Purchase.promised_delivery_date).where(
-                Purchase.customer_id.in_(customer_ids),
+                one_of(session, Purchase.customer_id, customer_ids),
                 Purchase.delivered_at.is_(None),
                 Purchase.promised_delivery_date.is_not(None),
                 Purchase.promised_delivery_date <= now.date(),
@@ -179,63 +183,56 @@ _PURCHASE = (Purchase.id, Purchase.product, Purchase.delivered_at, Purchase.prom
 
 @dataclass
 class _Writes:
-    """What a batch changes, written with one executemany per kind of change."""
+    """What a batch changes, written set-wise: one UPDATE per distinct change, not per row.
 
-    waits: list[dict[str, Any]] = field(default_factory=list)
-    closes: list[dict[str, Any]] = field(default_factory=list)
-    sends: list[dict[str, Any]] = field(default_factory=list)
-    surveyed: list[dict[str, Any]] = field(default_factory=list)
-    periodic_closed: list[dict[str, Any]] = field(default_factory=list)
+    A batch of 500 surveys changes its check-ins in a handful of ways (one per
+    channel, template and version), so grouping by the new values turns 500
+    statements into a few, each naming its rows in one array parameter.
+    """
+
+    waits: dict[tuple[str | None, datetime | None], list[int]] = field(default_factory=dict)
+    closes: dict[tuple[str, str | None], list[int]] = field(default_factory=dict)
+    sends: dict[tuple[str, str, int | None], list[int]] = field(default_factory=dict)
+    surveyed: list[int] = field(default_factory=list)
+    periodic_closed: list[int] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
 
     def write(self, session: Session, now: datetime) -> None:
         connection = session.connection()
-        by_id = CheckIn.id == bindparam("checkin")
-        if self.waits:
+
+        def checkins(ids: list[int]) -> Any:
+            return update(CheckIn).where(one_of(session, CheckIn.id, ids))
+
+        for (why, wake), ids in self.waits.items():
             connection.execute(
-                update(CheckIn)
-                .where(by_id)
-                .values(status="scheduled", reason=bindparam("why"), not_before=bindparam("wake")),
-                self.waits,
+                checkins(ids).values(status="scheduled", reason=why, not_before=wake)
             )
-        if self.closes:
+        for (final, why), ids in self.closes.items():
             connection.execute(
-                update(CheckIn)
-                .where(by_id)
-                .values(
-                    status=bindparam("final"),
-                    reason=bindparam("why"),
-                    closed_at=now,
-                    not_before=None,
-                ),
-                self.closes,
+                checkins(ids).values(status=final, reason=why, closed_at=now, not_before=None)
             )
-        if self.sends:
+        for (via, key, version), ids in self.sends.items():
             connection.execute(
-                update(CheckIn)
-                .where(by_id)
-                .values(
-                    channel=bindparam("via"),
+                checkins(ids).values(
+                    channel=via,
                     reason=None,
                     not_before=None,
-                    template_key=bindparam("key"),
-                    template_version=bindparam("version"),
-                ),
-                self.sends,
+                    template_key=key,
+                    template_version=version,
+                )
             )
-        by_customer = Customer.id == bindparam("customer")
         if self.surveyed:
             connection.execute(
                 update(Customer)
-                .where(by_customer)
-                .values(last_survey_at=now, periodic_anchor_at=now),
-                self.surveyed,
+                .where(one_of(session, Customer.id, self.surveyed))
+                .values(last_survey_at=now, periodic_anchor_at=now)
             )
         if self.periodic_closed:
             # Otherwise the same periodic would be due again at once, forever.
             connection.execute(
-                update(Customer).where(by_customer).values(periodic_anchor_at=now),
-                self.periodic_closed,
+                update(Customer)
+                .where(one_of(session, Customer.id, self.periodic_closed))
+                .values(periodic_anchor_at=now)
             )
         queue_many(session, self.messages)
 
@@ -282,9 +279,7 @@ def _apply(
     customer = around.customers[checkin.customer_id]
     label = f"{customer.external_id} ({customer.name})"
     if decision.action == "wait":
-        writes.waits.append(
-            {"checkin": checkin.id, "why": decision.reason, "wake": decision.not_before}
-        )
+        writes.waits.setdefault((decision.reason, decision.not_before), []).append(checkin.id)
         return Outcome(checkin.id, label, checkin.kind, "wait", facts.channel, decision.reason)
     if decision.action == "suppress":
         _close(writes, checkin, "suppressed", decision.reason)
@@ -320,19 +315,17 @@ def _apply(
             composed=composed,
         )
     )
-    writes.sends.append(
-        {"checkin": checkin.id, "via": channel, "key": composed.key, "version": composed.version}
-    )
+    writes.sends.setdefault((channel, composed.key, composed.version), []).append(checkin.id)
     if is_survey:
         around.surveyed_now.add(customer.id)
-        writes.surveyed.append({"customer": customer.id})
+        writes.surveyed.append(customer.id)
     return Outcome(checkin.id, label, checkin.kind, "send", channel, None, composed.body)
 
 
 def _close(writes: _Writes, checkin: DueCheckIn, status: str, reason: str | None) -> None:
-    writes.closes.append({"checkin": checkin.id, "final": status, "why": reason})
+    writes.closes.setdefault((status, reason), []).append(checkin.id)
     if checkin.kind == CheckInKind.PERIODIC:
-        writes.periodic_closed.append({"customer": checkin.customer_id})
+        writes.periodic_closed.append(checkin.customer_id)
 
 
 def _context(

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from models import Customer, Message
-from models.db import claimed
+from models.db import claimed, one_of
 from models.states import MessageStatus
 
 
@@ -128,7 +128,7 @@ def opted_out(session: Session, customer_ids: set[int]) -> set[int]:
     return set(
         session.scalars(
             select(Customer.id).where(
-                Customer.id.in_(customer_ids), Customer.opted_out_at.is_not(None)
+                one_of(session, Customer.id, customer_ids), Customer.opted_out_at.is_not(None)
             )
         )
     )
