@@ -154,4 +154,7 @@ def test_acknowledge_and_resolve_go_back_where_they_came_from_only_if_it_is_ours
     session.expire_all()
     resolved = session.get_one(Escalation, own)
     assert resolved.status == "resolved" and resolved.resolution_note == "Called, sent a voucher"
+    # The same state her SMS reply would leave: she, as a rep, acknowledged and resolved it.
+    anna_rep = session.scalars(select(Rep).where(Rep.external_id == "rep-1")).one()
+    assert resolved.acknowledged_by_id == anna_rep.id == resolved.resolved_by_id
     assert "unhappy customer of rep-1" not in anna.get("/admin/my").text

@@ -121,7 +121,8 @@ def as_user(app: FastAPI, world: World) -> Iterator[Any]:
 # ---------------------------------------------------------------- every route, every role
 
 STAFF, MANAGERS, ADMINS = "staff", "managers", "admins"
-# (method, route) -> who may use it, and the form a POST sends. Paths are filled in
+# (method, route) -> who may use it (staff: everyone logged in; managers: managers and
+# admins; admins), and the form a POST sends. Paths are filled in
 # from the rep's own objects, so "staff" routes are tried on what the rep may see.
 ROUTES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("GET", "/admin/"): (STAFF, {}),
@@ -367,7 +368,9 @@ def test_scope_narrows_joins_aliases_and_reports(
     assert session.scalars(scope(select(AuditEntry.id), anna)).all() == []
 
 
-ADMIN_LINK = re.compile(r'href="/admin/(templates|settings|users|audit|simulator|consent\.csv)')
+ADMIN_LINK = re.compile(
+    r'href="/admin/(templates|settings|users|audit|simulator|consent\.csv|escalations\.csv)'
+)
 
 
 @pytest.mark.parametrize("username", ["marek", "anna"])

@@ -22,7 +22,7 @@ from accounts import audit
 from accounts.scope import Viewer
 from clock import utcnow
 from escalation import actions
-from models import Escalation
+from models import Escalation, Rep
 from models.db import transaction
 from models.states import EscalationStatus
 from web import queries
@@ -137,6 +137,9 @@ def _act(
         outcome = action(
             session,
             now,
+            # A rep's or manager's own Rep is recorded as who acknowledged or resolved it,
+            # as their SMS command or Telegram button would record it.
+            rep=session.get(Rep, staff.rep_id) if staff.rep_id is not None else None,
             escalation_id=escalation_id,
             actor=f"{staff.user} (admin UI)",
             **extra,

@@ -221,7 +221,7 @@ def reassign(
             now,
             escalation,
             target,
-            None,
+            session.get(Rep, staff.rep_id) if staff.rep_id is not None else None,
             actor=f"{staff.user} (admin UI)",
             settings=request.app.state.settings,
         )
