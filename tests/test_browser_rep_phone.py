@@ -35,6 +35,7 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 PASSWORD = "anna's phone password"
+ADMIN_PASSWORD = "the admin's phone password"
 ANNAS_COMMENT = "The paint is scratched on the left door."
 BENS_COMMENT = "Nobody told me the parts were late."
 
@@ -83,8 +84,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session]]]:
             assert customer is not None
             _complaint(session, customer, comment, now)
         add_user(session, now, "anna", "rep", PASSWORD, rep_external_id="r-anna", actor="test")
-    settings = Settings(admin_password="", session_secret="phone-test-secret",
-                        business_name="Kowalski Motors")  # fmt: skip
+    settings = Settings(admin_password=ADMIN_PASSWORD, session_secret="phone-test-secret",
+                        business_name="Kowalski Motors", simulator=True)  # fmt: skip
     app = build_app(factory, console_only(ConsoleChannel(stream=None)), settings, scheduler=False)
 
     import uvicorn
@@ -222,3 +223,38 @@ def test_a_rep_works_her_escalation_on_a_phone(
         phone.goto(url)
         fits(phone, name)
     assert not errors, f"the browser reported errors: {errors}"
+
+
+def test_no_admin_page_scrolls_sideways_on_a_360_px_phone(
+    served: tuple[str, sessionmaker[Session]], phone: Page
+) -> None:
+    base, factory = served
+    phone.set_viewport_size({"width": 360, "height": 780})
+    phone.goto(f"{base}/admin/login")
+    phone.get_by_label("User").fill("admin")
+    phone.get_by_label("Password").fill(ADMIN_PASSWORD)
+    phone.get_by_role("button", name="Log in").click()
+    expect(phone.get_by_role("heading", name="Dashboard")).to_be_visible()
+    with factory() as session:
+        customer = session.scalars(select(Customer.external_id).order_by(Customer.id)).first()
+        escalation_id = session.scalars(select(Escalation.id).order_by(Escalation.id)).first()
+    for name, path in (
+        ("admin-dashboard", "/admin/"),
+        ("admin-my", "/admin/my"),
+        ("admin-escalations", "/admin/escalations"),
+        ("admin-escalation", f"/admin/escalations/{escalation_id}"),
+        ("admin-customers", "/admin/customers"),
+        ("admin-customer", f"/admin/customers/{customer}"),
+        ("admin-responses", "/admin/responses"),
+        ("admin-templates", "/admin/templates"),
+        ("admin-template", "/admin/templates/survey_post_delivery/en"),
+        ("admin-settings", "/admin/settings"),
+        ("admin-import", "/admin/import"),
+        ("admin-users", "/admin/users"),
+        ("admin-audit", "/admin/audit"),
+        ("admin-events", "/admin/events"),
+        ("admin-simulator", f"/admin/simulator?customer={customer}"),
+    ):
+        answer = phone.goto(f"{base}{path}")
+        assert answer is not None and answer.status == 200, path
+        fits(phone, name)
