@@ -7,7 +7,8 @@ happens. Every change writes an EscalationEvent, the escalation's audit trail.
 
 Reps act through `escalation.commands` (which checks they may); the admin UI
 calls `acknowledge(session, now, escalation_id=..., actor=...)` and
-`resolve(session, now, escalation_id=..., actor=..., note=...)`.
+`resolve(session, now, escalation_id=..., actor=..., note=...)`; `add_note` writes a
+note into the trail without changing the status.
 """
 
 from __future__ import annotations
@@ -165,6 +166,26 @@ def reassign(
         book if book is not None else TemplateBook.load(session),
     )
     return Outcome(escalation, True)
+
+
+def add_note(
+    session: Session,
+    now: datetime,
+    escalation: Escalation | None = None,
+    rep: Rep | None = None,
+    note: str = "",
+    via: str = "admin",
+    *,
+    escalation_id: int | None = None,
+    actor: str | None = None,
+) -> Outcome:
+    """Add a note to the escalation's trail (any status); an empty note changes nothing."""
+    target = _target(session, escalation, escalation_id)
+    note = note.strip()[:NOTE_CHARS]
+    if not note:
+        return Outcome(target, False)
+    record(session, now, target.id, "note", f"via {via}: {note}", actor=who(rep, actor))
+    return Outcome(target, True)
 
 
 def forget_pending_notes(session: Session, escalation_id: int) -> None:

@@ -120,8 +120,9 @@ def as_user(app: FastAPI, world: World) -> Iterator[Any]:
 
 # ---------------------------------------------------------------- every route, every role
 
-STAFF, ADMINS = "staff", "admins"
-# (method, route) -> who may use it, and the form a POST sends. Paths are filled in
+STAFF, MANAGERS, ADMINS = "staff", "managers", "admins"
+# (method, route) -> who may use it (staff: everyone logged in; managers: managers and
+# admins; admins), and the form a POST sends. Paths are filled in
 # from the rep's own objects, so "staff" routes are tried on what the rep may see.
 ROUTES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("GET", "/admin/"): (STAFF, {}),
@@ -134,6 +135,10 @@ ROUTES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("GET", "/admin/escalations"): (STAFF, {}),
     ("POST", "/admin/escalations/{escalation_id}/acknowledge"): (STAFF, {}),
     ("POST", "/admin/escalations/{escalation_id}/resolve"): (STAFF, {"note": "called back"}),
+    ("POST", "/admin/escalations/{escalation_id}/note"): (STAFF, {"note": "left a voicemail"}),
+    ("POST", "/admin/escalations/{escalation_id}/reassign"): (MANAGERS, {"rep": "rep-2"}),
+    ("GET", "/admin/escalations/{escalation_id}"): (STAFF, {}),
+    ("GET", "/admin/my"): (STAFF, {}),
     ("GET", "/admin/templates"): (ADMINS, {}),
     ("GET", "/admin/templates/{key}/{language}"): (ADMINS, {}),
     ("POST", "/admin/templates/{key}/{language}"): (ADMINS, {"body": "x"}),
@@ -214,7 +219,9 @@ def test_each_role_may_use_exactly_its_routes(
     else:
         csrf = csrf_of(client.get("/admin/customers").text)
         answer = client.post(path, data={**form, "csrf_token": csrf})
-    if who == ADMINS and ROLES[username] != "admin":
+    if (who == ADMINS and ROLES[username] != "admin") or (
+        who == MANAGERS and ROLES[username] == "rep"
+    ):
         assert answer.status_code == 403, answer.text
         return
     allowed = answer.status_code < 400 or answer.status_code == 422
@@ -361,7 +368,9 @@ def test_scope_narrows_joins_aliases_and_reports(
     assert session.scalars(scope(select(AuditEntry.id), anna)).all() == []
 
 
-ADMIN_LINK = re.compile(r'href="/admin/(templates|settings|users|audit|simulator|consent\.csv)')
+ADMIN_LINK = re.compile(
+    r'href="/admin/(templates|settings|users|audit|simulator|consent\.csv|escalations\.csv)'
+)
 
 
 @pytest.mark.parametrize("username", ["marek", "anna"])

@@ -1,8 +1,8 @@
-"""The admin web UI under /admin/: login, dashboard, customers, responses (with CSV exports),
-templates, settings, escalations, CSV import, event webhooks, users, the audit trail and the
-demo's customer-phone simulator. Every page but the login needs a session; what a manager or
-rep sees is narrowed by `accounts.scope`, and the pages not written for them answer them 403
-(`AdminDep`).
+"""The admin web UI under /admin/: login, a rep's open escalations (their home), dashboard,
+customers, responses (with CSV exports), templates, settings, escalations, CSV import, event
+webhooks, users, the audit trail and the demo's customer-phone simulator. Every page but the
+login needs a session; what a manager or rep sees is narrowed by `accounts.scope`, and the pages
+not written for them answer them 403 (`AdminDep`).
 
 `router` is what the app includes; each page lives in a module of its own.
 """
@@ -24,6 +24,7 @@ from web.admin import (
     exports,
     imports,
     keys,
+    my_escalations,
     responses,
     settings_page,
     simulator,
@@ -50,6 +51,7 @@ for _module in (
     responses,
     exports,
     escalations,
+    my_escalations,
     imports,
     templates_editor,
     settings_page,

@@ -309,6 +309,8 @@ async def login(
             status_code=status.HTTP_401_UNAUTHORIZED,
         )
     session_id = await run_in_threadpool(_log_in, _factory(request), keys, found.username, client)
+    if target == "/admin/" and found.role == Role.REP:
+        target = "/admin/my"  # a rep's home is their open escalations
     # A fresh CSRF token on login: a token planted before it is worth nothing after.
     redirect = RedirectResponse(target, status.HTTP_303_SEE_OTHER)
     write_cookie(redirect, request, new_payload(found.username, found.proof, session_id))

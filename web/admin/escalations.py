@@ -8,6 +8,7 @@ their team's (`accounts.scope`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from accounts import audit
 from accounts.scope import Viewer
 from clock import utcnow
 from escalation import actions
-from models import Escalation
+from models import Escalation, Rep
 from models.db import transaction
 from models.states import EscalationStatus
 from web import queries
@@ -54,7 +55,16 @@ class EscalationView:
 ACTIONS: dict[str, Callable[..., Any]] = {
     "acknowledge": actions.acknowledge,
     "resolve": actions.resolve,
+    "note": actions.add_note,
 }
+
+# Where a button may send the browser back to: the lists, the rep's home, one escalation.
+BACK = re.compile(r"/admin/(escalations|my|escalations/\d+)")
+
+
+def back_to(target: str) -> str:
+    """The page the form came from, if it is one of ours; the lists otherwise."""
+    return target if BACK.fullmatch(target) else "/admin/escalations"
 
 
 def sla_status(escalation: Escalation, now: datetime) -> tuple[str, str]:
@@ -115,7 +125,9 @@ def escalation_lists(request: Request, staff: StaffDep, session: SessionDep) -> 
     )
 
 
-def _act(request: Request, staff: Staff, escalation_id: int, name: str, **extra: str) -> Response:
+def _act(
+    request: Request, staff: Staff, escalation_id: int, name: str, back: str, **extra: str
+) -> Response:
     action = ACTIONS[name]
     with transaction(request.app.state.session_factory) as session:
         # Another rep's escalation is as absent as one that does not exist.
@@ -125,6 +137,9 @@ def _act(request: Request, staff: Staff, escalation_id: int, name: str, **extra:
         outcome = action(
             session,
             now,
+            # A rep's or manager's own Rep is recorded as who acknowledged or resolved it,
+            # as their SMS command or Telegram button would record it.
+            rep=session.get(Rep, staff.rep_id) if staff.rep_id is not None else None,
             escalation_id=escalation_id,
             actor=f"{staff.user} (admin UI)",
             **extra,
@@ -134,12 +149,14 @@ def _act(request: Request, staff: Staff, escalation_id: int, name: str, **extra:
                 session, now, staff.actor, f"escalation.{name}", f"escalation {escalation_id}",
                 extra.get("note", ""),
             )  # fmt: skip
-    return RedirectResponse("/admin/escalations", status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(back_to(back), status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/escalations/{escalation_id}/acknowledge")
-def acknowledge(request: Request, escalation_id: int, staff: StaffPost) -> Response:
-    return _act(request, staff, escalation_id, "acknowledge")
+def acknowledge(
+    request: Request, escalation_id: int, staff: StaffPost, back: Annotated[str, Form()] = ""
+) -> Response:
+    return _act(request, staff, escalation_id, "acknowledge", back)
 
 
 @router.post("/escalations/{escalation_id}/resolve")
@@ -148,10 +165,26 @@ def resolve(
     escalation_id: int,
     staff: StaffPost,
     note: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
 ) -> Response:
     note = note.strip()
     if not note:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "Say how it was resolved (the note is required)."
         )
-    return _act(request, staff, escalation_id, "resolve", note=note[:2000])
+    return _act(request, staff, escalation_id, "resolve", back, note=note[:2000])
+
+
+@router.post("/escalations/{escalation_id}/note")
+def add_note(
+    request: Request,
+    escalation_id: int,
+    staff: StaffPost,
+    note: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """A note in the escalation's trail ("left a voicemail"); the status stays as it is."""
+    note = note.strip()
+    if not note:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "The note is empty: write one.")
+    return _act(request, staff, escalation_id, "note", back, note=note[:2000])
