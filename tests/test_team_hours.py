@@ -124,3 +124,42 @@ def test_bad_stored_team_settings_name_the_field() -> None:
         )
     assert set(raised.value.problems) == {"timezone", "working_hours"}
     assert "'Europe/Warszawa' is not an IANA time zone" in str(raised.value)
+
+
+def test_reps_csv_sets_checks_and_clears_a_reps_own_hours(session) -> None:
+    from tests.test_importing import csv_text, errors_of, rep, run
+
+    run(
+        session,
+        "reps",
+        csv_text(
+            "external_id,name,phone,working_hours", "rep-a,Anna,+48600000009,mon-fri 8:00-16:00"
+        ),
+    )
+    session.commit()
+    assert rep(session, "rep-a").working_hours == "Mon-Fri 08:00-16:00"
+    assert errors_of(
+        session,
+        "reps",
+        csv_text("external_id,name,working_hours", "rep-a,Anna,Mon-Fri 25:00-16:00"),
+    ) == [(2, "working_hours", "'25:00' is not a time like 09:00")]
+    run(session, "reps", csv_text("external_id,name,working_hours", "rep-a,Anna,default"))
+    session.commit()
+    session.expire_all()
+    assert rep(session, "rep-a").working_hours is None
+
+
+def test_the_api_sets_a_reps_own_hours(db) -> None:
+    from tests.test_api_writes import make_client, post, problems
+
+    with make_client(db) as client:
+        body = {"external_id": "rep-a", "name": "Anna", "working_hours": "Mon-Fri 09:00-17:00"}
+        answer = post(client, "/api/reps", body)
+        assert answer.status_code == 201 and answer.json()["working_hours"] == body["working_hours"]
+        bad = post(client, "/api/reps", {**body, "working_hours": "Mon-Fri 17:00-09:00"})
+        assert problems(bad) == [
+            (
+                ("body", "working_hours"),
+                "the end must be after the start, within one day (up to 24:00)",
+            )
+        ]
