@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from scheduler.tick import tick
 from settings import Settings
 from tests.conftest import at
 from tests.conversation_support import sent_survey
+from tests.test_users import empty_database  # noqa: F401  (a fixture)
 
 JOHN = "+14155550101"
 ANNA = "+48600000002"
@@ -163,3 +164,24 @@ def test_the_api_sets_a_reps_own_hours(db) -> None:
                 "the end must be after the start, within one day (up to 24:00)",
             )
         ]
+
+
+def test_migration_0014_adds_and_drops_the_column_keeping_the_reps(empty_database) -> None:
+    from sqlalchemy import inspect, text
+
+    from tests.test_users import _to
+
+    engine = empty_database
+    _to(engine, "0014")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO reps (external_id, name, role, working_hours, created_at, updated_at) "
+                "VALUES ('rep-a', 'Anna', 'rep', 'Mon-Fri 09:00-18:00', :t, :t)"
+            ),
+            {"t": datetime(2026, 1, 1)},
+        )
+    _to(engine, "0012", down=True)
+    assert "working_hours" not in {c["name"] for c in inspect(engine).get_columns("reps")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT external_id FROM reps")).scalars().all() == ["rep-a"]
