@@ -166,7 +166,9 @@ def test_the_api_sets_a_reps_own_hours(db) -> None:
         ]
 
 
-def test_migration_0014_adds_and_drops_the_column_keeping_the_reps(empty_database) -> None:
+def test_migration_0014_adds_and_drops_the_column_keeping_the_reps(
+    empty_database,  # noqa: F811
+) -> None:
     from sqlalchemy import inspect, text
 
     from tests.test_users import _to
