@@ -4,6 +4,9 @@ An alert is queued in the outbox inside the caller's transaction, so it exists
 exactly when the escalation does; its commit wakes the sender's interactive lane,
 which does not wait behind a bulk of surveys. Reps read English (a rep has no language of their
 own); the customer's language is named in the alert so the rep knows what to speak.
+Outside the recipient's working hours (cadence/team.py; around the clock unless
+set) an alert waits in the outbox for the start of their day, unless the business
+marks detractor alerts as urgent.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from babel import Locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cadence.team import Team, load_team
 from escalation.trail import record
 from messaging.channels import registry
 from messaging.channels.base import Button, Buttons
@@ -154,7 +158,8 @@ def queue_alert(
     address = reach(recipient)
     if address is None:
         return None
-    context = alert_context(session, now, escalation, recipient, key, address.channel)
+    team = load_team(session, settings.default_tz)
+    context = alert_context(session, now, escalation, recipient, key, address.channel, team)
     if body is not None:
         context["body"] = quoted(body)
     try:
@@ -169,6 +174,16 @@ def queue_alert(
         if registry.shows_buttons(address.channel)
         else None
     )
+    send_at = alert_time(team, now, recipient, key)
+    if send_at > now:
+        record(
+            session,
+            now,
+            escalation.id,
+            "alert_waits",
+            f"{key} to {recipient.name} waits for their working hours, until "
+            f"{send_at.astimezone(team.zone):%Y-%m-%d %H:%M %Z}",
+        )
     return queue_message(
         session,
         now=now,
@@ -181,7 +196,15 @@ def queue_alert(
         rep_id=recipient.id,
         buttons=buttons,
         composed=composed,
+        not_before=send_at,
     )
+
+
+def alert_time(team: Team, now: datetime, recipient: Rep, key: str) -> datetime:
+    """When the alert may go: now, or when the recipient's working day starts."""
+    if team.urgent_detractor_alerts and key in (Purpose.REP_ALERT, Purpose.MANAGER_ALERT):
+        return now
+    return team.next_working(now, recipient)
 
 
 def alert_context(
@@ -191,6 +214,7 @@ def alert_context(
     recipient: Rep,
     key: str,
     channel: str,
+    team: Team | None = None,
 ) -> dict[str, Any]:
     """Everything rep_alert, manager_alert and rep_needs_answer may show."""
     customer = session.get_one(Customer, escalation.customer_id)
@@ -218,22 +242,29 @@ def alert_context(
         "body": quoted(message.body if message is not None else ""),
         "recent": recent_messages(session, customer),
         # rep_alert: the time left to act; manager_alert: the SLA that was missed.
-        "sla_minutes": sla_length_minutes(escalation)
+        "sla_minutes": sla_length_minutes(escalation, team)
         if key == Purpose.MANAGER_ALERT
-        else minutes_left(escalation, now),
+        else minutes_left(escalation, now, team),
         "escalation_id": escalation.id,
         "channel_for_commands": channel,
         "rep_name": rep.name if rep is not None else None,
     }
 
 
-def minutes_left(escalation: Escalation, now: datetime) -> int:
-    """Whole minutes until the SLA runs out (rounded up, never negative)."""
-    return max(0, math.ceil((escalation.sla_due_at - now).total_seconds() / 60))
+def minutes_left(escalation: Escalation, now: datetime, team: Team | None = None) -> int:
+    """Whole minutes (of working time, with `team`) until the SLA runs out (rounded up, ≥ 0)."""
+    left = team.time_left(now, escalation.sla_due_at) if team else escalation.sla_due_at - now
+    return max(0, math.ceil(left.total_seconds() / 60))
 
 
-def sla_length_minutes(escalation: Escalation) -> int:
-    return round((escalation.sla_due_at - escalation.created_at).total_seconds() / 60)
+def sla_length_minutes(escalation: Escalation, team: Team | None = None) -> int:
+    """How long the SLA was, in (working) minutes."""
+    length = (
+        team.time_left(escalation.created_at, escalation.sla_due_at)
+        if team
+        else escalation.sla_due_at - escalation.created_at
+    )
+    return round(length.total_seconds() / 60)
 
 
 def language_name(code: str) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cadence.rules import CadenceRules
+from cadence.team import load_team
 from escalation.alerts import alert_new_escalation
 from escalation.trail import SYSTEM, record
 from events import EventType, record_event
@@ -36,7 +37,8 @@ def open_escalation(
     """The escalation for `response` (or `message`): created once, or the one that exists.
 
     It goes to the customer's own rep, else the purchase's rep, else a manager,
-    with an SLA of `rules.escalation_sla_hours` and an "opened" event, and the
+    with an SLA of `rules.escalation_sla_hours` of working time (cadence/team.py: plain
+    hours unless the business set working hours) and an "opened" event, and the
     alert to that person is queued at once, in the same transaction (so it is
     sent when the outbox is next drained: within seconds under `run`).
     `book` defaults to the templates in force.
@@ -45,6 +47,7 @@ def open_escalation(
         raise ValueError("an escalation is about one response or one message")
     unique = {"response_id": response.id} if response is not None else {"message_id": message.id}  # type: ignore[union-attr]
     rep_id = assignee(session, customer, response)
+    team = load_team(session, settings.default_tz)
     escalation, created = insert_once(
         session,
         Escalation,
@@ -54,7 +57,7 @@ def open_escalation(
             "customer_id": customer.id,
             "rep_id": rep_id,
             "status": "open",
-            "sla_due_at": now + timedelta(hours=rules.escalation_sla_hours),
+            "sla_due_at": team.sla_due(now, timedelta(hours=rules.escalation_sla_hours)),
             "created_at": now,
         },
         unique=unique,

@@ -11,6 +11,11 @@ Reminder n (counting from 0) is due at `sla_due_at + n × SLA`; there are never
 more than `rules.max_manager_reminders`, and none once someone acknowledged.
 Only detractor escalations have an SLA (DESIGN.md); a forwarded "needs answer"
 message has no score for the manager alert to show, and waits for its rep.
+
+Once the business sets working hours (cadence/team.py) the SLA counts working
+time only: `sla_due_at` is worked out so when the escalation opens, and outside
+the business's hours no pass alerts a manager (a later reminder that falls due at
+night goes when the day starts). `sla_time_left` is the working time left, for pages.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from cadence.rules import CadenceRules
+from cadence.team import Team, load_team
+from cadence.working_hours import is_working
 from escalation.alerts import manager_for, queue_alert, reach
 from escalation.trail import SYSTEM, record
 from events import EventType, record_event
@@ -43,6 +50,9 @@ def check_slas(
     """Alert the manager of every open detractor escalation past its SLA; return how many were sent."""
     if rules.max_manager_reminders <= 0:
         return 0
+    team = load_team(session, settings.default_tz)
+    if not is_working(now, team.hours, team.zone):
+        return 0  # nobody texts a manager at 01:00; the first pass of the day does
     interval = timedelta(hours=rules.escalation_sla_hours)
     # Reminder n is due at sla_due_at + n × SLA. Said in SQL, one comparison per n, so
     # the batch holds only escalations due now: ones waiting for their next reminder
@@ -69,6 +79,16 @@ def check_slas(
         escalate_to_manager(session, now, escalation, rules, settings, book)
         for escalation in overdue
     )
+
+
+def sla_time_left(escalation: Escalation, now: datetime, team: Team | None = None) -> timedelta:
+    """Time left to act on `escalation` (negative once overdue), in the team's working time.
+
+    Without `team` (cadence.team.load_team) it is plain time, as around the clock.
+    """
+    if team is None:
+        return escalation.sla_due_at - now
+    return team.time_left(now, escalation.sla_due_at)
 
 
 def escalate_to_manager(

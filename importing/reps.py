@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cadence.working_hours import parse_hours
 from importing import fields
 from importing.csv_reader import Columns, CsvRow
 from importing.report import RowError
@@ -23,8 +24,10 @@ from models import ROLES, Rep
 ADDRESSES = address_columns()  # an email address, for alerts by email
 COLUMNS = Columns(
     required=("external_id", "name"),
-    optional=("phone", "telegram_chat_id", "role", "manager_external_id", *ADDRESSES),
-)
+    optional=(
+        "phone", "telegram_chat_id", "role", "manager_external_id", *ADDRESSES, "working_hours"
+    ),
+)  # fmt: skip
 PARSERS: dict[str, Parser] = {
     "external_id": text_for(Rep.external_id),
     "name": text_for(Rep.name),
@@ -33,10 +36,18 @@ PARSERS: dict[str, Parser] = {
     "role": lambda text: fields.choice(text, ROLES),
     "manager_external_id": text_for(Rep.external_id),
     **{column: fields.checked(check) for column, check in ADDRESSES.items()},
+    "working_hours": fields.checked(lambda text: working_hours(text)),
 }
-PLAIN = ("name", "phone", "telegram_chat_id", "role", *ADDRESSES)
+PLAIN = ("name", "phone", "telegram_chat_id", "role", *ADDRESSES, "working_hours")
 # Alerts reach a rep by Telegram or SMS; one value must name one rep.
 UNIQUE = ("phone", "telegram_chat_id")
+
+
+def working_hours(text: str) -> str | None:
+    """A rep's own hours, "Mon-Fri 09:00-18:00" (the business's clock); "default": the business's."""
+    if text.strip().lower() == "default":
+        return None
+    return parse_hours(text).text()
 
 
 @dataclass

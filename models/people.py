@@ -38,6 +38,9 @@ class Rep(Base):
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     role: Mapped[str] = mapped_column(String(10), default="rep")
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
+    # Hours of their own on the business's clock, "Mon-Fri 09:00-18:00" (cadence/working_hours.py);
+    # None: the business's hours (cadence/team.py).
+    working_hours: Mapped[str | None] = mapped_column(String(100))
     # A rep who pressed "Resolve" owes a note: their next text message is taken as it.
     # No foreign key: escalations already point at reps, and a cycle buys nothing here.
     awaiting_note_escalation_id: Mapped[int | None] = mapped_column(Integer)

@@ -73,6 +73,12 @@ class RepIn(_Record):
     phone: Phone = None
     telegram_chat_id: ChatId = None
     email: Email = None
+    working_hours: str | None = Field(
+        None,
+        description="Hours of their own on the business's clock, e.g. “Mon-Fri 09:00-18:00”; "
+        f"“default”: the business's hours (Settings). {KEEP}",
+        examples=["Mon-Fri 09:00-18:00"],
+    )
     role: str | None = Field(
         None,
         description=f"rep, manager or admin (new reps: rep). {KEEP}",
@@ -253,6 +259,9 @@ class RepOut(BaseModel):
     email: str | None
     role: str = Field(description="rep, manager or admin.")
     manager_external_id: str | None
+    working_hours: str | None = Field(
+        description="Their own hours, or null for the business's (Settings)."
+    )
 
 
 class PlannedCheckInOut(BaseModel):

@@ -50,12 +50,14 @@ def queue_message(
     checkin_id: int | None = None,
     buttons: Buttons | None = None,
     composed: Composed | None = None,
+    not_before: datetime | None = None,
 ) -> Message:
     """Add an outgoing message to the queue (committed with the caller's transaction).
 
     With `composed`, the message remembers its template, so it can be rendered
     again for another channel if this one turns out to be dead. The lane's
-    sender is woken when the transaction commits.
+    sender is woken when the transaction commits. With `not_before` (a rep alert
+    outside the rep's working hours) it waits in the queue until then.
     """
     row = message_row(
         now=now,
@@ -68,6 +70,7 @@ def queue_message(
         checkin_id=checkin_id,
         buttons=buttons,
         composed=composed,
+        not_before=not_before,
     )
     message = Message(**row)
     session.add(message)
@@ -87,6 +90,7 @@ def message_row(
     checkin_id: int | None = None,
     buttons: Buttons | None = None,
     composed: Composed | None = None,
+    not_before: datetime | None = None,
 ) -> dict[str, Any]:
     """The columns of a queued message, for `queue_message` or `queue_many`."""
     return {
@@ -103,7 +107,7 @@ def message_row(
         "template": _template_json(composed),
         "status": "queued",
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": max(now, not_before) if not_before is not None else now,
         "created_at": now,
     }
 

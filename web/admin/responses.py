@@ -24,7 +24,7 @@ from reports.responses import (
     find_responses,
 )
 from web.admin.auth import StaffDep
-from web.admin.rendering import page
+from web.admin.rendering import business_zone, page
 from web.deps import SessionDep
 
 router = APIRouter()
@@ -78,7 +78,7 @@ def response_filter(
         language=language if language in LANGUAGES else "",
         nps_category=nps if nps in NPS_CATEGORIES else "",
         text=q[:200],
-        zone=request.app.state.settings.default_tz,
+        zone=business_zone(request),
         viewer=staff.viewer,
     )
 

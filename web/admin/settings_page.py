@@ -3,6 +3,8 @@
 This page only reads the form's text (a number, a time, "car = 1" lines); the
 ranges and the checks of the rules as a whole are CadenceRules' own
 (cadence/rules.py), so nothing else that changes the rules can skip them.
+The team's time zone and working hours are read by web/admin/team_settings.py
+and saved in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from starlette.concurrency import run_in_threadpool
 
 from accounts import audit
 from cadence.rules import DEFAULT_RULES, CadenceRules, InvalidRules, load_rules, save_rules
+from cadence.team import Team, load_team, save_team
 from clock import utcnow
 from settings import CHANNEL_VARIABLES
 from web.admin.auth import AdminDep, AdminPost
 from web.admin.rendering import page
+from web.admin.team_settings import parse_team_form, read_team_form, team_form
 from web.deps import SessionDep
 
 router = APIRouter()
@@ -169,6 +173,7 @@ def _category_days(text: str) -> dict[str, float]:
 def _render(
     request: Request,
     form: dict[str, str],
+    team: dict[str, str],
     *,
     errors: dict[str, str] | None = None,
     saved: bool = False,
@@ -184,6 +189,7 @@ def _render(
             "section": "settings",
             "groups": groups,
             "form": form,
+            "team": team,
             "errors": errors or {},
             "saved": saved,
             "channels": request.app.state.settings.channel_senders(),
@@ -193,9 +199,28 @@ def _render(
     )
 
 
-def _store(factory: sessionmaker[Session], values: dict[str, Any], actor: str) -> None:
+def _store(
+    factory: sessionmaker[Session], values: dict[str, Any], team: Team, actor: str, default_tz: str
+) -> None:
     # Over the rules in force: a rule this form does not know yet keeps its value.
     with factory.begin() as session:
+        team_before = load_team(session, default_tz)
+        if team != team_before:
+            save_team(session, team)
+            audit.record(
+                session,
+                utcnow(),
+                actor,
+                "settings.changed",
+                "team hours",
+                "; ".join(
+                    f"{name}: {old!r} → {new!r}"
+                    for (name, old), new in zip(
+                        team_before.to_json().items(), team.to_json().values(), strict=True
+                    )
+                    if old != new
+                ),
+            )
         before = load_rules(session)
         after = before.changed(values)
         save_rules(session, after)
@@ -212,7 +237,8 @@ def _store(factory: sessionmaker[Session], values: dict[str, Any], actor: str) -
 def settings_form(
     request: Request, admin: AdminDep, session: SessionDep, saved: int = 0
 ) -> HTMLResponse:
-    return _render(request, as_form(load_rules(session)), saved=bool(saved))
+    team = load_team(session, request.app.state.settings.default_tz)
+    return _render(request, as_form(load_rules(session)), team_form(team), saved=bool(saved))
 
 
 @router.post("/settings", response_class=HTMLResponse)
@@ -220,9 +246,22 @@ async def save_settings(request: Request, admin: AdminPost) -> Response:
     submitted = await request.form()
     form = {name: str(submitted.get(name, "")) for name in FIELD_BY_NAME}
     values, errors = parse_form(form)
-    if values is None:
+    team_values = read_team_form(submitted)
+    team, team_errors = parse_team_form(team_values)
+    if values is None or team is None:
         return _render(
-            request, form, errors=errors, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+            request,
+            form,
+            team_values,
+            errors={**team_errors, **errors},
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    await run_in_threadpool(_store, request.app.state.session_factory, values, admin.actor)
+    await run_in_threadpool(
+        _store,
+        request.app.state.session_factory,
+        values,
+        team,
+        admin.actor,
+        request.app.state.settings.default_tz,
+    )
     return RedirectResponse("/admin/settings?saved=1", status.HTTP_303_SEE_OTHER)
