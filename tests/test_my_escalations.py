@@ -158,3 +158,20 @@ def test_acknowledge_and_resolve_go_back_where_they_came_from_only_if_it_is_ours
     anna_rep = session.scalars(select(Rep).where(Rep.external_id == "rep-1")).one()
     assert resolved.acknowledged_by_id == anna_rep.id == resolved.resolved_by_id
     assert "unhappy customer of rep-1" not in anna.get("/admin/my").text
+
+
+def test_time_left_on_a_card_counts_working_hours_once_the_team_has_them(
+    as_user: Any, world: World, session: Session
+) -> None:
+    from cadence.team import Team, save_team
+    from cadence.working_hours import parse_hours
+
+    now = utcnow()
+    start = (now.hour + 3) % 23  # a one-hour working day that has not begun yet today
+    save_team(session, Team("UTC", parse_hours(f"Mon-Sun {start:02d}:00-{start + 1:02d}:00")))
+    escalation = session.get_one(Escalation, world.escalations["rep-1"])
+    escalation.sla_due_at = now + timedelta(hours=26)  # one working hour away, 26 on the clock
+    session.commit()
+    page = as_user("anna").get("/admin/my").text
+    assert 'class="badge sla-ok">1 h 00 min left' in page or "59 min left" in page
+    assert "1 d 2 h left" not in page

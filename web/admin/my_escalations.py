@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 
 from accounts import audit
 from accounts.scope import Viewer, scope, team
+from cadence.team import Team, load_team
 from clock import utcnow
 from escalation import actions
+from escalation.sla import sla_time_left
 from models import Customer, Escalation, Message, Rep
 from models import Response as Answer
 from models.db import transaction
@@ -40,14 +42,6 @@ router = APIRouter()
 LAST_MESSAGES = 3
 CARDS_SHOWN = 200
 MANAGERS = (Role.MANAGER, Role.ADMIN)
-
-
-def time_left(escalation: Escalation, now: datetime) -> timedelta:
-    """How long the escalation's SLA has left (negative once overdue).
-
-    Wall-clock time for now; swap in escalation.sla's working-hours helper when it lands.
-    """
-    return escalation.sla_due_at - now
 
 
 @dataclass(frozen=True)
@@ -88,9 +82,17 @@ def _last_messages(
 
 
 def cards(
-    session: Session, now: datetime, viewer: Viewer, escalation_id: int | None = None
+    session: Session,
+    now: datetime,
+    viewer: Viewer,
+    escalation_id: int | None = None,
+    *,
+    team: Team | None = None,
 ) -> list[Card]:
-    """The viewer's unresolved escalations (or the one asked for), oldest SLA first."""
+    """The viewer's unresolved escalations (or the one asked for), oldest SLA first.
+
+    Time left is working time when the team has working hours (`team`), else plain time.
+    """
     query = (
         select(Escalation, Customer, Rep.name, Answer.score, Answer.comment, Message.body)
         .join(Customer, Customer.id == Escalation.customer_id)
@@ -108,7 +110,7 @@ def cards(
     messages = _last_messages(session, {row[1].id for row in rows}, viewer)
     result = []
     for escalation, customer, rep_name, score, comment, body in rows:
-        left = time_left(escalation, now)
+        left = sla_time_left(escalation, now, team)
         overdue = escalation.status == EscalationStatus.OPEN and left <= timedelta(0)
         if escalation.status != EscalationStatus.OPEN:
             words = ""
@@ -153,6 +155,10 @@ def _title(viewer: Viewer) -> str:
     return "Open escalations"
 
 
+def _team(request: Request, session: Session) -> Team:
+    return load_team(session, str(request.app.state.settings.default_tz))
+
+
 @router.get("/my", response_class=HTMLResponse)
 def my_escalations(request: Request, staff: StaffDep, session: SessionDep) -> HTMLResponse:
     return page(
@@ -161,7 +167,7 @@ def my_escalations(request: Request, staff: StaffDep, session: SessionDep) -> HT
         {
             "section": "mine",
             "title": _title(staff.viewer),
-            "cards": cards(session, utcnow(), staff.viewer),
+            "cards": cards(session, utcnow(), staff.viewer, team=_team(request, session)),
             "targets": reassign_targets(session, staff.viewer),
             "back": "/admin/my",
         },
@@ -172,7 +178,7 @@ def my_escalations(request: Request, staff: StaffDep, session: SessionDep) -> HT
 def one_escalation(
     request: Request, escalation_id: int, staff: StaffDep, session: SessionDep
 ) -> HTMLResponse:
-    found = cards(session, utcnow(), staff.viewer, escalation_id)
+    found = cards(session, utcnow(), staff.viewer, escalation_id, team=_team(request, session))
     if not found:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No escalation {escalation_id}.")
     return page(
