@@ -2,8 +2,9 @@
 
 An alert is queued in the outbox inside the caller's transaction, so it exists
 exactly when the escalation does; its commit wakes the sender's interactive lane,
-which does not wait behind a bulk of surveys. Reps read English (a rep has no language of their
-own); the customer's language is named in the alert so the rep knows what to speak.
+which does not wait behind a bulk of surveys. Each recipient reads their own language (the rep's,
+else the business's: escalation.replies.language_of); the customer's language is named in the
+alert, in the recipient's words, so the rep knows what to speak.
 """
 
 from __future__ import annotations
@@ -19,19 +20,20 @@ from babel import Locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from escalation.replies import language_of
 from escalation.trail import record
 from messaging.channels import registry
 from messaging.channels.base import Button, Buttons
 from messaging.compose import TemplateBook
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
+from messaging.rep_verbs import verb_context
 from models import Customer, Escalation, Message, Rep, Response
 from models.states import EscalationKind, EscalationStatus, Purpose
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
-REP_LANGUAGE = "en"
 RECENT_MESSAGES = 4
 RECENT_CHARS = 120
 # A rep alert carries the customer's words, up to this much, so it fits one SMS (1,600 characters).
@@ -154,11 +156,12 @@ def queue_alert(
     address = reach(recipient)
     if address is None:
         return None
-    context = alert_context(session, now, escalation, recipient, key, address.channel)
+    language = language_of(recipient, settings)
+    context = alert_context(session, now, escalation, recipient, key, address.channel, language)
     if body is not None:
         context["body"] = quoted(body)
     try:
-        composed = book.compose(key, REP_LANGUAGE, context)
+        composed = book.compose(key, language, context)
     except TemplateError:
         log.exception("cannot render %s for escalation %s", key, escalation.id)
         record(session, now, escalation.id, "alert_failed", f"template {key} could not be rendered")
@@ -191,8 +194,9 @@ def alert_context(
     recipient: Rep,
     key: str,
     channel: str,
+    language: str = "en",
 ) -> dict[str, Any]:
-    """Everything rep_alert, manager_alert and rep_needs_answer may show."""
+    """Everything rep_alert, manager_alert and rep_needs_answer may show, for a `language` reader."""
     customer = session.get_one(Customer, escalation.customer_id)
     response = (
         session.get(Response, escalation.response_id)
@@ -208,8 +212,8 @@ def alert_context(
         "first_name": recipient.name.split()[0] if recipient.name.strip() else recipient.name,
         "name": recipient.name,
         "customer_name": customer.name,
-        "customer_phone": customer.phone or "none on file",
-        "language": language_name(customer.language),
+        "customer_phone": customer.phone,
+        "language": language_name(customer.language, language),
         "product": purchase.product if purchase is not None else None,
         "score": response.score if response is not None else None,
         "comment": quoted(
@@ -224,6 +228,7 @@ def alert_context(
         "escalation_id": escalation.id,
         "channel_for_commands": channel,
         "rep_name": rep.name if rep is not None else None,
+        **verb_context(language),  # ack, resolve: the commands in the reader's language
     }
 
 
@@ -236,9 +241,9 @@ def sla_length_minutes(escalation: Escalation) -> int:
     return round((escalation.sla_due_at - escalation.created_at).total_seconds() / 60)
 
 
-def language_name(code: str) -> str:
-    """ "pl" -> "Polish": the rep reads which language to call the customer in."""
-    return Locale.parse(REP_LANGUAGE).languages.get(code, code)
+def language_name(code: str, reader: str = "en") -> str:
+    """ "pl" -> "Polish" (or "polski" for a Polish reader): which language to call the customer in."""
+    return Locale.parse(reader).languages.get(code, code)
 
 
 def quoted(text: str, limit: int = QUOTED_CHARS) -> str:

@@ -38,6 +38,8 @@ class Rep(Base):
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     role: Mapped[str] = mapped_column(String(10), default="rep")
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
+    # What their alerts and replies are written in; None: the business's (AFTERCARE_DEFAULT_LANGUAGE).
+    language: Mapped[str | None] = mapped_column(String(5))
     # A rep who pressed "Resolve" owes a note: their next text message is taken as it.
     # No foreign key: escalations already point at reps, and a cycle buys nothing here.
     awaiting_note_escalation_id: Mapped[int | None] = mapped_column(Integer)
