@@ -224,6 +224,7 @@ def test_a_rep_and_their_manager(
         "email": None,
         "role": "rep",
         "manager_external_id": "mgr-marek",
+        "language": None,
     }
     rep = stored(session, Rep, "rep-anna")
     assert rep.manager is not None and rep.manager.external_id == "mgr-marek"

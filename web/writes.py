@@ -290,6 +290,7 @@ def rep_out(session: Session, external_id: str) -> RepOut:
         email=rep.email,
         role=rep.role,
         manager_external_id=manager,
+        language=rep.language,
     )
 
 
