@@ -319,3 +319,28 @@ def test_the_api_refuses_a_bad_language(api: TestClient) -> None:
 def test_a_bad_business_language_is_refused_naming_the_variable() -> None:
     with pytest.raises(ValueError, match="AFTERCARE_DEFAULT_LANGUAGE='de' is not one of"):
         Settings(default_language="de")
+
+
+def test_an_admin_sets_a_reps_language_on_the_users_page(
+    db: sessionmaker[Session], session, cast, phone
+) -> None:
+    app, _console = make_app(db)
+    with TestClient(app, follow_redirects=False) as client:
+        log_in(client)
+        page = client.get("/admin/users")
+        assert "Reps' languages" in page.text and "Anna Kowalska" in page.text
+        csrf = csrf_of(page.text)
+        bad = client.post("/admin/reps/rep-1/language", data={"language": "de", "csrf_token": csrf})
+        assert bad.status_code == 422
+        assert "language: &#39;de&#39; is not one of en, pl, uk, ru, th" in bad.text
+        saved = client.post(
+            "/admin/reps/rep-1/language", data={"language": "th", "csrf_token": csrf}
+        )
+        assert saved.status_code == 303
+        assert 'value="th" selected' in client.get("/admin/users").text
+        missing = client.post(
+            "/admin/reps/rep-9/language", data={"language": "th", "csrf_token": csrf}
+        )
+        assert missing.status_code == 404
+
+    assert detractor(session, cast, phone).startswith("Anna ลูกค้า John Smith รอการติดต่อ")
