@@ -20,7 +20,7 @@ from babel import Locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from escalation.replies import language_of
+from escalation.replies import button_label, language_of
 from escalation.trail import record
 from messaging.channels import registry
 from messaging.channels.base import Button, Buttons
@@ -168,7 +168,7 @@ def queue_alert(
         return None
     customer = session.get_one(Customer, escalation.customer_id)
     buttons = (
-        alert_buttons(escalation, customer, settings)
+        alert_buttons(escalation, customer, settings, language=language, book=book)
         if registry.shows_buttons(address.channel)
         else None
     )
@@ -267,15 +267,30 @@ def recent_messages(session: Session, customer: Customer) -> list[str]:
     return lines
 
 
-def alert_buttons(escalation: Escalation, customer: Customer, settings: Settings) -> Buttons:
-    """Acknowledge (while open) and Resolve, handled by escalation.commands; the customer's page."""
-    first = [Button("Resolve", data=f"resolve:{escalation.id}")]
+def alert_buttons(
+    escalation: Escalation,
+    customer: Customer,
+    settings: Settings,
+    *,
+    language: str = "en",
+    book: TemplateBook | None = None,
+) -> Buttons:
+    """Acknowledge (while open) and Resolve, handled by escalation.commands; the customer's page.
+
+    The labels are templates/<language>/rep_buttons.txt (or an admin's version in `book`).
+    """
+    book = book if book is not None else TemplateBook()
+
+    def label(button: str) -> str:
+        return button_label(book, button, language)
+
+    first = [Button(label("resolve"), data=f"resolve:{escalation.id}")]
     if escalation.status in (None, "open"):  # None: not flushed yet, so open
-        first.insert(0, Button("Acknowledge", data=f"ack:{escalation.id}"))
+        first.insert(0, Button(label("ack"), data=f"ack:{escalation.id}"))
     rows: Buttons = [first]
     # Telegram refuses a whole message over a link button it does not like (plain
     # http, localhost): without a public https address the alert goes without it.
     if settings.public_url.startswith("https://"):
         link = f"{settings.public_url}/admin/customers/{quote(customer.external_id, safe='')}"
-        rows.append([Button("Open customer", url=link)])
+        rows.append([Button(label("customer"), url=link)])
     return rows

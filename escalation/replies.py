@@ -52,3 +52,13 @@ def compose_reply(
     except TemplateError:
         log.exception("cannot render %s in %s; using the file", key, language)
         return render(key, language, context)
+
+
+def button_label(book: TemplateBook, button: str, language: str) -> str:
+    """A Telegram button's label under an alert ("ack", "resolve", "customer"), from rep_buttons."""
+    context = {"button": button, "channel": "telegram"}
+    try:
+        return book.compose("rep_buttons", language, context).body
+    except TemplateError:
+        log.exception("cannot render rep_buttons in %s; using the file", language)
+        return render("rep_buttons", language, context)

@@ -13,11 +13,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cadence.rules import CadenceRules
 from escalation.commands import Command, looks_like_rep_command, parse_command
+from escalation.opening import open_escalation
 from importing import ImportErrors, import_csv
 from messaging import rep_verbs
+from messaging.channels import Transports
+from messaging.compose import TemplateBook
+from messaging.outbox import drain
 from messaging.render import LANGUAGES, render, sample_context
-from models import Escalation, Rep
+from models import Escalation, Rep, Response
 from settings import Settings
 from tests import conversation_support
 from tests.conftest import at
@@ -344,3 +349,41 @@ def test_an_admin_sets_a_reps_language_on_the_users_page(
         assert missing.status_code == 404
 
     assert detractor(session, cast, phone).startswith("Anna ลูกค้า John Smith รอการติดต่อ")
+
+
+def test_a_polish_rep_on_telegram_gets_polish_text_and_buttons(db, session, cast, console) -> None:
+    anna = cast["rep"]
+    anna.telegram_chat_id, anna.language = 777001, "pl"
+    session.commit()
+    checkin = sent_survey(session, cast["en"])
+    checkin.status = "answered"
+    response = Response(
+        checkin_id=checkin.id,
+        customer_id=checkin.customer_id,
+        score=1,
+        category="detractor",
+        comment="",
+        received_at=at("2026-03-02 16:00"),
+    )
+    session.add(response)
+    session.flush()
+    settings = Settings(public_url="https://care.example.com/")
+    open_escalation(
+        session,
+        at("2026-03-02 16:00"),
+        customer=cast["en"],
+        kind="detractor",
+        response=response,
+        rules=CadenceRules(),
+        settings=settings,
+        book=TemplateBook.load(session),
+    )
+    session.commit()
+    drain(db, at("2026-03-02 16:00"), Transports(fallback=console), settings=Settings())
+
+    [sent] = [m for m in console.sent if m.to == "777001"]
+    assert "Przyciskami poniżej przejmij zgłoszenie" in sent.text, sent.text
+    assert [[b.text for b in row] for row in sent.buttons or []] == [
+        ["Biorę", "Załatwione"],
+        ["Karta klienta"],
+    ]

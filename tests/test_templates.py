@@ -18,7 +18,7 @@ from messaging.segments import sms_segments
 # What reps and managers read: the alerts and the replies to their commands.
 REP_KEYS = {key for key in available_keys() if key.startswith("rep_") or key == "manager_alert"}
 # A reply to a rep's own command answers them there and then: no need to greet them by name.
-REPLY_KEYS = {key for key in REP_KEYS if key.startswith("rep_reply_")}
+REPLY_KEYS = {key for key in REP_KEYS if key.startswith("rep_reply_") or key == "rep_buttons"}
 CUSTOMER_KEYS = sorted(set(available_keys()) - REP_KEYS)
 SURVEY_KEYS = sorted(key for key in available_keys() if key.startswith("survey_"))
 CHANNELS = ("sms", "telegram", "console")

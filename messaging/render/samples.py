@@ -89,6 +89,7 @@ _SAMPLES: dict[str, dict[str, object]] = {
     "telegram_greeting": {"channel": "telegram"},
     "forwarded_to_rep": {"rep_name": "Marta Lopez"},
     **_REPLIES,
+    "rep_buttons": {**_REP, "button": "resolve", "channel": "telegram"},
     "rep_alert": {**_REP, **_VERBS, **_ESCALATION},
     "manager_alert": {
         **_REP,
