@@ -56,7 +56,8 @@ def compose_reply(
 
 def button_label(book: TemplateBook, button: str, language: str) -> str:
     """A Telegram button's label under an alert ("ack", "resolve", "customer"), from rep_buttons."""
-    context = {"button": button, "channel": "telegram"}
+    # A label is not a message of its own: no channel's length limit applies.
+    context = {"button": button, "channel": ""}
     try:
         return book.compose("rep_buttons", language, context).body
     except TemplateError:
