@@ -15,6 +15,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.states import Language, values
+
+LANGUAGES = values(Language)
+
 
 def _default_database_url() -> str:
     # The default SQLite file lives in the working directory, as DESIGN.md promises.
@@ -39,6 +43,8 @@ class Settings(BaseSettings):
     review_url: str = Field("", validation_alias=_env("AFTERCARE_REVIEW_URL"))
     referral_url: str = Field("", validation_alias=_env("AFTERCARE_REFERRAL_URL"))
     default_tz: str = Field("UTC", validation_alias=_env("AFTERCARE_DEFAULT_TZ"))
+    # The business's language: what reps without a language of their own read.
+    default_language: str = Field("en", validation_alias=_env("AFTERCARE_DEFAULT_LANGUAGE"))
     admin_password: SecretStr = Field(
         SecretStr(""), validation_alias=_env("AFTERCARE_ADMIN_PASSWORD")
     )
@@ -100,6 +106,16 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"AFTERCARE_DEFAULT_TZ={value!r} is not an IANA time zone") from exc
         return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        code = value.strip().lower()
+        if code not in LANGUAGES:
+            raise ValueError(
+                f"AFTERCARE_DEFAULT_LANGUAGE={value!r} is not one of {', '.join(LANGUAGES)}"
+            )
+        return code
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -49,11 +49,13 @@ def import_reps(file: Path, dry_run: bool) -> None:
     """Import reps from FILE, a CSV file with these columns:
 
     \b
-    external_id,name,phone,telegram_chat_id,role,manager_external_id
+    external_id,name,phone,telegram_chat_id,role,manager_external_id,email,language
 
     external_id and name are required. phone is international (+48 601 234 567,
     stored as E.164); role is rep (the default), manager or admin; the
-    manager may come later in the same file or already be stored.
+    manager may come later in the same file or already be stored. language
+    (en, pl, uk, ru, th) is what their alerts and replies are written in
+    (none: AFTERCARE_DEFAULT_LANGUAGE).
     """
     _run("reps", file, dry_run)
 

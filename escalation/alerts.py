@@ -2,8 +2,9 @@
 
 An alert is queued in the outbox inside the caller's transaction, so it exists
 exactly when the escalation does; its commit wakes the sender's interactive lane,
-which does not wait behind a bulk of surveys. Reps read English (a rep has no language of their
-own); the customer's language is named in the alert so the rep knows what to speak.
+which does not wait behind a bulk of surveys. Each recipient reads their own language (the rep's,
+else the business's: escalation.replies.language_of); the customer's language is named in the
+alert, in the recipient's words, so the rep knows what to speak.
 Outside the recipient's working hours (cadence/team.py; around the clock unless
 set) an alert waits in the outbox for the start of their day, unless the business
 marks detractor alerts as urgent.
@@ -23,19 +24,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cadence.team import Team, load_team
+from escalation.replies import button_label, language_of
 from escalation.trail import record
 from messaging.channels import registry
 from messaging.channels.base import Button, Buttons
 from messaging.compose import TemplateBook
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
+from messaging.rep_verbs import verb_context
 from models import Customer, Escalation, Message, Rep, Response
 from models.states import EscalationKind, EscalationStatus, Purpose
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
-REP_LANGUAGE = "en"
 RECENT_MESSAGES = 4
 RECENT_CHARS = 120
 # A rep alert carries the customer's words, up to this much, so it fits one SMS (1,600 characters).
@@ -159,18 +161,21 @@ def queue_alert(
     if address is None:
         return None
     team = load_team(session, settings.default_tz)
-    context = alert_context(session, now, escalation, recipient, key, address.channel, team)
+    language = language_of(recipient, settings)
+    context = alert_context(
+        session, now, escalation, recipient, key, address.channel, language, team
+    )
     if body is not None:
         context["body"] = quoted(body)
     try:
-        composed = book.compose(key, REP_LANGUAGE, context)
+        composed = book.compose(key, language, context)
     except TemplateError:
         log.exception("cannot render %s for escalation %s", key, escalation.id)
         record(session, now, escalation.id, "alert_failed", f"template {key} could not be rendered")
         return None
     customer = session.get_one(Customer, escalation.customer_id)
     buttons = (
-        alert_buttons(escalation, customer, settings)
+        alert_buttons(escalation, customer, settings, language=language, book=book)
         if registry.shows_buttons(address.channel)
         else None
     )
@@ -214,9 +219,10 @@ def alert_context(
     recipient: Rep,
     key: str,
     channel: str,
+    language: str = "en",
     team: Team | None = None,
 ) -> dict[str, Any]:
-    """Everything rep_alert, manager_alert and rep_needs_answer may show."""
+    """Everything rep_alert, manager_alert and rep_needs_answer may show, for a `language` reader."""
     customer = session.get_one(Customer, escalation.customer_id)
     response = (
         session.get(Response, escalation.response_id)
@@ -232,8 +238,8 @@ def alert_context(
         "first_name": recipient.name.split()[0] if recipient.name.strip() else recipient.name,
         "name": recipient.name,
         "customer_name": customer.name,
-        "customer_phone": customer.phone or "none on file",
-        "language": language_name(customer.language),
+        "customer_phone": customer.phone,
+        "language": language_name(customer.language, language),
         "product": purchase.product if purchase is not None else None,
         "score": response.score if response is not None else None,
         "comment": quoted(
@@ -248,6 +254,7 @@ def alert_context(
         "escalation_id": escalation.id,
         "channel_for_commands": channel,
         "rep_name": rep.name if rep is not None else None,
+        **verb_context(language),  # ack, resolve: the commands in the reader's language
     }
 
 
@@ -267,9 +274,9 @@ def sla_length_minutes(escalation: Escalation, team: Team | None = None) -> int:
     return round(length.total_seconds() / 60)
 
 
-def language_name(code: str) -> str:
-    """ "pl" -> "Polish": the rep reads which language to call the customer in."""
-    return Locale.parse(REP_LANGUAGE).languages.get(code, code)
+def language_name(code: str, reader: str = "en") -> str:
+    """ "pl" -> "Polish" (or "polski" for a Polish reader): which language to call the customer in."""
+    return Locale.parse(reader).languages.get(code, code)
 
 
 def quoted(text: str, limit: int = QUOTED_CHARS) -> str:
@@ -293,15 +300,30 @@ def recent_messages(session: Session, customer: Customer) -> list[str]:
     return lines
 
 
-def alert_buttons(escalation: Escalation, customer: Customer, settings: Settings) -> Buttons:
-    """Acknowledge (while open) and Resolve, handled by escalation.commands; the customer's page."""
-    first = [Button("Resolve", data=f"resolve:{escalation.id}")]
+def alert_buttons(
+    escalation: Escalation,
+    customer: Customer,
+    settings: Settings,
+    *,
+    language: str = "en",
+    book: TemplateBook | None = None,
+) -> Buttons:
+    """Acknowledge (while open) and Resolve, handled by escalation.commands; the customer's page.
+
+    The labels are templates/<language>/rep_buttons.txt (or an admin's version in `book`).
+    """
+    book = book if book is not None else TemplateBook()
+
+    def label(button: str) -> str:
+        return button_label(book, button, language)
+
+    first = [Button(label("resolve"), data=f"resolve:{escalation.id}")]
     if escalation.status in (None, "open"):  # None: not flushed yet, so open
-        first.insert(0, Button("Acknowledge", data=f"ack:{escalation.id}"))
+        first.insert(0, Button(label("ack"), data=f"ack:{escalation.id}"))
     rows: Buttons = [first]
     # Telegram refuses a whole message over a link button it does not like (plain
     # http, localhost): without a public https address the alert goes without it.
     if settings.public_url.startswith("https://"):
         link = f"{settings.public_url}/admin/customers/{quote(customer.external_id, safe='')}"
-        rows.append([Button("Open customer", url=link)])
+        rows.append([Button(label("customer"), url=link)])
     return rows

@@ -5,26 +5,29 @@ calls `handle_rep_message`; this module decides what the message does. SMS and
 Telegram end in the same state: a Telegram button arrives as the text "/ack 12"
 or "/resolve 12" (see conversation.telegram_bot), exactly as if typed.
 
-"/resolve 12" without a note acknowledges the escalation and asks for the note;
-the rep's next message that is not a command is taken as it. Every answer goes
-back to the rep on the channel they wrote from, at once.
-
-The replies are operational English for staff, kept here beside the grammar they
-explain; customer-facing text lives in templates/.
+A rep may also use the verbs of their own language (escalation/verbs.py: the Polish
+OK 12 and ZAŁATWIONE 12 note, and so on). "/resolve 12" without a note acknowledges
+the escalation and asks for the note; the rep's next message that is not a command
+is taken as it. Every answer goes back to the rep on the channel they wrote from, at
+once, in their language, from templates/<lang>/rep_reply_*.txt.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cadence.rules import load_rules
 from escalation import actions
+from escalation.replies import compose_reply, language_of
+from messaging import rep_verbs as verbs
 from messaging.channels import registry
 from messaging.channels.base import Inbound
 from messaging.compose import TemplateBook
@@ -35,26 +38,42 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 
-# "/ack", "/ack 12", "/resolve@AftercareBot 12 fixed", "ACK 12", "done #12 replaced the part",
-# "assign 12 rep-2".
+_SLASH = r"/(?:ack|resolve|done|assign)(?:@\w+)?"
+# A verb ends where no letter follows ("done12" is DONE 12; "acknowledged" is a word).
+_END = r"(?![^\W\d_])"
+
+
+def _alternation(words: tuple[str, ...]) -> str:
+    return "|".join(re.escape(word) for word in words)
+
+
+# "/ack", "/ack 12", "/resolve@AftercareBot 12", "ACK 12", "done #12", "ZAŁATWIONE 12", in any
+# language, but never a word customers also write ("OK 12"): see escalation.verbs.SHARED.
 _COMMAND = re.compile(
-    r"^\s*(?:/(?:ack|resolve|done|assign)(?:@\w+)?(?:\s|$)|(?:ack|done|resolve|assign)\s*#?\d+\b)",
+    rf"^\s*(?:{_SLASH}(?:\s|$)|(?:{_alternation(verbs.all_words(shared=False))}){_END}"
+    r"\s*#?\d+\b)",
     re.IGNORECASE,
 )
-_PARSE = re.compile(
-    r"^\s*(?P<slash>/)?(?P<verb>ack|done|resolve|assign)(?:@\w+)?(?![a-z])"
-    r"(?:\s*#?(?P<id>\d{1,9})\b)?\s*(?P<rest>.*)$",
-    re.IGNORECASE | re.DOTALL,
-)
+
+
+@functools.cache
+def _parser(language: str) -> re.Pattern[str]:
+    """The grammar for a rep who reads `language`: their verbs and the English ones."""
+    words = sorted(
+        {word for action in verbs.ACTIONS for word in verbs.words(language, action)},
+        key=lambda word: (-len(word), word),
+    )
+    return re.compile(
+        rf"^\s*(?P<slash>/)?(?P<verb>{_alternation(tuple(words))})(?:@\w+)?{_END}"
+        r"(?:\s*#?(?P<id>\d{1,9})\b)?\s*(?P<rest>.*)$",
+        re.IGNORECASE | re.DOTALL,
+    )
+
+
 # A note asked for and never sent does not capture a message days later.
 NOTE_WAIT = timedelta(hours=24)
 HELP_EVERY = timedelta(minutes=10)
 MANAGERS = (Role.MANAGER, Role.ADMIN)
-
-HELP = (
-    "Commands: ACK 12 to take escalation #12, DONE 12 followed by what you did to resolve it"
-    "{assign}. On Telegram, use the buttons under the alert."
-)
 
 
 @dataclass(frozen=True)
@@ -65,25 +84,33 @@ class Command:
 
 
 def looks_like_rep_command(text: str) -> bool:
-    """Whether `text` is addressed to the escalation machinery rather than a chat message."""
+    """Whether `text` is addressed to the escalation machinery rather than a chat message.
+
+    Asked before we know who wrote, so it knows every language's verbs, except the
+    words customers also answer with.
+    """
     return bool(_COMMAND.match(text))
 
 
-def parse_command(text: str) -> Command | None:
-    """The command in `text`, or None when it is not one ("DONE" and "/resolve" are the same).
+def parse_command(text: str, language: str = verbs.FALLBACK) -> Command | None:
+    """The command in `text` for a rep who reads `language`, or None when it is not one.
 
-    Without a number, only a bare word ("ACK") or a slash command counts: "done it
-    yesterday" is a sentence.
+    "DONE", "/resolve" and the rep's own word for it are the same. Without a number,
+    only a bare word ("ACK") or a slash command counts: "done it yesterday" is a
+    sentence, and a word customers also use ("OK") needs the number.
     """
-    match = _PARSE.match(text)
+    match = _parser(language).match(text)
     if match is None:
         return None
     rest = match["rest"].strip()
-    if match["id"] is None and rest and not match["slash"]:
+    if match["id"] is None and (
+        (rest and not match["slash"]) or match["verb"].upper() in verbs.SHARED
+    ):
         return None
-    verb = match["verb"].lower()
+    action = verbs.action_of(match["verb"])
+    assert action is not None  # the grammar holds only the table's words
     return Command(
-        verb="resolve" if verb == "done" else verb,
+        verb=action,
         escalation_id=int(match["id"]) if match["id"] else None,
         rest=rest,
     )
@@ -98,12 +125,15 @@ class RepTurn:
     rep: Rep
     inbound: Inbound
     settings: Settings
+    book: TemplateBook
 
     @property
     def via(self) -> str:
         return self.inbound.channel
 
-    def say(self, text: str, purpose: str = Purpose.REP_REPLY) -> None:
+    def say(self, key: str, purpose: str = Purpose.REP_REPLY, **values: Any) -> None:
+        """Answer with template `key` (templates/<lang>/rep_reply_*.txt) in the rep's language."""
+        text = compose_reply(self.book, key, self.rep, self.settings, self.via, **values)
         queue_message(
             self.session,
             now=self.now,
@@ -119,8 +149,8 @@ def handle_rep_message(
     session: Session, now: datetime, rep: Rep, inbound: Inbound, settings: Settings
 ) -> str:
     """Act on a rep's message (already stored); return what it did, e.g. "acknowledged"."""
-    turn = RepTurn(session, now, rep, inbound, settings)
-    command = parse_command(inbound.text)
+    turn = RepTurn(session, now, rep, inbound, settings, TemplateBook.load(session))
+    command = parse_command(inbound.text, language_of(rep, settings))
     if command is None:
         return _note_or_help(turn)
     if command.verb == "assign":
@@ -131,8 +161,10 @@ def handle_rep_message(
     if not may_act(session, rep, escalation):
         owner = session.get(Rep, escalation.rep_id) if escalation.rep_id is not None else None
         turn.say(
-            f"Escalation #{escalation.id} is assigned to {owner.name if owner else 'nobody'}. "
-            "Only that rep, their manager or an admin can act on it."
+            "rep_reply_refused",
+            reason="owner",
+            escalation_id=escalation.id,
+            owner_name=owner.name if owner else None,
         )
         return "not_allowed"
     if command.verb == "ack":
@@ -152,9 +184,7 @@ def _find(turn: RepTurn, command: Command) -> Escalation | None:
     if command.escalation_id is not None:
         escalation = turn.session.get(Escalation, command.escalation_id)
         if escalation is None:
-            turn.say(
-                f"There is no escalation #{command.escalation_id}. Check the number in the alert."
-            )
+            turn.say("rep_reply_not_found", escalation_id=command.escalation_id, rep_id=None)
         return escalation
     # "ACK" alone is clear when the rep has exactly one escalation it can apply to.
     statuses = ("open",) if command.verb == "ack" else ("open", "acknowledged")
@@ -168,59 +198,47 @@ def _find(turn: RepTurn, command: Command) -> Escalation | None:
     )
     if len(mine) == 1:
         return mine[0]
-    word = "ACK" if command.verb == "ack" else "DONE"
-    listed = ", ".join(f"#{e.id}" for e in mine)
-    turn.say(
-        f"Which escalation? Reply {word} followed by its number"
-        + (f" ({listed})." if listed else "; you have none waiting.")
-    )
+    turn.say("rep_reply_which", action=command.verb, waiting=[e.id for e in mine])
     return None
 
 
 def _acknowledge(turn: RepTurn, escalation: Escalation) -> str:
     outcome = actions.acknowledge(turn.session, turn.now, escalation, turn.rep, turn.via)
     if not outcome.changed:
-        turn.say(_already(turn.session, escalation))
+        _already(turn, escalation)
         return "already_" + escalation.status
     customer = turn.session.get_one(Customer, escalation.customer_id)
-    then = (
-        "tap Resolve under the alert"
-        if registry.shows_buttons(turn.via)
-        else f"reply DONE {escalation.id} and a short note"
-    )
     turn.say(
-        f"Escalation #{escalation.id} is yours: {customer.name}"
-        + (f", {customer.phone}" if customer.phone else "")
-        + f". When it is fixed, {then}."
+        "rep_reply_acknowledged",
+        escalation_id=escalation.id,
+        customer_name=customer.name,
+        customer_phone=customer.phone,
+        buttons=registry.shows_buttons(turn.via),
     )
     return "acknowledged"
 
 
 def _resolve(turn: RepTurn, escalation: Escalation, note: str) -> str:
     if escalation.status == EscalationStatus.RESOLVED:
-        turn.say(_already(turn.session, escalation))
+        _already(turn, escalation)
         return "already_resolved"
     if not note:
         # The Resolve button: they have taken it, so it is acknowledged now; the note follows.
         actions.acknowledge(turn.session, turn.now, escalation, turn.rep, turn.via)
         turn.rep.awaiting_note_escalation_id = escalation.id
         turn.rep.awaiting_note_since = turn.now
-        turn.say(
-            f"How was escalation #{escalation.id} resolved? "
-            "Reply with a short note; your next message is saved as it."
-        )
+        turn.say("rep_reply_note_requested", escalation_id=escalation.id)
         return "note_requested"
     outcome = actions.resolve(turn.session, turn.now, escalation, turn.rep, note, turn.via)
     if not outcome.changed:
-        turn.say(_already(turn.session, escalation))
+        _already(turn, escalation)
         return "already_" + escalation.status
     turn.rep.awaiting_note_escalation_id = None
     turn.rep.awaiting_note_since = None
-    follow_up = ""
+    days = None
     if escalation.kind == EscalationKind.DETRACTOR:
-        days = load_rules(turn.session).recovery_days
-        follow_up = f" We will ask the customer again in {days:g} days."
-    turn.say(f"Escalation #{escalation.id} resolved. Note saved.{follow_up}")
+        days = f"{load_rules(turn.session).recovery_days:g}"
+    turn.say("rep_reply_resolved", escalation_id=escalation.id, recovery_days=days)
     return "resolved"
 
 
@@ -238,8 +256,12 @@ def _note_or_help(turn: RepTurn) -> str:
     log.info("rep %s wrote something that is not a command", rep.external_id)
     if _helped_recently(turn):
         return "rep_message"
-    assign = ", ASSIGN 12 rep-id to hand it to another rep" if rep.role in MANAGERS else ""
-    turn.say(HELP.format(assign=assign), purpose=Purpose.REP_HELP)
+    turn.say(
+        "rep_reply_help",
+        purpose=Purpose.REP_HELP,
+        is_manager=rep.role in MANAGERS,
+        buttons=registry.shows_buttons(turn.via),
+    )
     return "help"
 
 
@@ -261,49 +283,47 @@ def _assign(turn: RepTurn, command: Command) -> str:
     session, rep = turn.session, turn.rep
     target_id = command.rest.split()[0] if command.rest else ""
     if command.escalation_id is None or not target_id:
-        turn.say("To hand an escalation over, reply ASSIGN followed by its number and a rep's id.")
+        turn.say("rep_reply_assign_usage")
         return "usage"
     if rep.role not in MANAGERS:
-        turn.say("Only a manager or an admin can reassign escalations.")
+        turn.say("rep_reply_refused", reason="not_manager", escalation_id=command.escalation_id)
         return "not_allowed"
     escalation = session.get(Escalation, command.escalation_id)
     if escalation is None:
-        turn.say(f"There is no escalation #{command.escalation_id}. Check the number in the alert.")
+        turn.say("rep_reply_not_found", escalation_id=command.escalation_id, rep_id=None)
         return "unknown_escalation"
     if not may_act(session, rep, escalation):
-        turn.say(f"Escalation #{escalation.id} is not in your team.")
+        turn.say("rep_reply_refused", reason="not_team", escalation_id=escalation.id)
         return "not_allowed"
     new_rep = session.scalar(select(Rep).where(Rep.external_id == target_id))
     if new_rep is None:
-        turn.say(f"There is no rep with the id {target_id!r}.")
+        turn.say("rep_reply_not_found", escalation_id=None, rep_id=target_id)
         return "unknown_rep"
     if escalation.status == EscalationStatus.RESOLVED:
-        turn.say(_already(session, escalation))
+        _already(turn, escalation)
         return "already_resolved"
     outcome = actions.reassign(
-        session,
-        turn.now,
-        escalation,
-        new_rep,
-        rep,
-        settings=turn.settings,
-        book=TemplateBook.load(session),
+        session, turn.now, escalation, new_rep, rep, settings=turn.settings, book=turn.book
     )
-    if not outcome.changed:
-        turn.say(f"Escalation #{escalation.id} is already with {new_rep.name}.")
-        return "unchanged"
-    turn.say(f"Escalation #{escalation.id} is now with {new_rep.name}; they have been alerted.")
-    return "reassigned"
+    turn.say(
+        "rep_reply_reassigned",
+        escalation_id=escalation.id,
+        new_rep_name=new_rep.name,
+        changed=outcome.changed,
+    )
+    return "reassigned" if outcome.changed else "unchanged"
 
 
-def _already(session: Session, escalation: Escalation) -> str:
-    if escalation.status == EscalationStatus.RESOLVED:
-        return f"Escalation #{escalation.id} is already resolved."
+def _already(turn: RepTurn, escalation: Escalation) -> None:
+    """Say the escalation was already resolved or acknowledged (and by whom)."""
     by = (
-        session.get(Rep, escalation.acknowledged_by_id)
+        turn.session.get(Rep, escalation.acknowledged_by_id)
         if escalation.acknowledged_by_id is not None
         else None
     )
-    return f"Escalation #{escalation.id} was already acknowledged" + (
-        f" by {by.name}." if by is not None else "."
+    turn.say(
+        "rep_reply_already",
+        escalation_id=escalation.id,
+        status=escalation.status,
+        by_name=by.name if by is not None else None,
     )

@@ -19,15 +19,21 @@ from importing.csv_reader import Columns, CsvRow
 from importing.report import RowError
 from importing.rows import Context, ParsedRow, Parser, check_unique_in_file, parse_rows, text_for
 from messaging.channels.registry import address_columns
-from models import ROLES, Rep
+from models import LANGUAGES, ROLES, Rep
 
 ADDRESSES = address_columns()  # an email address, for alerts by email
 COLUMNS = Columns(
     required=("external_id", "name"),
     optional=(
-        "phone", "telegram_chat_id", "role", "manager_external_id", *ADDRESSES, "working_hours"
+        "phone",
+        "telegram_chat_id",
+        "role",
+        "manager_external_id",
+        "language",
+        *ADDRESSES,
+        "working_hours",
     ),
-)  # fmt: skip
+)
 PARSERS: dict[str, Parser] = {
     "external_id": text_for(Rep.external_id),
     "name": text_for(Rep.name),
@@ -35,10 +41,12 @@ PARSERS: dict[str, Parser] = {
     "telegram_chat_id": fields.chat_id,
     "role": lambda text: fields.choice(text, ROLES),
     "manager_external_id": text_for(Rep.external_id),
+    # What their alerts and replies are written in; absent: the business's language.
+    "language": lambda text: fields.choice(text, LANGUAGES),
     **{column: fields.checked(check) for column, check in ADDRESSES.items()},
     "working_hours": fields.checked(lambda text: working_hours(text)),
 }
-PLAIN = ("name", "phone", "telegram_chat_id", "role", *ADDRESSES, "working_hours")
+PLAIN = ("name", "phone", "telegram_chat_id", "role", "language", *ADDRESSES, "working_hours")
 # Alerts reach a rep by Telegram or SMS; one value must name one rep.
 UNIQUE = ("phone", "telegram_chat_id")
 

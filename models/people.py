@@ -41,6 +41,8 @@ class Rep(Base):
     # Hours of their own on the business's clock, "Mon-Fri 09:00-18:00" (cadence/working_hours.py);
     # None: the business's hours (cadence/team.py).
     working_hours: Mapped[str | None] = mapped_column(String(100))
+    # What their alerts and replies are written in; None: the business's (AFTERCARE_DEFAULT_LANGUAGE).
+    language: Mapped[str | None] = mapped_column(String(5))
     # A rep who pressed "Resolve" owes a note: their next text message is taken as it.
     # No foreign key: escalations already point at reps, and a cycle buys nothing here.
     awaiting_note_escalation_id: Mapped[int | None] = mapped_column(Integer)

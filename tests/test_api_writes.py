@@ -225,6 +225,7 @@ def test_a_rep_and_their_manager(
         "role": "rep",
         "manager_external_id": "mgr-marek",
         "working_hours": None,
+        "language": None,
     }
     rep = stored(session, Rep, "rep-anna")
     assert rep.manager is not None and rep.manager.external_id == "mgr-marek"

@@ -48,14 +48,17 @@ def test_an_empty_language_means_english() -> None:
 
 
 def test_a_key_missing_in_a_language_falls_back_to_english() -> None:
+    # Every key exists in the five languages; one Aftercare does not write falls back.
     context = SAMPLE_CONTEXT["rep_alert"]
-    assert render("rep_alert", "th", context) == render("rep_alert", "en", context)
+    assert render("rep_alert", "de", context) == render("rep_alert", "en", context)
+    assert render("rep_alert", "th", context) != render("rep_alert", "en", context)
 
 
 def test_template_source_says_which_language_it_used() -> None:
     text, used = template_source("help", "pl")
     assert used == "pl" and "{{ first_name }}" in text
-    assert template_source("rep_alert", "pl")[1] == "en"
+    assert template_source("rep_alert", "pl")[1] == "pl"
+    assert template_source("rep_alert", "de")[1] == "en"
     assert template_source("help", "de")[1] == "en"
 
 

@@ -152,6 +152,7 @@ ROUTES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
                                         "password": "a long new password"}),
     ("POST", "/admin/users/{username}/disable"): (ADMINS, {}),
     ("POST", "/admin/users/{username}/password"): (ADMINS, {"password": "another long password"}),
+    ("POST", "/admin/reps/{rep}/language"): (ADMINS, {"language": "pl"}),
     ("GET", "/admin/audit"): (ADMINS, {}),
     ("GET", "/admin/simulator"): (ADMINS, {}),
     ("GET", "/admin/simulator/{external_id}/thread"): (ADMINS, {}),
@@ -201,6 +202,7 @@ def concrete(path: str, world: World) -> str:
         "language": "en",
         "number": "1",
         "username": "anna",
+        "rep": "rep-1",
         "row_id": "1",
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match[1]], path)

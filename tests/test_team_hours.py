@@ -183,7 +183,7 @@ def test_migration_0014_adds_and_drops_the_column_keeping_the_reps(
             ),
             {"t": datetime(2026, 1, 1)},
         )
-    _to(engine, "0012", down=True)
+    _to(engine, "0013", down=True)
     assert "working_hours" not in {c["name"] for c in inspect(engine).get_columns("reps")}
     with engine.connect() as connection:
         assert connection.execute(text("SELECT external_id FROM reps")).scalars().all() == ["rep-a"]

@@ -63,6 +63,7 @@ class RepIn(_Record):
                     "phone": "+48 600 000 002",
                     "role": "rep",
                     "manager_external_id": "mgr-marek",
+                    "language": "pl",
                 }
             ]
         },
@@ -89,6 +90,13 @@ class RepIn(_Record):
         description=f"The external_id of the rep's manager, who gets escalations past "
         f"their SLA; must be stored already (or be in the same batch). {KEEP}",
         examples=["mgr-marek"],
+    )
+    language: str | None = Field(
+        None,
+        description="en, pl, uk, ru or th: the language of the rep's alerts and replies, and "
+        f"of the command words they may use besides English (new: the business's, "
+        f"AFTERCARE_DEFAULT_LANGUAGE). {KEEP}",
+        examples=["pl"],
     )
 
 
@@ -261,6 +269,9 @@ class RepOut(BaseModel):
     manager_external_id: str | None
     working_hours: str | None = Field(
         description="Their own hours, or null for the business's (Settings)."
+    )
+    language: str | None = Field(
+        description="en, pl, uk, ru or th; null: the business's (AFTERCARE_DEFAULT_LANGUAGE)."
     )
 
 

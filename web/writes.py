@@ -291,6 +291,7 @@ def rep_out(session: Session, external_id: str) -> RepOut:
         role=rep.role,
         manager_external_id=manager,
         working_hours=rep.working_hours,
+        language=rep.language,
     )
 
 

@@ -11,7 +11,8 @@ from babel.core import UnknownLocaleError
 from babel.dates import format_date
 
 from messaging.render.errors import TemplateMissing
-from messaging.render.files import language_code
+from messaging.render.files import FALLBACK_LANGUAGE, language_code
+from messaging.rep_verbs import verb_context
 
 _COMMON: dict[str, object] = {
     # The sizes the English surveys are budgeted for (one 160-character SMS):
@@ -44,6 +45,27 @@ _ESCALATION: dict[str, object] = {
     "channel_for_commands": "telegram",
 }
 
+# Replies to rep commands (escalation.commands): the verbs are the rep's language's.
+_VERBS: dict[str, object] = dict(verb_context(FALLBACK_LANGUAGE))
+_REPLY: dict[str, object] = {**_REP, **_VERBS, "escalation_id": 42}
+_REPLIES: dict[str, dict[str, object]] = {
+    "rep_reply_acknowledged": {
+        **_REPLY,
+        "customer_name": "Aleksandra Nowak",
+        "customer_phone": "+48601234567",
+        "buttons": False,
+    },
+    "rep_reply_already": {**_REPLY, "status": "acknowledged", "by_name": "Joanna Wright"},
+    "rep_reply_assign_usage": _REPLY,
+    "rep_reply_help": {**_REPLY, "is_manager": True, "buttons": False},
+    "rep_reply_note_requested": _REPLY,
+    "rep_reply_not_found": {**_REPLY, "rep_id": None},
+    "rep_reply_reassigned": {**_REPLY, "new_rep_name": "Piotr Zielinski", "changed": True},
+    "rep_reply_refused": {**_REPLY, "reason": "owner", "owner_name": "Piotr Zielinski"},
+    "rep_reply_resolved": {**_REPLY, "recovery_days": "14"},
+    "rep_reply_which": {**_REPLY, "action": "ack", "waiting": [41, 42]},
+}
+
 _SAMPLES: dict[str, dict[str, object]] = {
     "survey_post_delivery": _PRODUCT,
     "survey_periodic": {},
@@ -66,16 +88,20 @@ _SAMPLES: dict[str, dict[str, object]] = {
     "link_page": {"state": "unsubscribed", "address": "aleksandra@example.com", "channel": "email"},
     "telegram_greeting": {"channel": "telegram"},
     "forwarded_to_rep": {"rep_name": "Marta Lopez"},
-    "rep_alert": {**_REP, **_ESCALATION},
+    **_REPLIES,
+    "rep_buttons": {**_REP, "button": "resolve", "channel": "telegram"},
+    "rep_alert": {**_REP, **_VERBS, **_ESCALATION},
     "manager_alert": {
         **_REP,
         "first_name": "Joanna",
         "name": "Joanna Wright",
+        **_VERBS,
         **_ESCALATION,
         "rep_name": "Marta Lopez",
     },
     "rep_needs_answer": {
         **_REP,
+        **_VERBS,
         "customer_name": "Aleksandra Nowak",
         "customer_phone": "+48601234567",
         "body": "Can someone call me after 5 pm?",
@@ -96,6 +122,8 @@ def sample_context(key: str, language: str) -> dict[str, object]:
     if key not in SAMPLE_CONTEXT:
         raise TemplateMissing("no such template", key=key, language=language)
     context = dict(SAMPLE_CONTEXT[key])
+    if "ack" in context:  # a rep's text teaches the verbs of their language
+        context.update(verb_context(language_code(language)))
     if "promised_date" in context:
         with contextlib.suppress(UnknownLocaleError, ValueError):  # else keep the English date
             context["promised_date"] = format_date(
@@ -112,4 +140,9 @@ MAY_BE_EMPTY: dict[str, object] = {
     "rep_name": None,
     "comment": "",
     "recent": [],
+    "customer_phone": None,
+    "owner_name": None,
+    "by_name": None,
+    "recovery_days": None,
+    "waiting": [],
 }

@@ -1,4 +1,5 @@
-"""Users (admins only): who can log in, as what; add one, disable one, set a new password.
+"""Users (admins only): who can log in, as what; add one, disable one, set a new password;
+and the language each rep reads (their alerts and the replies to their commands).
 
 The page only translates the form; the rules (names, roles, a rep for managers
 and reps, password length, never disabling the last admin) are
@@ -9,14 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounts import users
+from accounts import audit, users
 from clock import utcnow
-from models import Rep
+from models import LANGUAGES, Rep
 from models.db import transaction
 from models.states import Role
 from web.admin.auth import AdminDep, AdminPost
@@ -36,6 +37,7 @@ def _render(
     status_code: int = 200,
 ) -> HTMLResponse:
     reps = session.execute(select(Rep.external_id, Rep.name).order_by(Rep.name)).all()
+    team = session.scalars(select(Rep).order_by(Rep.name)).all()
     return page(
         request,
         "users.html",
@@ -43,6 +45,9 @@ def _render(
             "section": "users",
             "rows": users.list_users(session),
             "reps": reps,
+            "team": team,
+            "languages": LANGUAGES,
+            "business_language": request.app.state.settings.default_language,
             "roles": [Role.ADMIN, Role.MANAGER, Role.REP],
             "error": error,
             "done": done,
@@ -56,7 +61,12 @@ def _render(
 def user_list(
     request: Request, admin: AdminDep, session: SessionDep, done: str = ""
 ) -> HTMLResponse:
-    messages = {"added": "User added.", "disabled": "User disabled.", "password": "Password set."}
+    messages = {
+        "added": "User added.",
+        "disabled": "User disabled.",
+        "password": "Password set.",
+        "language": "Language saved: the rep's next alert and replies are written in it.",
+    }
     return _render(request, session, done=messages.get(done, ""))
 
 
@@ -114,3 +124,29 @@ def reset_password(
             request, session, error=str(error), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
         )
     return RedirectResponse("/admin/users?done=password", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/reps/{rep}/language", response_class=HTMLResponse)
+def set_rep_language(
+    request: Request,
+    rep: str,
+    admin: AdminPost,
+    session: SessionDep,
+    language: Annotated[str, Form()] = "",
+) -> Response:
+    """The language a rep reads; empty: the business's (AFTERCARE_DEFAULT_LANGUAGE)."""
+    code = language.strip().lower()
+    if code and code not in LANGUAGES:
+        return _render(
+            request,
+            session,
+            error=f"language: {language!r} is not one of {', '.join(LANGUAGES)}",
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+    with transaction(request.app.state.session_factory) as writing:
+        found = writing.scalar(select(Rep).where(Rep.external_id == rep))
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No rep {rep!r}.")
+        found.language = code or None
+        audit.record(writing, utcnow(), admin.actor, "rep.language", rep, code or "the business's")
+    return RedirectResponse("/admin/users?done=language", status.HTTP_303_SEE_OTHER)
