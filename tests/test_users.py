@@ -185,9 +185,13 @@ def test_a_settings_change_is_recorded_with_what_changed(
     admin_client: TestClient, session: Session
 ) -> None:
     from cadence.rules import DEFAULT_RULES
+    from cadence.team import load_team
+    from settings import Settings
     from web.admin.settings_page import as_form
+    from web.admin.team_settings import team_form
 
-    form = as_form(DEFAULT_RULES)
+    team = load_team(session, Settings().default_tz)  # unchanged: only the quiet hours move
+    form = {**as_form(DEFAULT_RULES), **team_form(team)}
     form["quiet_end"] = "08:30"
     csrf = csrf_of(admin_client.get("/admin/settings").text)
     assert (
