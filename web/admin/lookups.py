@@ -34,8 +34,13 @@ class EscalationCounts:
     acknowledged: int = 0
 
 
-def escalation_counts(session: Session, now: datetime, *, viewer: Viewer) -> EscalationCounts:
-    """How many escalations wait for a human, and how many of those are past their SLA."""
+def escalation_counts(
+    session: Session, now: datetime, *, viewer: Viewer, rep: str = ""
+) -> EscalationCounts:
+    """How many escalations wait for a human, and how many of those are past their SLA.
+
+    `rep` (an external id) keeps only the escalations that rep holds (the dashboard's filter).
+    """
     is_open = Escalation.status == EscalationStatus.OPEN
 
     def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -47,6 +52,8 @@ def escalation_counts(session: Session, now: datetime, *, viewer: Viewer) -> Esc
         count(is_open & Escalation.escalated_to_manager_at.is_not(None)),
         count(Escalation.status == EscalationStatus.ACKNOWLEDGED),
     ).where(Escalation.status != EscalationStatus.RESOLVED)
+    if rep:
+        query = query.where(Escalation.rep_id.in_(select(Rep.id).where(Rep.external_id == rep)))
     row = session.execute(scope(query, viewer)).one()
     return EscalationCounts(*(int(value) for value in row))
 
