@@ -1,5 +1,5 @@
 """The admin web UI under /admin/: login, dashboard, customers, responses (with CSV exports),
-templates, settings, escalations, CSV import, event webhooks, users, the audit trail and the
+templates, settings, escalations, the Upcoming passes (with pause and cancel), CSV import, event webhooks, users, the audit trail and the
 demo's customer-phone simulator. Every page but the login needs a session; what a manager or
 rep sees is narrowed by `accounts.scope`, and the pages not written for them answer them 403
 (`AdminDep`).
@@ -29,6 +29,7 @@ from web.admin import (
     simulator,
     static,
     templates_editor,
+    upcoming,
     users_page,
 )
 
@@ -46,6 +47,7 @@ for _module in (
     static,
     auth,
     dashboard,
+    upcoming,
     customers,
     responses,
     exports,
