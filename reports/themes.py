@@ -3,8 +3,9 @@
 Comments are split into words with Unicode-aware rules: runs of letters in any
 script (`[^\\W\\d_]+`, so Cyrillic and Polish letters are letters), NFC-normalised and
 case-folded.
-Words of one letter and the language's stop words are dropped. The stop words
-are data, one per line, in `reports/stopwords/<language>.txt`.
+Words of one letter and the language's stop words (and English's, which
+customers of every language mix in) are dropped. The stop words are data, one
+per line, in `reports/stopwords/<language>.txt`.
 
 Thai is written without spaces between words. No Thai word-segmentation
 library (PyThaiNLP, ICU) is installed here, so a run of Thai letters is cut by
@@ -44,13 +45,13 @@ COMMENTS_READ = 2000
 
 @cache
 def stop_words(language: str) -> frozenset[str]:
-    """The language's stop words (none for a language without a list)."""
-    return _word_file(f"{language}.txt")
+    """The language's stop words, and English's: customers of any language write some English."""
+    return _word_file(f"{language}.txt") | _word_file("en.txt")
 
 
 @cache
 def thai_lexicon() -> frozenset[str]:
-    return _word_file("th_words.txt") | stop_words("th")
+    return _word_file("th_words.txt") | _word_file("th.txt")
 
 
 def _word_file(name: str) -> frozenset[str]:
