@@ -22,11 +22,11 @@ WIDGETS = ("figures", "escalations", "trend", "distribution", "by-rep", "by-prod
            "by-category", "by-language", "themes", "mix", "recent")  # fmt: skip
 
 
-def widgets(page: Page) -> dict[str, str]:
+def widgets(view: Page) -> dict[str, str]:
     """Each widget's text and drawing (an SVG's markup holds its numbers)."""
     found = {}
     for name in WIDGETS:
-        widget = page.locator(f'[data-widget="{name}"]')
+        widget = view.locator(f'[data-widget="{name}"]')
         expect(widget).to_have_count(1)
         found[name] = widget.inner_html()
     return found
