@@ -1,9 +1,12 @@
 """What the passes of the next hours will send and hold back: `plan --at`, played forward.
 
-Inside one transaction that is rolled back, a pass is run every `step` from
-`now` to `now + hours` (planning and dispatching, as `preview` does), so a
-check-in that waits for the end of quiet hours at 07:00 shows as sent by the
-07:00 pass, and a customer surveyed at 09:00 is throttled at 10:00. Nothing is
+Inside one transaction that is rolled back, passes are run from `now` to
+`now + hours` (planning and dispatching, as `preview` does): one every `step`,
+and one at each instant a waiting check-in wakes or a scheduled one falls due,
+so a check-in that waits for the end of quiet hours at 07:00 shows as sent by
+the 07:00 pass, and a customer surveyed at 09:00 is throttled at 10:00.
+(Check-ins the planner has yet to create appear at the first pass after they
+fall due: within `step`.) Nothing is
 sent or kept. Each check-in ends up once: the pass that would send it, or the
 last decision that held it back. Paused check-ins are listed as they stand.
 """
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cadence.rules import load_rules
@@ -69,12 +72,28 @@ def upcoming(
                     for outcome in batch:
                         if found.get(outcome.checkin_id, _NOT_YET).action != "send":
                             found[outcome.checkin_id] = _seen(outcome, at)
-                at += step
+                at = min(at + step, _next_wake(session, at) or end + step)
         finally:
             session.rollback()
     for checkin_id, kind, paused_at, reason in paused:
         found[checkin_id] = Upcoming(checkin_id, kind, "paused", paused_at or now, None, reason)
     return sorted(found.values(), key=lambda item: (item.at, item.checkin_id))
+
+
+def _next_wake(session: Session, after: datetime) -> datetime | None:
+    """The first instant after `after` when a waiting or not-yet-due check-in can go: the next
+    pass is run then rather than a whole `step` later (`run` passes every minute)."""
+    waiting = CheckIn.status == CheckInStatus.SCHEDULED, CheckIn.paused_at.is_(None)
+    wake = session.scalar(
+        select(func.min(CheckIn.not_before)).where(*waiting, CheckIn.not_before > after)
+    )
+    due = session.scalar(
+        select(func.min(CheckIn.due_at)).where(
+            *waiting, CheckIn.not_before.is_(None), CheckIn.due_at > after
+        )
+    )
+    found = [value for value in (wake, due) if value is not None]
+    return min(found) if found else None
 
 
 _NOT_YET = Upcoming(0, "", "", datetime.min.replace(tzinfo=UTC), None, None)

@@ -93,9 +93,9 @@ def test_upcoming_plays_the_next_passes_forward_and_changes_nothing(
 ) -> None:  # fmt: skip
     john = cast["en"]  # New York: 03:00 there is in quiet hours, the 09:00 pass sends
     checkin = due_periodic(session, john, due=at("2026-03-02 08:00"))
-    [item] = upcoming(db, at("2026-03-02 08:00"), SETTINGS, transports.name_for)
+    [item] = upcoming(db, at("2026-03-02 08:30"), SETTINGS, transports.name_for)
     assert item.checkin_id == checkin.id and item.action == "send"
-    assert item.at == at("2026-03-02 14:00")  # the first pass at or after 09:00 in New York
+    assert item.at == at("2026-03-02 14:00")  # 09:00 in New York, when its quiet hours end
     session.expire_all()
     assert (checkin.status, checkin.not_before) == ("scheduled", None)
     assert console.sent == []
