@@ -30,6 +30,8 @@ from settings import Settings
 
 HORIZON_HOURS = 24
 STEP = timedelta(hours=1)
+# Passes run at wake-up instants at most this many times; then only every `step`.
+MAX_EXTRA_PASSES = 120
 
 
 @dataclass(frozen=True)
@@ -65,14 +67,18 @@ def upcoming(
                     CheckIn.status == CheckInStatus.SCHEDULED, CheckIn.paused_at.is_not(None)
                 )
             ).all()
-            at, end = now, now + timedelta(hours=hours)
+            at, end, extra = now, now + timedelta(hours=hours), 0
             while at <= end:
                 plan(session, at, rules, settings.default_tz)
                 while batch := dispatch_batch(session, at, rules, settings, book, transport_name):
                     for outcome in batch:
                         if found.get(outcome.checkin_id, _NOT_YET).action != "send":
                             found[outcome.checkin_id] = _seen(outcome, at)
-                at = min(at + step, _next_wake(session, at) or end + step)
+                wake = _next_wake(session, at) if extra < MAX_EXTRA_PASSES else None
+                if wake is not None and wake < at + step:
+                    at, extra = wake, extra + 1
+                else:
+                    at += step
         finally:
             session.rollback()
     for checkin_id, kind, paused_at, reason in paused:
