@@ -65,3 +65,27 @@ def test_the_dashboard_filtered_by_rep_changes_every_widget(
     # The link is shareable: opened afresh, it shows the same.
     page.goto(page.url)
     assert widgets(page) == after
+
+
+def test_the_upcoming_page_pauses_and_resumes_a_checkin(
+    demo: tuple[str, sessionmaker[Session]],  # noqa: F811
+    page: Page,  # noqa: F811
+) -> None:
+    base, _ = demo
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{base}/admin/upcoming")
+    page.get_by_label("User").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Upcoming")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "upcoming.png"), full_page=True)
+    pause = page.get_by_role("button", name="Pause")
+    if pause.count() == 0:
+        pytest.skip("the demo has nothing due in the next 24 hours at this hour")
+    row = page.locator("tbody tr").filter(has=page.get_by_role("button", name="Pause")).first
+    row_id = row.get_attribute("id")
+    row.get_by_role("button", name="Pause").click()
+    paused = page.locator(f"tr#{row_id}")
+    expect(paused).to_contain_text("paused by admin (admin)")
+    paused.get_by_role("button", name="Resume").click()
+    expect(page.locator(f"tr#{row_id}")).not_to_contain_text("paused by")
