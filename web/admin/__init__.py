@@ -1,8 +1,8 @@
 """The admin web UI under /admin/: login, dashboard, customers, responses (with CSV exports),
-templates, settings, escalations, the Upcoming passes (with pause and cancel), CSV import, event webhooks, users, the audit trail and the
-demo's customer-phone simulator. Every page but the login needs a session; what a manager or
-rep sees is narrowed by `accounts.scope`, and the pages not written for them answer them 403
-(`AdminDep`).
+templates, settings, escalations, the Upcoming passes (with pause and cancel), CSV import,
+event webhooks, users, the audit trail and the demo's customer-phone simulator. Every page but
+the login needs a session; what a manager or rep sees is narrowed by `accounts.scope`, and the
+pages not written for them answer them 403 (`AdminDep`).
 
 `router` is what the app includes; each page lives in a module of its own.
 """
