@@ -199,4 +199,24 @@ def test_the_dashboard_reads_its_filters_from_the_url(
         assert answer.status_code == 400 and message in answer.text
 
 
+def test_the_escalations_tile_follows_the_filters_but_not_the_period(
+    session: Session,
+    world: World,  # noqa: F811
+) -> None:
+    from accounts.scope import EVERYONE
+    from clock import utcnow
+    from web.admin.lookups import escalation_counts
+
+    def open_ones(**wanted: Any) -> int:
+        return escalation_counts(
+            session, utcnow(), viewer=EVERYONE, filters=DashboardFilter(**wanted)
+        ).open
+
+    assert open_ones() == 3 and open_ones(period="7") == 3
+    assert open_ones(rep="rep-2") == 1 and open_ones(rep="nobody") == 0
+    assert open_ones(language="en", kind="post_delivery", channel="sms") == 3
+    assert open_ones(language="pl") == 0 and open_ones(kind="periodic") == 0
+    assert open_ones(category="car") == 0  # no purchase behind these answers
+
+
 from tests.test_roles import World, app, as_user, world  # noqa: E402, F401 - the fixtures

@@ -76,7 +76,7 @@ def gather(
         themes=themes.detractor_themes(session, filters, window, viewer),
         mix=contact_mix(session, since, until, "rep", viewer=viewer, filters=filters),
         mix_overall=mix_overall,
-        escalations=lookups.escalation_counts(session, now, viewer=viewer, rep=filters.rep),
+        escalations=lookups.escalation_counts(session, now, viewer=viewer, filters=filters),
         recent=breakdown.recent_answers(session, filters, window, viewer, RECENT_SHOWN),
         # What the bot could not handle is for admins to look into, not for a rep's day.
         failed_updates=lookups.failed_telegram_updates(session) if viewer.sees_everything else [],

@@ -24,6 +24,7 @@ from models import (
 )
 from models.db import case_folded
 from models.states import EscalationStatus
+from reports.filters import DashboardFilter
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,13 @@ class EscalationCounts:
 
 
 def escalation_counts(
-    session: Session, now: datetime, *, viewer: Viewer, rep: str = ""
+    session: Session, now: datetime, *, viewer: Viewer, filters: DashboardFilter | None = None
 ) -> EscalationCounts:
     """How many escalations wait for a human, and how many of those are past their SLA.
 
-    `rep` (an external id) keeps only the escalations that rep holds (the dashboard's filter).
+    `filters` (the dashboard's) keep those the rep holds, of customers in that language,
+    about a response to that kind of check-in, channel, product or category. Not the
+    period: what waits now is the point.
     """
     is_open = Escalation.status == EscalationStatus.OPEN
 
@@ -52,8 +55,15 @@ def escalation_counts(
         count(is_open & Escalation.escalated_to_manager_at.is_not(None)),
         count(Escalation.status == EscalationStatus.ACKNOWLEDGED),
     ).where(Escalation.status != EscalationStatus.RESOLVED)
-    if rep:
-        query = query.where(Escalation.rep_id.in_(select(Rep.id).where(Rep.external_id == rep)))
+    if filters is not None and filters.is_narrowed():
+        query = filters.narrow(
+            query.select_from(Escalation)
+            .join(Customer, Customer.id == Escalation.customer_id)
+            .outerjoin(Rep, Rep.id == Escalation.rep_id)
+            .outerjoin(Response, Response.id == Escalation.response_id)
+            .outerjoin(CheckIn, CheckIn.id == Response.checkin_id)
+            .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
+        )
     row = session.execute(scope(query, viewer)).one()
     return EscalationCounts(*(int(value) for value in row))
 
