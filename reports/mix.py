@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
 from accounts.scope import EVERYONE, Viewer, scope
-from models import KINDS, CheckIn, Customer, Rep
+from models import KINDS, CheckIn, Customer, Purchase, Rep
+from reports.filters import DashboardFilter
 from reports.nps import Bound, window_end, window_start, year_month
 
 MIX_GROUPS = ("rep", "month")
@@ -64,6 +65,7 @@ def contact_mix(
     by: str | None = "rep",
     *,
     viewer: Viewer = EVERYONE,
+    filters: DashboardFilter | None = None,
 ) -> list[MixRow]:
     """Sent check-ins in `[since, until)` counted by kind, one row per group (`by`), or one overall.
 
@@ -82,10 +84,13 @@ def contact_mix(
         select(key.label("key"), label.label("label"), CheckIn.kind.label("kind"))
         .select_from(CheckIn)
         .join(Customer, Customer.id == CheckIn.customer_id)
+        .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
         .outerjoin(Rep, Rep.id == Customer.rep_id)
         .where(CheckIn.sent_at.is_not(None))
     )
     query = scope(query, viewer)  # a rep's mix is their own (accounts.scope)
+    if filters is not None:  # the dashboard's rep, product, kind... (not its period)
+        query = filters.narrow_checkins(query)
     if start is not None:
         query = query.where(CheckIn.sent_at >= start)
     if end is not None:

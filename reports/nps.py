@@ -27,8 +27,12 @@ from sqlalchemy.types import String
 from accounts.scope import EVERYONE, Viewer, scope
 from clock import Bound, window_end, window_start
 from models import SURVEY_KINDS, CheckIn, Customer, Purchase, Rep, Response
+from reports.buckets import week_start
+from reports.filters import DashboardFilter
 
 GROUP_FIELDS = ("rep", "product", "category", "kind", "channel", "language", "month")
+# The dashboard's weekly trend also groups by the UTC week (not offered by the CLI or API).
+TREND_FIELDS = ("month", "week")
 
 # The 95% confidence interval's z value.
 Z_95 = 1.96
@@ -143,12 +147,14 @@ def nps_report(
     by: str | None = None,
     *,
     viewer: Viewer = EVERYONE,
+    filters: DashboardFilter | None = None,
 ) -> NpsReport:
     """NPS of the responses received in `[since, until)`, grouped `by` one of GROUP_FIELDS.
 
     Only the responses `viewer` may see count (accounts.scope): a rep's NPS is their own.
+    `filters` keep only one rep's, product's, kind's... (their period is not read here).
     """
-    if by is not None and by not in GROUP_FIELDS:
+    if by is not None and by not in (*GROUP_FIELDS, *TREND_FIELDS):
         raise ValueError(f"cannot group by {by!r}; choose one of {', '.join(GROUP_FIELDS)}")
     start, end = window_start(since), window_end(until)
     if start is not None and end is not None and start >= end:
@@ -156,10 +162,11 @@ def nps_report(
             f"the window is empty: since {start.isoformat()} ≥ until {end.isoformat()}"
         )
 
-    overall = _figures(session, start, end, None, viewer).get("", NpsFigures())
+    keep = filters or DashboardFilter()
+    overall = _figures(session, start, end, None, viewer, keep).get("", NpsFigures())
     groups: tuple[NpsGroup, ...] = ()
     if by is not None:
-        per_key = _figures(session, start, end, by, viewer)
+        per_key = _figures(session, start, end, by, viewer, keep)
         labels = _rep_names(session, per_key) if by == "rep" else {}
         groups = tuple(NpsGroup(key, per_key[key], labels.get(key, key)) for key in sorted(per_key))
     return NpsReport(since=start, until=end, by=by, overall=overall, groups=groups)
@@ -171,11 +178,19 @@ def _rep_names(session: Session, keys: Iterable[str]) -> dict[str, str]:
     return {external_id: name or external_id for external_id, name in rows}
 
 
+Window = tuple[datetime | None, datetime | None]
+
+
 def _figures(
-    session: Session, start: datetime | None, end: datetime | None, by: str | None, viewer: Viewer
+    session: Session,
+    start: datetime | None,
+    end: datetime | None,
+    by: str | None,
+    viewer: Viewer,
+    keep: DashboardFilter,
 ) -> dict[str, NpsFigures]:
-    answered = _answered_counts(session, start, end, by, viewer)
-    sent = _sent_counts(session, start, end, by, viewer)
+    answered = _answered_counts(session, (start, end), by, viewer, keep)
+    sent = _sent_counts(session, (start, end), by, viewer, keep)
     figures = {}
     for key in answered.keys() | sent.keys():
         responses, promoters, passives, detractors = answered.get(key, (0, 0, 0, 0))
@@ -184,10 +199,12 @@ def _figures(
 
 
 def _answered_counts(
-    session: Session, start: datetime | None, end: datetime | None, by: str | None, viewer: Viewer
+    session: Session, window: Window, by: str | None, viewer: Viewer, keep: DashboardFilter
 ) -> dict[str, tuple[int, int, int, int]]:
+    start, end = window
     inner = _within(
         viewer,
+        keep,
         select(_response_key(by).label("key"), Response.score.label("score"))
         .select_from(Response)
         .join(CheckIn, CheckIn.id == Response.checkin_id)
@@ -217,16 +234,19 @@ def _answered_counts(
 
 
 def _sent_counts(
-    session: Session, start: datetime | None, end: datetime | None, by: str | None, viewer: Viewer
+    session: Session, window: Window, by: str | None, viewer: Viewer, keep: DashboardFilter
 ) -> dict[str, int]:
+    start, end = window
     inner = _within(
         viewer,
+        keep.without("channel"),
         select(_checkin_key(by).label("key"))
         .select_from(CheckIn)
         .join(Customer, Customer.id == CheckIn.customer_id)
         .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
         .outerjoin(Rep, Rep.id == Customer.rep_id)
-        .where(CheckIn.kind.in_(SURVEY_KINDS), CheckIn.sent_at.is_not(None)),
+        .where(CheckIn.kind.in_(SURVEY_KINDS), CheckIn.sent_at.is_not(None))
+        .where(*([CheckIn.channel == keep.channel] if keep.channel else [])),
         CheckIn.sent_at,
         start,
         end,
@@ -236,9 +256,14 @@ def _sent_counts(
 
 
 def _within(
-    viewer: Viewer, query: SelectT, column: Any, start: datetime | None, end: datetime | None
+    viewer: Viewer,
+    keep: DashboardFilter,
+    query: SelectT,
+    column: Any,
+    start: datetime | None,
+    end: datetime | None,
 ) -> SelectT:
-    query = scope(query, viewer)
+    query = keep.narrow(scope(query, viewer))
     if start is not None:
         query = query.where(column >= start)
     if end is not None:
@@ -292,6 +317,8 @@ def _response_key(by: str | None) -> KeyExpression:
         return _text_or(Response.channel, "unknown")
     if by == "month":
         return year_month(Response.received_at)
+    if by == "week":
+        return week_start(Response.received_at)
     return _SHARED_KEYS[by]()
 
 
@@ -303,4 +330,6 @@ def _checkin_key(by: str | None) -> KeyExpression:
         return _text_or(CheckIn.channel, "unknown")
     if by == "month":
         return year_month(CheckIn.sent_at)
+    if by == "week":
+        return week_start(CheckIn.sent_at)
     return _SHARED_KEYS[by]()

@@ -71,6 +71,7 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[DueCheckIn]:
             CheckIn.status == CheckInStatus.SCHEDULED,
             CheckIn.due_at <= now,
             (CheckIn.not_before.is_(None)) | (CheckIn.not_before <= now),
+            CheckIn.paused_at.is_(None),  # paused on the Upcoming page: held until resumed
         )
         .order_by(CheckIn.due_at, CheckIn.id)
         .limit(limit)

@@ -390,7 +390,7 @@ def test_the_dashboard_shows_nps_charts_escalations_and_comments(
     page = client.get("/admin/").text
     assert "+25" in page  # (2 promoters - 1 detractor) / 4
     assert "too few answers, n = 4" in page and "± " not in page
-    assert page.count("<svg") == 3  # trend, categories, contact mix
+    assert page.count("<svg") == 4  # trend, score distribution, categories, contact mix
     assert 'aria-labelledby="nps-trend-title nps-trend-desc"' in page
     assert "Great service" in page
     assert "The car &lt;b&gt;rattles&lt;/b&gt;" in page  # comments are escaped

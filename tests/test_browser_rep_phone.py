@@ -246,6 +246,7 @@ def test_no_admin_page_scrolls_sideways_on_a_360_px_phone(
         ("admin-customers", "/admin/customers"),
         ("admin-customer", f"/admin/customers/{customer}"),
         ("admin-responses", "/admin/responses"),
+        ("admin-upcoming", "/admin/upcoming"),
         ("admin-templates", "/admin/templates"),
         ("admin-template", "/admin/templates/survey_post_delivery/en"),
         ("admin-settings", "/admin/settings"),

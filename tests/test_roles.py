@@ -26,7 +26,16 @@ from accounts.passwords import hash_password
 from accounts.scope import EVERYONE, Viewer, scope
 from clock import utcnow
 from messaging.render import template_source
-from models import AuditEntry, Customer, Escalation, Message, Rep, TemplateVersion, User
+from models import (
+    AuditEntry,
+    CheckIn,
+    Customer,
+    Escalation,
+    Message,
+    Rep,
+    TemplateVersion,
+    User,
+)
 from reports.nps import nps_report
 from tests.test_admin import answered, csrf_of, log_in, make_app
 
@@ -45,6 +54,7 @@ class World:
 
     escalations: dict[str, int]  # by rep external id
     customers: dict[str, str]  # customer external id by rep external id
+    checkins: dict[str, int]  # a scheduled check-in (the Upcoming page's) by rep external id
 
 
 @pytest.fixture
@@ -65,7 +75,7 @@ def world(session: Session, cast: dict[str, Any]) -> World:
         session.add(customer)
         customers[rep.external_id] = customer
     session.flush()
-    escalations = {}
+    escalations, checkins = {}, {}
     for rep_external_id, customer in customers.items():
         response = answered(session, customer, 3, f"unhappy customer of {rep_external_id}")
         session.add(Message(customer_id=customer.id, direction="in", channel="sms",
@@ -80,8 +90,12 @@ def world(session: Session, cast: dict[str, Any]) -> World:
             sla_due_at=utcnow() + timedelta(hours=1),
         )
         session.add(escalation)
+        upcoming = CheckIn(customer_id=customer.id, kind="periodic", dedupe_key="upcoming",
+                           due_at=utcnow() + timedelta(hours=3), status="scheduled")  # fmt: skip
+        session.add(upcoming)
         session.flush()
         escalations[rep_external_id] = escalation.id
+        checkins[rep_external_id] = upcoming.id
     session.add(TemplateVersion(key="survey_post_delivery", language="en", version=1,
                                 body=template_source("survey_post_delivery", "en")[0]))  # fmt: skip
     reps = {"marek": marek.id, "anna": anna.id}
@@ -90,7 +104,9 @@ def world(session: Session, cast: dict[str, Any]) -> World:
         session.add(User(username=username, role=role, rep_id=reps.get(username),
                          password_hash=hashed(username)))  # fmt: skip
     session.commit()
-    return World(escalations, {rep: customer.external_id for rep, customer in customers.items()})
+    return World(
+        escalations, {rep: customer.external_id for rep, customer in customers.items()}, checkins
+    )
 
 
 @pytest.fixture
@@ -168,10 +184,16 @@ ROUTES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/admin/import/preview"): (ADMINS, {"kind": "customers"}),
     ("POST", "/admin/import/confirm"): (ADMINS, {"kind": "customers"}),
     ("GET", "/admin/events"): (ADMINS, {}),
+    ("GET", "/admin/upcoming"): (STAFF, {}),
+    ("POST", "/admin/upcoming/{checkin_id}/pause"): (STAFF, {}),
+    ("POST", "/admin/upcoming/{checkin_id}/resume"): (STAFF, {}),
+    ("POST", "/admin/upcoming/{checkin_id}/cancel"): (STAFF, {"reason": "customer asked us to wait"}),
     ("POST", "/admin/events/{row_id}/retry"): (ADMINS, {}),
 }  # fmt: skip
 # The world has no dead event to retry: an admin is told so (404), the others are refused.
 NOTHING_THERE = {("POST", "/admin/events/{row_id}/retry")}
+# The world's check-in is not paused: resuming it is refused as a conflict (409), not as access.
+NOT_PAUSED = {("POST", "/admin/upcoming/{checkin_id}/resume")}
 # Reachable without a session on purpose.
 PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/static/{name}")}
 
@@ -204,6 +226,7 @@ def concrete(path: str, world: World) -> str:
         "username": "anna",
         "rep": "rep-1",
         "row_id": "1",
+        "checkin_id": str(world.checkins["rep-1"]),
     }
     return re.sub(r"\{(\w+)\}", lambda match: values[match[1]], path)
 
@@ -229,6 +252,8 @@ def test_each_role_may_use_exactly_its_routes(
     allowed = answer.status_code < 400 or answer.status_code == 422
     if (method, route) in NOTHING_THERE:
         allowed = answer.status_code == 404
+    if (method, route) in NOT_PAUSED:
+        allowed = answer.status_code == 409
     assert allowed, (answer.status_code, answer.text)
     assert "/admin/login" not in answer.headers.get("location", "") or route == "/admin/logout"
 

@@ -1,8 +1,8 @@
 """The admin web UI under /admin/: login, a rep's open escalations (their home), dashboard,
-customers, responses (with CSV exports), templates, settings, escalations, CSV import, event
-webhooks, users, the audit trail and the demo's customer-phone simulator. Every page but the
-login needs a session; what a manager or rep sees is narrowed by `accounts.scope`, and the pages
-not written for them answer them 403 (`AdminDep`).
+customers, responses (with CSV exports), templates, settings, escalations, the Upcoming passes
+(with pause and cancel), CSV import, event webhooks, users, the audit trail and the demo's
+customer-phone simulator. Every page but the login needs a session; what a manager or rep sees
+is narrowed by `accounts.scope`, and the pages not written for them answer them 403 (`AdminDep`).
 
 `router` is what the app includes; each page lives in a module of its own.
 """
@@ -30,6 +30,7 @@ from web.admin import (
     simulator,
     static,
     templates_editor,
+    upcoming,
     users_page,
 )
 
@@ -47,6 +48,7 @@ for _module in (
     static,
     auth,
     dashboard,
+    upcoming,
     customers,
     responses,
     exports,

@@ -60,7 +60,11 @@ class StackRow:
 
 
 def nps_trend_svg(
-    points: Sequence[TrendPoint], *, chart_id: str = "nps-trend", title: str = "NPS by month"
+    points: Sequence[TrendPoint],
+    *,
+    chart_id: str = "nps-trend",
+    title: str = "NPS by month",
+    per: str = "month",
 ) -> str:
     """Bars from the zero line, one per month (−100..+100), labelled with the NPS and the n."""
     width, height = 640, 270
@@ -68,7 +72,7 @@ def nps_trend_svg(
     plot_w, plot_h = width - left - right, height - top - bottom
     described = [f"{p.label}: {_nps_text(p.nps)} (n={p.responses})" for p in points]
     desc = "; ".join(described) if points else "No responses yet."
-    parts = [_open(chart_id, width, height, title, f"Net Promoter Score per month. {desc}")]
+    parts = [_open(chart_id, width, height, title, f"Net Promoter Score per {per}. {desc}")]
 
     def y(value: float) -> float:
         return top + (100 - value) / 200 * plot_h
@@ -204,6 +208,42 @@ def contact_mix_svg(
         desc="Share of each kind of check-in sent to the customers of each rep.",
         empty_text="No check-ins sent yet",
     )
+
+
+def score_distribution_svg(
+    counts: Mapping[int, int], *, chart_id: str = "score-distribution"
+) -> str:
+    """Eleven columns, scores 0 to 10, coloured by NPS category, each labelled with its count."""
+    width, height = 640, 220
+    left, right, top, bottom = 12, 12, 20, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    total = sum(counts.values())
+    described = ", ".join(f"{score}: {counts.get(score, 0)}" for score in range(11))
+    desc = f"How many answers gave each score (n={total}). {described}."
+    parts = [_open(chart_id, width, height, "Score distribution, 0–10", desc)]
+    tallest = max(counts.values(), default=0) or 1
+    slot = plot_w / 11
+    base = top + plot_h
+    parts.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{base}" y2="{base}" stroke="{AXIS}"/>'
+    )
+    for score in range(11):
+        n = counts.get(score, 0)
+        centre = left + slot * (score + 0.5)
+        colour = PROMOTER if score >= 9 else PASSIVE if score >= 7 else DETRACTOR
+        bar_h = plot_h * n / tallest
+        if n:
+            parts.append(
+                f'<rect x="{centre - slot * 0.35:.1f}" y="{base - bar_h:.1f}" '
+                f'width="{slot * 0.7:.1f}" height="{max(bar_h, 1):.1f}" rx="2" fill="{colour}">'
+                f"<title>{escape(f'score {score}: {n}')}</title></rect>"
+            )
+        parts.append(_text(centre, base - bar_h - 5, str(n), colour=INK, weight="600"))
+        parts.append(_text(centre, height - bottom + 18, str(score), colour=INK))
+    if not total:
+        parts.append(_text(width / 2, top + plot_h / 2, "No responses yet", size=14))
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def _open(chart_id: str, width: int, height: int, title: str, desc: str) -> str:

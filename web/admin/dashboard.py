@@ -1,12 +1,18 @@
-"""The dashboard: NPS with its margin of error, the trend, the contact mix, what waits for a human,
-and Telegram updates that could not be handled."""
+"""The dashboard: NPS with its margin of error, by rep, product/category and language, the score
+distribution, the trend by week or month, detractors' words, the contact mix, what waits for a
+human, and Telegram updates that could not be handled.
+
+Every widget follows the filters in the query string (web.admin.filtering): the
+period, rep, product, category, kind, channel and language. They are applied in
+the reports layer, under `accounts.scope`, so a rep sees only their own numbers.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -14,71 +20,64 @@ from sqlalchemy.orm import Session
 from accounts.scope import Viewer
 from clock import utcnow
 from models import FailedTelegramUpdate
+from reports import breakdown, themes
+from reports.filters import PERIODS, DashboardFilter
 from reports.mix import MixRow, contact_mix
-from reports.nps import GROUP_FIELDS, NpsFigures, nps_report
+from reports.nps import GROUP_FIELDS, NpsFigures, NpsGroup, nps_report
 from web.admin import charts, lookups
 from web.admin.auth import StaffDep
+from web.admin.filtering import read_filters
 from web.admin.rendering import page
 from web.deps import SessionDep
 
 router = APIRouter()
 
-PERIODS = {"30": "Last 30 days", "90": "Last 90 days", "365": "Last 12 months", "all": "All time"}
-TREND_MONTHS = 12
+# The "NPS by ..." widgets, by the group they break the score down by.
+BREAKDOWNS = {"rep": "NPS by rep", "product": "NPS by product", "category": "NPS by category",
+              "language": "NPS by language"}  # fmt: skip
+RECENT_SHOWN = 8
 
 
 @dataclass(frozen=True)
 class Dashboard:
-    period: str
+    filters: DashboardFilter
+    trend_by: str
     figures: NpsFigures
-    trend: list[charts.TrendPoint]
+    groups: dict[str, tuple[NpsGroup, ...]]
+    distribution: dict[int, int]
+    trend: list[breakdown.TrendBucket]
+    themes: list[themes.LanguageThemes]
     mix: list[MixRow]
     mix_overall: MixRow
     escalations: lookups.EscalationCounts
-    recent: list[lookups.RecentResponse]
+    recent: list[breakdown.RecentAnswer]
     failed_updates: list[FailedTelegramUpdate]
 
 
-def period_start(period: str, now: datetime) -> datetime | None:
-    """The first instant the period covers; None for all time."""
-    return None if period == "all" else now - timedelta(days=int(period))
+def gather(
+    session: Session, now: datetime, filters: DashboardFilter, viewer: Viewer, trend_by: str
+) -> Dashboard:
+    """Every figure on the page, each of them only over what `viewer` may see and `filters` keep."""
+    window = filters.window(now)
+    since, until = window
 
-
-def month_starts(now: datetime, count: int) -> list[date]:
-    """The first day of each of the last `count` UTC months, oldest first, this month last."""
-    year, month = now.year, now.month
-    starts = []
-    for _ in range(count):
-        starts.append(date(year, month, 1))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return starts[::-1]
-
-
-def nps_trend(
-    session: Session, now: datetime, viewer: Viewer, months: int = TREND_MONTHS
-) -> list[charts.TrendPoint]:
-    """NPS per UTC month over the last `months` months; a month without answers has no NPS."""
-    starts = month_starts(now.astimezone(UTC), months)
-    report = nps_report(session, starts[0], None, "month", viewer=viewer)
-    by_month = {group.key: group.figures for group in report.groups}
-    points = []
-    for start in starts:
-        figures = by_month.get(start.strftime("%Y-%m"), NpsFigures())
-        points.append(charts.TrendPoint(start.strftime("%b %Y"), figures.nps, figures.responses))
-    return points
-
-
-def gather(session: Session, now: datetime, period: str, viewer: Viewer) -> Dashboard:
-    """Every figure on the page, each of them only over what `viewer` may see."""
-    since = period_start(period, now)
+    overall = nps_report(session, since, until, viewer=viewer, filters=filters).overall
+    mix_overall = contact_mix(session, since, until, None, viewer=viewer, filters=filters)[0]
     return Dashboard(
-        period=period,
-        figures=nps_report(session, since, None, viewer=viewer).overall,
-        trend=nps_trend(session, now, viewer),
-        mix=contact_mix(session, since, None, "rep", viewer=viewer),
-        mix_overall=contact_mix(session, since, None, None, viewer=viewer)[0],
-        escalations=lookups.escalation_counts(session, now, viewer=viewer),
-        recent=lookups.recent_responses(session, viewer=viewer),
+        filters=filters,
+        trend_by=trend_by,
+        figures=overall,
+        groups={
+            by: nps_report(session, since, until, by, viewer=viewer, filters=filters).groups
+            for by in BREAKDOWNS
+        },
+        distribution=breakdown.score_distribution(session, filters, window, viewer),
+        trend=breakdown.nps_trend(session, filters, window, viewer, now, trend_by),
+        themes=themes.detractor_themes(session, filters, window, viewer),
+        mix=contact_mix(session, since, until, "rep", viewer=viewer, filters=filters),
+        mix_overall=mix_overall,
+        escalations=lookups.escalation_counts(session, now, viewer=viewer, filters=filters),
+        recent=breakdown.recent_answers(session, filters, window, viewer, RECENT_SHOWN),
         # What the bot could not handle is for admins to look into, not for a rep's day.
         failed_updates=lookups.failed_telegram_updates(session) if viewer.sees_everything else [],
     )
@@ -86,11 +85,17 @@ def gather(session: Session, now: datetime, period: str, viewer: Viewer) -> Dash
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
-    request: Request, staff: StaffDep, session: SessionDep, period: str = "all"
+    request: Request, staff: StaffDep, session: SessionDep, trend: str = "month"
 ) -> HTMLResponse:
-    period = period if period in PERIODS else "all"
-    data = gather(session, utcnow(), period, staff.viewer)
+    if trend not in breakdown.TREND_BUCKETS:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"trend {trend!r} is not week or month")
+    filters = read_filters(request, request.app.state.settings.default_tz)
+    data = gather(session, utcnow(), filters, staff.viewer, trend)
     figures = data.figures
+    points = [
+        charts.TrendPoint(bucket.label, bucket.figures.nps, bucket.figures.responses)
+        for bucket in data.trend
+    ]
     return page(
         request,
         "dashboard.html",
@@ -98,10 +103,14 @@ def dashboard(
             "section": "dashboard",
             "periods": PERIODS,
             "group_fields": GROUP_FIELDS,
+            "breakdowns": BREAKDOWNS,
+            "choices": breakdown.choices(session, staff.viewer),
             "data": data,
+            "f": filters,
             "share": _share(figures),
             # The chart functions escape every text they draw.
-            "trend_svg": Markup(charts.nps_trend_svg(data.trend)),
+            "trend_svg": Markup(charts.nps_trend_svg(points, title=f"NPS by {trend}", per=trend)),
+            "distribution_svg": Markup(charts.score_distribution_svg(data.distribution)),
             "categories_svg": Markup(
                 charts.categories_svg(figures.promoters, figures.passives, figures.detractors)
             ),

@@ -18,7 +18,7 @@ from models.states import EscalationStatus
 from reports.exports import escalations_csv, nps_csv, responses_csv
 from reports.nps import GROUP_FIELDS, nps_report
 from web.admin.auth import AdminDep, StaffDep
-from web.admin.dashboard import PERIODS, period_start
+from web.admin.filtering import read_filters
 from web.admin.responses import FilterDep
 
 router = APIRouter()
@@ -63,15 +63,15 @@ def escalations_export(request: Request, admin: AdminDep, status: str = "") -> S
 
 
 @router.get("/nps.csv")
-def nps_export(
-    request: Request, staff: StaffDep, period: str = "all", by: str = "rep"
-) -> StreamingResponse:
-    """The dashboard's NPS for its period, broken down by one of reports.nps.GROUP_FIELDS."""
-    period = period if period in PERIODS else "all"
+def nps_export(request: Request, staff: StaffDep, by: str = "rep") -> StreamingResponse:
+    """The dashboard's NPS under its filters, broken down by one of reports.nps.GROUP_FIELDS."""
     by = by if by in GROUP_FIELDS else "rep"
-    since = period_start(period, utcnow())
+    filters = read_filters(request, request.app.state.settings.default_tz)
+    since, until = filters.window(utcnow())
     return _download(
         request,
         f"nps-by-{by}",
-        lambda session: nps_csv(nps_report(session, since, None, by, viewer=staff.viewer)),
+        lambda session: nps_csv(
+            nps_report(session, since, until, by, viewer=staff.viewer, filters=filters)
+        ),
     )

@@ -24,6 +24,7 @@ from models import (
 )
 from models.db import case_folded
 from models.states import EscalationStatus
+from reports.filters import DashboardFilter
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,15 @@ class EscalationCounts:
     acknowledged: int = 0
 
 
-def escalation_counts(session: Session, now: datetime, *, viewer: Viewer) -> EscalationCounts:
-    """How many escalations wait for a human, and how many of those are past their SLA."""
+def escalation_counts(
+    session: Session, now: datetime, *, viewer: Viewer, filters: DashboardFilter | None = None
+) -> EscalationCounts:
+    """How many escalations wait for a human, and how many of those are past their SLA.
+
+    `filters` (the dashboard's) keep those the rep holds, of customers in that language,
+    about a response to that kind of check-in, channel, product or category. Not the
+    period: what waits now is the point.
+    """
     is_open = Escalation.status == EscalationStatus.OPEN
 
     def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -47,6 +55,15 @@ def escalation_counts(session: Session, now: datetime, *, viewer: Viewer) -> Esc
         count(is_open & Escalation.escalated_to_manager_at.is_not(None)),
         count(Escalation.status == EscalationStatus.ACKNOWLEDGED),
     ).where(Escalation.status != EscalationStatus.RESOLVED)
+    if filters is not None and filters.is_narrowed():
+        query = filters.narrow(
+            query.select_from(Escalation)
+            .join(Customer, Customer.id == Escalation.customer_id)
+            .outerjoin(Rep, Rep.id == Escalation.rep_id)
+            .outerjoin(Response, Response.id == Escalation.response_id)
+            .outerjoin(CheckIn, CheckIn.id == Response.checkin_id)
+            .outerjoin(Purchase, Purchase.id == CheckIn.purchase_id)
+        )
     row = session.execute(scope(query, viewer)).one()
     return EscalationCounts(*(int(value) for value in row))
 

@@ -12,6 +12,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 FILES = {
     "htmx.min.js": "text/javascript; charset=utf-8",
     "admin.css": "text/css; charset=utf-8",
+    "dashboard.css": "text/css; charset=utf-8",
 }
 
 router = APIRouter()
