@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from conversation.forwarding import forward_to_rep, unresolved_escalation
 from conversation.optout import opt_in, opt_out, send_help, welcome_again
 from conversation.replies import Reply, parse_reply
+from conversation.replies.concerns import needs_answer
 from conversation.turn import Turn
 from escalation.alerts import relay_to_rep
 from escalation.opening import open_escalation
@@ -75,20 +76,10 @@ def _converse(turn: Turn, reply: Reply, *, otherwise: Callable[[Turn], str]) -> 
         praised is not None
         and reply.keyword is None
         and reply.score is None  # a second score is for a human to read
-        and not asks_something(turn.inbound.text)
+        and not needs_answer(turn.inbound.text)  # a question or a complaint
     ):
         return take_praise(turn, praised)
     return otherwise(turn)
-
-
-# A question needs a human; praise after the review invite does not. Thai asks with
-# particles, not always with a question mark.
-_QUESTION_MARKS = ("?", "？", "ไหม", "มั้ย", "หรือเปล่า", "หรือยัง", "ยังไง", "อย่างไร")
-
-
-def asks_something(text: str) -> bool:
-    """Whether the text asks a question (so a rep must answer it)."""
-    return any(mark in text for mark in _QUESTION_MARKS)
 
 
 def invited_promoter(turn: Turn) -> Response | None:
