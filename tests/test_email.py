@@ -130,12 +130,6 @@ def test_the_url_says_how_to_connect_and_starttls_is_required_off_this_machine(
     assert (*found, server.username, server.password) == expected
 
 
-def test_without_the_session_secret_the_channel_refuses_to_start(fake_smtp) -> None:
-    settings = channel_settings(smtp_url=fake_smtp.url, email_from=SENDER)
-    with pytest.raises(ValueError, match="AFTERCARE_SESSION_SECRET"):
-        EmailChannel(settings)
-
-
 # -- the survey email ------------------------------------------------------------------
 
 LANGUAGES = ("en", "pl", "uk", "ru", "th")

@@ -160,3 +160,18 @@ def test_a_second_click_changes_the_score_and_the_escalation_follows_once(
     session.expire_all()
     [response] = session.scalars(select(Response)).all()
     assert (response.score, count(session, Response), count(session, Escalation)) == (2, 1, 1)
+
+
+def test_without_the_session_secret_links_are_signed_with_the_stored_key_every_process_shares(
+    db, session, cast, fake_smtp, database_url
+) -> None:
+    """The sending process and a second web process agree on a key generated once in the DB."""
+    settings = survey_settings(fake_smtp, session_secret="", database_url=database_url)
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp, settings).values()
+    assert EmailChannel(settings)._key == EmailChannel(settings)._key  # another process
+    with TestClient(create_app(db, settings), base_url=PUBLIC) as other_process:
+        page = other_process.get(links_of(mail)[9])
+        assert page.status_code == 200 and "John" in page.text
+        assert other_process.get(links_of(mail)[9].replace(".", ".x", 1)).status_code == 404
+    [response] = session.scalars(select(Response)).all()
+    assert response.score == 9

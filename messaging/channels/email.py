@@ -125,7 +125,7 @@ class EmailChannel:
         domain = parseaddr(self._from)[1].rpartition("@")[2] or "localhost"
         self._domain = domain
         self._public_url = settings.public_url
-        self._key = links.link_key(settings)  # refuses to start without the secret
+        self._key = links.link_key(settings)  # the secret's, else the one stored in the database
 
     def limits(self, to: str) -> tuple[Limit, ...]:
         """One budget per mail server: its 421s pause every process's sends through it."""
