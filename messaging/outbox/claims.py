@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from models import Customer, Message
+from models import Customer, Message, Rep
 from models.db import claimed
 from models.states import MessageStatus
 
@@ -33,6 +33,10 @@ class Claimed:
     checkin_id: int | None
     purpose: str
     attempts: int
+    rep_id: int | None  # set on messages to reps
+    # Where a reply should go, for channels that take one (`takes_reply_to`): the email
+    # of the customer's rep; None for messages to reps and customers without one.
+    reply_to: str | None = None
     # Unix time by which the provider call must have started, or the claim is given back:
     # a send that starts later could outlive the lease, and be reconciled while in flight.
     start_by: float = 0.0
@@ -48,6 +52,7 @@ _RETURNING = (
     Message.checkin_id,
     Message.purpose,
     Message.attempts,
+    Message.rep_id,
 )
 
 
@@ -90,6 +95,23 @@ def claim(
     )
     rows = session.execute(taken, execution_options={"synchronize_session": False}).all()
     return sorted((Claimed(*row) for row in rows), key=lambda m: m.id)
+
+
+def add_reply_to(session: Session, batch: list[Claimed], channels: set[str]) -> None:
+    """Fill in `reply_to` (the customer's rep's email) for the messages to customers on
+    `channels`, the channels that take one; one query per batch, none when there are none."""
+    wanted = [m for m in batch if m.channel in channels and m.rep_id is None and m.customer_id]
+    if not wanted:
+        return
+    emails: dict[int | None, str | None] = dict(
+        session.execute(
+            select(Customer.id, Rep.email)
+            .join(Rep, Customer.rep_id == Rep.id)
+            .where(Customer.id.in_({m.customer_id for m in wanted}), Rep.email.is_not(None))
+        ).all()
+    )
+    for message in wanted:
+        message.reply_to = emails.get(message.customer_id) or None
 
 
 def still_held(worker: str) -> tuple[ColumnElement[bool], ...]:

@@ -34,7 +34,7 @@ from messaging.channels import Transports
 from messaging.channels.base import ErrorKind, SendError, buttons_from_json
 from messaging.outbox import doorbell
 from messaging.outbox.budgets import Budgets, NoSlotInTime, Paused
-from messaging.outbox.claims import Claimed, claim, opted_out
+from messaging.outbox.claims import Claimed, add_reply_to, claim, opted_out
 from messaging.outbox.failures import backoff, failure
 from messaging.outbox.lanes import DrainReport, Lane
 from messaging.outbox.metrics import IN_FLIGHT, PAUSED, SEND_SECONDS, THROTTLED
@@ -107,6 +107,9 @@ class Sender:
         self._chains: dict[tuple[str, str], asyncio.Future[None]] = {}
         self._in_call: set[int] = set()
         self._connected: set[str] = set()
+        self._reply_to_channels = {
+            name for name, channel in transports.by_channel.items() if _takes_reply_to(channel)
+        }
         self.opt_outs = OptOutWatch(self._read_opt_outs)
         self.reconciler = Reconciler(
             factory,
@@ -241,6 +244,7 @@ class Sender:
             )
             customers = {m.customer_id for m in batch if m.customer_id is not None}
             stopped = opted_out(session, customers)
+            add_reply_to(session, batch, self._reply_to_channels)
         # The call must start early enough to end (the safety net below) within the lease.
         margin = 0.1 * self.timeout
         start_by = claimed_at.timestamp() + self.lease.total_seconds() - self.call_limit - margin
@@ -329,7 +333,8 @@ class Sender:
             # The channel's own client timeouts come first; this is the safety net.
             async with asyncio.timeout(self.call_limit):
                 buttons = buttons_from_json(message.buttons) if transport.shows_buttons else None
-                result = await transport.send(message.address, message.body, buttons)
+                extra = {"reply_to": message.reply_to} if _takes_reply_to(transport) else {}
+                result = await transport.send(message.address, message.body, buttons, **extra)
         except SendError as error:
             if error.throttled and limits:
                 THROTTLED.labels(limits[0].key).inc()
@@ -388,3 +393,8 @@ class Sender:
         for lane in self._lanes.values():
             lane.executor.shutdown(wait=False)
         self._side.shutdown(wait=False)
+
+
+def _takes_reply_to(transport: object) -> bool:
+    """Whether the channel accepts `reply_to` in `send` (email); the others never see it."""
+    return bool(getattr(transport, "takes_reply_to", False))
