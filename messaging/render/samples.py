@@ -42,6 +42,8 @@ _ESCALATION: dict[str, object] = {
     "sla_minutes": 120,
     "escalation_id": 42,
     "channel_for_commands": "telegram",
+    "can_reply_commands": True,
+    "escalation_url": "https://aftercare.example/admin/escalations#escalation-42",
 }
 
 _SAMPLES: dict[str, dict[str, object]] = {
@@ -81,6 +83,8 @@ _SAMPLES: dict[str, dict[str, object]] = {
         "body": "Can someone call me after 5 pm?",
         "escalation_id": 42,
         "channel_for_commands": "sms",
+        "can_reply_commands": True,
+        "escalation_url": "https://aftercare.example/admin/escalations#escalation-42",
         "sla_minutes": 120,
     },
 }
