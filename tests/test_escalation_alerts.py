@@ -347,7 +347,7 @@ def test_a_rep_reached_only_by_email_gets_the_admin_link_not_sms_commands(
     assert (alert.channel, alert.address) == ("email", "anna@kowalski.example")
     assert "ACK" not in alert.body and "DONE" not in alert.body and "buttons" not in alert.body
     escalation = only_escalation(session)
-    link = f"http://127.0.0.1:8000/admin/escalations#escalation-{escalation.id}"
+    link = f"http://127.0.0.1:8000/admin/escalations/{escalation.id}"
     assert f"resolve it in Aftercare: {link}" in alert.body
     assert phone.received(MAREK) == []
     # What John writes next reaches her the same way: no commands she cannot send back.

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from models import Customer, Message, Rep
+from models import Customer, Message
 from models.db import claimed
 from models.states import MessageStatus
 
@@ -95,23 +95,6 @@ def claim(
     )
     rows = session.execute(taken, execution_options={"synchronize_session": False}).all()
     return sorted((Claimed(*row) for row in rows), key=lambda m: m.id)
-
-
-def add_reply_to(session: Session, batch: list[Claimed], channels: set[str]) -> None:
-    """Fill in `reply_to` (the customer's rep's email) for the messages to customers on
-    `channels`, the channels that take one; one query per batch, none when there are none."""
-    wanted = [m for m in batch if m.channel in channels and m.rep_id is None and m.customer_id]
-    if not wanted:
-        return
-    emails: dict[int | None, str | None] = dict(
-        session.execute(
-            select(Customer.id, Rep.email)
-            .join(Rep, Customer.rep_id == Rep.id)
-            .where(Customer.id.in_({m.customer_id for m in wanted}), Rep.email.is_not(None))
-        ).all()
-    )
-    for message in wanted:
-        message.reply_to = emails.get(message.customer_id) or None
 
 
 def still_held(worker: str) -> tuple[ColumnElement[bool], ...]:

@@ -34,7 +34,7 @@ from messaging.channels import Transports
 from messaging.channels.base import ErrorKind, SendError, buttons_from_json
 from messaging.outbox import doorbell
 from messaging.outbox.budgets import Budgets, NoSlotInTime, Paused
-from messaging.outbox.claims import Claimed, add_reply_to, claim, opted_out
+from messaging.outbox.claims import Claimed, claim, opted_out
 from messaging.outbox.failures import backoff, failure
 from messaging.outbox.lanes import DrainReport, Lane
 from messaging.outbox.metrics import IN_FLIGHT, PAUSED, SEND_SECONDS, THROTTLED
@@ -43,6 +43,7 @@ from messaging.outbox.queue import BULK, INTERACTIVE, LANES
 from messaging.outbox.reconciler import Reconciler
 from messaging.outbox.record import Outcome, OutcomeKind, record
 from messaging.outbox.recorder import Recorder
+from messaging.outbox.reply_to import add_reply_to
 from settings import Settings
 
 log = logging.getLogger(__name__)

@@ -43,7 +43,7 @@ _ESCALATION: dict[str, object] = {
     "escalation_id": 42,
     "channel_for_commands": "telegram",
     "can_reply_commands": True,
-    "escalation_url": "https://aftercare.example/admin/escalations#escalation-42",
+    "escalation_url": "https://aftercare.example/admin/escalations/42",
 }
 
 _SAMPLES: dict[str, dict[str, object]] = {
@@ -84,7 +84,7 @@ _SAMPLES: dict[str, dict[str, object]] = {
         "escalation_id": 42,
         "channel_for_commands": "sms",
         "can_reply_commands": True,
-        "escalation_url": "https://aftercare.example/admin/escalations#escalation-42",
+        "escalation_url": "https://aftercare.example/admin/escalations/42",
         "sla_minutes": 120,
     },
 }
