@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from messaging.channels import Transports
 from messaging.outbox.claims import Claimed
 from models import Customer, Rep
 
@@ -28,3 +29,13 @@ def add_reply_to(session: Session, batch: list[Claimed], channels: set[str]) -> 
     )
     for message in wanted:
         message.reply_to = emails.get(message.customer_id) or None
+
+
+def reply_to_channels(transports: Transports) -> set[str]:
+    """The channels whose `send` takes `reply_to` (they declare `takes_reply_to`); the others
+    never see it, since `add_reply_to` leaves their messages' `reply_to` None."""
+    return {
+        name
+        for name, channel in transports.by_channel.items()
+        if getattr(channel, "takes_reply_to", False)
+    }

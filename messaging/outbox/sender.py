@@ -43,7 +43,7 @@ from messaging.outbox.queue import BULK, INTERACTIVE, LANES
 from messaging.outbox.reconciler import Reconciler
 from messaging.outbox.record import Outcome, OutcomeKind, record
 from messaging.outbox.recorder import Recorder
-from messaging.outbox.reply_to import add_reply_to
+from messaging.outbox.reply_to import add_reply_to, reply_to_channels
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,9 +108,7 @@ class Sender:
         self._chains: dict[tuple[str, str], asyncio.Future[None]] = {}
         self._in_call: set[int] = set()
         self._connected: set[str] = set()
-        self._reply_to_channels = {
-            name for name, channel in transports.by_channel.items() if _takes_reply_to(channel)
-        }
+        self._reply_to_channels = reply_to_channels(transports)
         self.opt_outs = OptOutWatch(self._read_opt_outs)
         self.reconciler = Reconciler(
             factory,
@@ -334,7 +332,7 @@ class Sender:
             # The channel's own client timeouts come first; this is the safety net.
             async with asyncio.timeout(self.call_limit):
                 buttons = buttons_from_json(message.buttons) if transport.shows_buttons else None
-                extra = {"reply_to": message.reply_to} if _takes_reply_to(transport) else {}
+                extra = {"reply_to": message.reply_to} if message.reply_to else {}
                 result = await transport.send(message.address, message.body, buttons, **extra)
         except SendError as error:
             if error.throttled and limits:
@@ -394,8 +392,3 @@ class Sender:
         for lane in self._lanes.values():
             lane.executor.shutdown(wait=False)
         self._side.shutdown(wait=False)
-
-
-def _takes_reply_to(transport: object) -> bool:
-    """Whether the channel accepts `reply_to` in `send` (email); the others never see it."""
-    return bool(getattr(transport, "takes_reply_to", False))
