@@ -1,8 +1,12 @@
 """Sample reps, customers and purchases for `bot.py demo`, relative to `now`.
 
-Every cadence kind has a customer it is due for, in each of the five
-languages, so the first pass already shows surveys, an apology for a late
-delivery, a service check, a periodic check-in, and what quiet hours hold back.
+The story: Kowalski Motors, a car dealer in Poland that sells cars, services them
+in its own workshop and sells parts, with customers who write in Polish, Ukrainian,
+Russian, Thai and English. Every cadence kind has a customer it is due for, so the
+first pass already shows surveys, an apology for a late delivery, a service check,
+a periodic check-in, and what quiet hours hold back. The history (`add_history`) is
+five months of answered surveys, each with its messages: the survey as it went out,
+in the customer's language and on their channel, and their reply in their words.
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ from sqlalchemy.orm import Session
 from accounts.users import add_user
 from cadence.due import first_service_at
 from cadence.rules import DEFAULT_RULES
-from models import CheckIn, Customer, Escalation, Purchase, Rep, Response
+from messaging.render import render
+from models import CheckIn, Customer, Escalation, Message, Purchase, Rep, Response
 from models.states import EscalationKind, NpsCategory
+
+_MIN = timedelta(minutes=1)
+DEMO_CHAT_IDS = {"c-pl-2": 700_000_001}  # Tomasz linked his Telegram chat
 
 CUSTOMERS = [
     # external_id, name, phone, language, zone, channel
@@ -50,31 +58,29 @@ def seed(session: Session, now: datetime) -> dict[str, int]:
             timezone=zone,
             channel=channel,
             rep=anna if index % 2 == 0 else ben,
+            telegram_chat_id=DEMO_CHAT_IDS.get(external_id),
             tags=["demo"],
         )
     session.add_all(customers.values())
+    # Cars ("car": surveyed a day after the keys, serviced twice a year), the workshop
+    # ("garage": a week after the visit) and parts (any other category: two days after).
+    day = timedelta(days=1)
     purchases = [
-        # Delivered yesterday: a car (due after 1 day), a dentist visit two days ago.
+        # Handed over yesterday: a survey is due now.
         ("o-1", "c-en-1", "Toyota Corolla Hybrid", "car", now - timedelta(days=1, minutes=5), None),
         ("o-2", "c-pl-1", "Skoda Octavia Combi", "car", now - timedelta(days=1, hours=2), None),
-        ("o-3", "c-uk-1", "Teeth whitening", "dental", now - timedelta(days=2, hours=1), None),
-        ("o-4", "c-ru-1", "Кухонный гарнитур", "furniture", now - timedelta(days=2, hours=3), None),
         ("o-5", "c-th-1", "Honda City", "car", now - timedelta(days=1, hours=1), None),
-        # Promised three days ago, still not delivered: an apology is due.
-        ("o-6", "c-en-2", "Oak dining table", "furniture", None, (now - timedelta(days=3)).date()),
-        (
-            "o-7",
-            "c-uk-2",
-            "Пральна машина Bosch",
-            "appliances",
-            None,
-            (now - timedelta(days=2)).date(),
-        ),
-        # Delivered half a year ago: a service check is due.
-        ("o-8", "c-pl-2", "Volkswagen Golf", "car", now - timedelta(days=183), None),
-        # Delivered long ago: a periodic check-in is due (nothing to sell).
-        ("o-9", "c-ru-2", "Ремонт коробки передач", "service", now - timedelta(days=120), None),
-        ("o-10", "c-th-2", "รถจักรยานยนต์ Yamaha", "motorbike", now - timedelta(days=95), None),
+        # The workshop a week ago, winter tyres fitted two days ago.
+        ("o-3", "c-uk-1", "Заміна гальмівних колодок", "garage", now - 7 * day - 60 * _MIN, None),
+        ("o-4", "c-ru-1", "Комплект зимних шин Nokian", "parts", now - 2 * day - 180 * _MIN, None),
+        # Promised, still not here: an apology is due.
+        ("o-6", "c-en-2", "Ford Kuga", "car", None, (now - 3 * day).date()),
+        ("o-7", "c-uk-2", "Фаркоп для Skoda Kodiaq", "parts", None, (now - 2 * day).date()),
+        # Half a year on the road: the service check is due.
+        ("o-8", "c-pl-2", "Volkswagen Golf", "car", now - 183 * day, None),
+        # Long ago: a periodic check-in is due (nothing to sell).
+        ("o-9", "c-ru-2", "ТО-2 Kia Sportage", "garage", now - 120 * day, None),
+        ("o-10", "c-th-2", "ยาง Michelin 4 เส้น", "parts", now - 95 * day, None),
     ]
     for external_id, customer_id, product, category, delivered_at, promised in purchases:
         customer = customers[customer_id]
@@ -117,57 +123,173 @@ HISTORY = [
     (1, [9, 10, 10, 7, 9, 6, 10]),
 ]
 
-COMMENTS = {
-    10: "Anna explained everything, thank you!",
-    6: "Delivery was two days late.",
-    2: "Nobody called me back about the scratch.",
+# What customers wrote with their score, in their own language (the reply is "<score> <words>").
+COMMENTS: dict[str, dict[int, str]] = {
+    "en": {10: "Anna explained everything, thank you!", 6: "The car came two days late.",
+           2: "Nobody called me back about the scratch on the door."},
+    "pl": {10: "Pani Anna wszystko świetnie wyjaśniła, dziękuję!",
+           6: "Samochód przyjechał dwa dni po terminie.",
+           2: "Nikt nie oddzwonił w sprawie rysy na drzwiach."},
+    "uk": {10: "Анна все чудово пояснила, дякую!", 6: "Авто привезли на два дні пізніше.",
+           2: "Ніхто не передзвонив щодо подряпини на дверях."},
+    "ru": {10: "Анна всё отлично объяснила, спасибо!", 6: "Машину пригнали на два дня позже.",
+           2: "Никто не перезвонил по поводу царапины на двери."},
+    "th": {10: "คุณแอนนาอธิบายทุกอย่างชัดเจนมาก ขอบคุณค่ะ", 6: "รถมาส่งช้าไปสองวันค่ะ",
+           2: "ยังไม่มีใครโทรกลับเรื่องรอยขีดข่วนที่ประตูเลยค่ะ"},
+}  # fmt: skip
+
+
+def _address(customer: Customer) -> str:
+    if customer.channel == "telegram" and customer.telegram_chat_id is not None:
+        return str(customer.telegram_chat_id)
+    return customer.phone or ""
+
+
+def _messages(customer: Customer, checkin: CheckIn, survey: str, reply: str) -> list[Message]:
+    """The survey as it went out and the customer's reply, as the bot records them."""
+    assert checkin.sent_at is not None
+    received = checkin.sent_at + timedelta(hours=2)
+    common = {
+        "channel": checkin.channel or customer.channel,
+        "address": _address(customer),
+        "customer_id": customer.id,
+        "checkin_id": checkin.id,
+    }
+    return [
+        Message(
+            direction="out", purpose="survey", body=survey, status="delivered",
+            provider_id=f"demo-out-{checkin.id}", created_at=checkin.sent_at,
+            sent_at=checkin.sent_at, delivered_at=checkin.sent_at, **common,
+        ),
+        Message(
+            direction="in", purpose="", body=reply, status="received",
+            provider_id=f"demo-in-{checkin.id}", created_at=received, processed_at=received,
+            **common,
+        ),
+    ]  # fmt: skip
+
+
+# Every demo customer came to the workshop before the history starts (its first survey
+# is about that visit), in the words of their language.
+EARLIER_VISIT = {
+    "en": "Annual service",
+    "pl": "Przegląd okresowy",
+    "uk": "Планове ТО",
+    "ru": "Плановое ТО",
+    "th": "เช็กระยะ 10,000 กม.",
 }
 
 
-def add_history(session: Session, now: datetime) -> None:
-    """Answered surveys over the past months, spread over the demo's customers, and one escalation."""
-    customers = list(session.scalars(select(Customer).order_by(Customer.id)))
-    count = 0
+def _schedule(customers: list[Customer], now: datetime) -> list[tuple[Customer, datetime, int]]:
+    """(customer, when they answered, score) for every answered survey of the history."""
+    found: list[tuple[Customer, datetime, int]] = []
     for months_ago, scores in HISTORY:
         for index, score in enumerate(scores):
-            customer = customers[count % len(customers)]
-            when = now - timedelta(days=30 * months_ago - index)
-            kind = ("post_delivery", "periodic", "service")[count % 3]
-            checkin = CheckIn(
-                customer_id=customer.id,
-                kind=kind,
-                dedupe_key=f"history-{count}",
-                due_at=when - timedelta(hours=3),
-                status="answered",
-                sent_at=when - timedelta(hours=2),
-                channel="sms",
+            customer = customers[len(found) % len(customers)]
+            found.append((customer, now - timedelta(days=30 * months_ago - index), score))
+    return found
+
+
+def _earlier_visits(
+    session: Session, schedule: list[tuple[Customer, datetime, int]]
+) -> dict[int, Purchase]:
+    """A workshop visit for each customer a week before their first survey (no service cadence)."""
+    visits: dict[int, Purchase] = {}
+    for customer, when, _score in schedule:
+        if customer.id not in visits:
+            visits[customer.id] = Purchase(
+                external_id=f"o-visit-{customer.external_id}",
+                customer=customer,
+                product=EARLIER_VISIT[customer.language],
+                category="garage",
+                purchased_at=when - timedelta(days=9),
+                delivered_at=when - timedelta(days=8),
+                rep=customer.rep,
             )
-            session.add(checkin)
-            session.flush()
-            category = NpsCategory.of(score)
-            response = Response(
-                checkin_id=checkin.id,
-                customer_id=customer.id,
-                score=score,
-                category=category,
-                comment=COMMENTS.get(score, ""),
-                channel="sms",
-                received_at=when,
-            )
-            session.add(response)
-            session.flush()
-            if score <= 6:
-                session.add(
-                    Escalation(
-                        kind=EscalationKind.DETRACTOR,
-                        response_id=response.id,
-                        customer_id=customer.id,
-                        rep_id=customer.rep_id,
-                        status="resolved" if months_ago > 1 else "open",
-                        sla_due_at=when + timedelta(hours=2),
-                        resolved_at=when + timedelta(hours=5) if months_ago > 1 else None,
-                        resolution_note="Called and sent a voucher." if months_ago > 1 else None,
-                        created_at=when,
-                    )
+    session.add_all(visits.values())
+    session.flush()
+    return visits
+
+
+def _survey(customer: Customer, kind: str, about: Purchase | None, business_name: str) -> str:
+    return render(
+        f"survey_{kind}",
+        customer.language,
+        {
+            "first_name": customer.name.split()[0],
+            "business_name": business_name,
+            "product": about.product if about is not None else None,
+            "channel": customer.channel,
+        },
+    )
+
+
+def add_history(session: Session, now: datetime, business_name: str = "Kowalski Motors") -> None:
+    """Answered surveys over the past months, spread over the demo's customers, each with its
+    survey and reply messages, and the escalations the low scores opened.
+
+    Each customer's first survey is the post-delivery one about a workshop visit a week
+    before; later ones are a service check about a car delivered by then, else periodic.
+    """
+    customers = list(session.scalars(select(Customer).order_by(Customer.id)))
+    schedule = _schedule(customers, now)
+    visits = _earlier_visits(session, schedule)
+    cars = {
+        p.customer_id: p
+        for p in session.scalars(select(Purchase).where(Purchase.category == "car"))
+        if p.delivered_at is not None
+    }
+    surveyed: set[int] = set()
+    for count, (customer, when, score) in enumerate(schedule):
+        car = cars.get(customer.id)
+        about: Purchase | None
+        if customer.id not in surveyed:
+            kind, about = "post_delivery", visits[customer.id]
+        elif car is not None and car.delivered_at is not None and car.delivered_at < when:
+            kind, about = "service", car
+        else:
+            kind, about = "periodic", None
+        surveyed.add(customer.id)
+        checkin = CheckIn(
+            customer_id=customer.id,
+            purchase_id=about.id if about is not None else None,
+            kind=kind,
+            dedupe_key=f"history-{count}",
+            due_at=when - timedelta(hours=3),
+            status="answered",
+            sent_at=when - timedelta(hours=2),
+            channel=customer.channel,
+            template_key=f"survey_{kind}",
+        )
+        session.add(checkin)
+        session.flush()
+        comment = COMMENTS[customer.language].get(score, "")
+        reply = f"{score} {comment}".strip()
+        survey = _survey(customer, kind, about, business_name)
+        session.add_all(_messages(customer, checkin, survey, reply))
+        response = Response(
+            checkin_id=checkin.id,
+            customer_id=customer.id,
+            score=score,
+            category=NpsCategory.of(score),
+            comment=comment,
+            channel=customer.channel,
+            received_at=when,
+        )
+        session.add(response)
+        session.flush()
+        if score <= 6:
+            settled = now - when > timedelta(days=30)  # the older ones are resolved
+            session.add(
+                Escalation(
+                    kind=EscalationKind.DETRACTOR,
+                    response_id=response.id,
+                    customer_id=customer.id,
+                    rep_id=customer.rep_id,
+                    status="resolved" if settled else "open",
+                    sla_due_at=when + timedelta(hours=2),
+                    resolved_at=when + timedelta(hours=5) if settled else None,
+                    resolution_note="Called and sent a voucher." if settled else None,
+                    created_at=when,
                 )
-            count += 1
+            )

@@ -14,9 +14,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from conversation import rescore
 from conversation.forwarding import forward_to_rep, unresolved_escalation
 from conversation.optout import opt_in, opt_out, send_help, welcome_again
 from conversation.replies import Reply, parse_reply
+from conversation.replies.concerns import needs_answer
 from conversation.turn import Turn
 from escalation.alerts import relay_to_rep
 from escalation.opening import open_escalation
@@ -75,20 +77,10 @@ def _converse(turn: Turn, reply: Reply, *, otherwise: Callable[[Turn], str]) -> 
         praised is not None
         and reply.keyword is None
         and reply.score is None  # a second score is for a human to read
-        and not asks_something(turn.inbound.text)
+        and not needs_answer(turn.inbound.text)  # a question or a complaint
     ):
         return take_praise(turn, praised)
     return otherwise(turn)
-
-
-# A question needs a human; praise after the review invite does not. Thai asks with
-# particles, not always with a question mark.
-_QUESTION_MARKS = ("?", "？", "ไหม", "มั้ย", "หรือเปล่า", "หรือยัง", "ยังไง", "อย่างไร")
-
-
-def asks_something(text: str) -> bool:
-    """Whether the text asks a question (so a rep must answer it)."""
-    return any(mark in text for mark in _QUESTION_MARKS)
 
 
 def invited_promoter(turn: Turn) -> Response | None:
@@ -144,8 +136,9 @@ def _correct_score(turn: Turn, checkin: CheckIn, score: int) -> str:
     """Another number clicked soon after the first: the last one counts, escalated at most once.
 
     Falling into detractors opens the escalation (one per response, by constraint);
-    climbing out of them leaves it with the person who holds it, told of the new
-    score, since a human may already be on the phone and only they can close it.
+    climbing out of them resolves it as the customer's doing, with a trail entry and
+    no recovery check (conversation/rescore.py), after telling whoever holds it once;
+    falling back in reopens it.
     """
     turn.message.checkin_id = checkin.id
     response = turn.session.scalar(
@@ -166,7 +159,13 @@ def _correct_score(turn: Turn, checkin: CheckIn, score: int) -> str:
     if escalation is not None:
         note = f"score changed from {before} to {score}"
         record(turn.session, turn.now, escalation.id, "comment", note, actor=turn.customer.name)
+        detractor = response.category == NpsCategory.DETRACTOR
+        if detractor:
+            rescore.reopen(turn.session, turn.now, escalation, before, score, turn.customer.name)
+        # Told once, before a withdrawal resolves it (nobody is told of a resolved one).
         relay_to_rep(turn.session, turn.now, escalation, note, turn.settings, turn.book)
+        if not detractor:
+            rescore.withdraw(turn.session, turn.now, escalation, before, score, turn.customer.name)
     elif response.category == NpsCategory.DETRACTOR:
         _escalate(turn, response)
     return "rescored"

@@ -167,6 +167,9 @@ def queue_alert(
     )
     if body is not None:
         context["body"] = quoted(body)
+    # A rep on a channel that cannot take "ACK 12" back (email) gets the admin page instead.
+    context["can_reply_commands"] = registry.takes_commands(address.channel)
+    context["escalation_url"] = f"{settings.public_url}/admin/escalations/{escalation.id}"
     try:
         composed = book.compose(key, language, context)
     except TemplateError:

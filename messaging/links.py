@@ -2,8 +2,10 @@
 
 A token is the value and an HMAC-SHA256 tag over it (with what it is for, so a score
 token can never be replayed as an unsubscribe one). The key is derived from
-AFTERCARE_SESSION_SECRET, so every process, and the next release, reads the links
-the last one wrote; without that secret no link is made (never a fixed default).
+AFTERCARE_SESSION_SECRET when it is set; without it, a key generated once and
+stored in the database (accounts/stored_secrets.py) signs the links, so every
+process, and the next release, reads the links the last one wrote (never a
+fixed default).
 A score token carries no expiry of its own: it expires when its check-in does (the
 page checks the check-in's state), so a reminder's links and the survey's agree.
 """
@@ -14,20 +16,34 @@ import base64
 import hashlib
 import hmac
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from accounts.stored_secrets import stored_key
+from models.db import make_engine, session_factory
 from settings import Settings
 
 TAG_BYTES = 16  # 128 bits: unguessable, and short enough for a tidy URL
 
 
-class NoLinkKey(ValueError):
-    """AFTERCARE_SESSION_SECRET is not set: links in emails cannot be signed."""
+STORED_KEY_NAME = "email_link_key"
 
 
-def link_key(settings: Settings) -> bytes:
+def link_key(settings: Settings, factory: sessionmaker[Session] | None = None) -> bytes:
+    """The key that signs email links: from AFTERCARE_SESSION_SECRET, else the stored one.
+
+    `factory` reaches the database holding the stored key; without it, a short-lived
+    engine on AFTERCARE_DATABASE_URL does (a channel is built from settings alone).
+    """
     secret = settings.session_secret.get_secret_value()
-    if not secret:
-        raise NoLinkKey("AFTERCARE_SESSION_SECRET must be set: email links are signed with it")
-    return hashlib.sha256(b"aftercare email links\0" + secret.encode()).digest()
+    if secret:
+        return hashlib.sha256(b"aftercare email links\0" + secret.encode()).digest()
+    if factory is not None:
+        return stored_key(factory, STORED_KEY_NAME)
+    engine = make_engine(settings.database_url)
+    try:
+        return stored_key(session_factory(engine), STORED_KEY_NAME)
+    finally:
+        engine.dispose()
 
 
 def _b64(data: bytes) -> str:

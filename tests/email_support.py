@@ -23,15 +23,17 @@ SENT_AT = at("2026-03-02 15:00")
 SCORE_LINK = re.compile(re.escape(PUBLIC) + r"/r/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/(\d+)")
 
 
-def survey_settings(fake: FakeSmtp) -> Settings:
-    return Settings(
-        business_name="Kowalski Motors",
-        default_tz="UTC",
-        public_url=PUBLIC,
-        smtp_url=fake.url,
-        email_from=SENDER,
-        session_secret=LINK_SECRET,
-    )
+def survey_settings(fake: FakeSmtp, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "business_name": "Kowalski Motors",
+        "default_tz": "UTC",
+        "public_url": PUBLIC,
+        "smtp_url": fake.url,
+        "email_from": SENDER,
+        "session_secret": LINK_SECRET,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 def on_email(session: Session, customer: Customer) -> str:
@@ -42,7 +44,11 @@ def on_email(session: Session, customer: Customer) -> str:
 
 
 def send_surveys(
-    db: sessionmaker[Session], session: Session, customers: list[Customer], fake: FakeSmtp
+    db: sessionmaker[Session],
+    session: Session,
+    customers: list[Customer],
+    fake: FakeSmtp,
+    settings: Settings | None = None,
 ) -> dict[str, EmailMessage]:
     """A delivered car for each customer, the tick that sends the surveys: the emails by address."""
     for customer in customers:
@@ -50,7 +56,7 @@ def send_surveys(
         deliver(
             session, customer, product="Skoda Octavia", category="car", delivered="2026-03-01 14:00"
         )
-    settings = survey_settings(fake)
+    settings = settings or survey_settings(fake)
     transports = Transports(
         by_channel={"email": EmailChannel(settings)}, fallback=ConsoleChannel(stream=None)
     )

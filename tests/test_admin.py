@@ -897,6 +897,19 @@ def test_a_survey_without_a_0_to_10_question_is_refused(
     assert versions(session) == []
 
 
+@pytest.mark.parametrize("language", ["en", "uk", "th"])
+def test_a_survey_without_the_opt_out_line_is_refused(
+    client: TestClient, session: Session, language: str
+) -> None:
+    answer = save_template(
+        client, "Hi {{ first_name }}, how likely are you to recommend us? Reply 0-10.",
+        "survey_service", language,
+    )  # fmt: skip
+    assert answer.status_code == 422 and "Not saved." in answer.text
+    assert "opt out" in answer.text and "STOP" in answer.text
+    assert versions(session) == []
+
+
 def test_every_shipped_survey_passes_the_survey_check(client: TestClient, session: Session) -> None:
     from messaging.render import template_source
 

@@ -155,7 +155,8 @@ def test_an_admin_logs_in_reads_the_dashboard_and_answers_as_a_customer(
     expect(trend).to_be_visible()
     expect(trend.locator("rect").first).to_be_visible()
     expect(page.locator("svg#contact-mix")).to_be_visible()
-    expect(page.get_by_text("Delivery was two days late.").first).to_be_visible()
+    # The latest detractor's words, in her language (Thai): "the car came two days late".
+    expect(page.get_by_text("รถมาส่งช้าไปสองวันค่ะ").first).to_be_visible()
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
     customer = customer_with_open_survey(factory)

@@ -629,3 +629,35 @@ def test_a_question_after_the_review_invite_still_goes_to_the_rep(session, cast,
     assert receipt.action == "forwarded"
     [escalation] = escalations(session)
     assert escalation.kind == "needs_answer"
+
+
+AFTER_INVITE = {  # language: (praise, a complaint without "?", a question without "?")
+    "en": ("Anna was brilliant, thank you", "The air con is not working again",
+           "When is my first service due"),
+    "pl": ("Wszystko super, dziękuję!", "Klimatyzacja znowu nie działa",
+           "Kiedy mam przyjechać na przegląd"),
+    "uk": ("Дуже дякую, все чудово!", "Кондиціонер знову не працює", "Коли наступне ТО"),
+    "ru": ("Спасибо, всё отлично!", "Кондиционер опять не работает", "Когда следующее ТО"),
+    "th": ("บริการดีมากค่ะ", "แอร์เสียอีกแล้วค่ะ", "เข้าศูนย์ครั้งต่อไปเมื่อไหร่คะ"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "uk", "ru", "th"])
+def test_after_the_review_invite_only_a_question_or_a_complaint_reaches_a_rep(
+    session, cast, phone, language
+) -> None:
+    customer = cast[language]
+    praise, complaint, question = AFTER_INVITE[language]
+    sent_survey(session, customer)
+    phone.say(customer.phone, "10", "2026-03-02 16:00")
+    assert phone.say(customer.phone, praise, "2026-03-02 16:05").action == "comment"
+    [response] = responses(session)
+    assert response.comment == praise
+    assert escalations(session) == []
+    assert phone.say(customer.phone, complaint, "2026-03-02 16:10").action == "forwarded"
+    [escalation] = escalations(session)
+    assert escalation.kind == "needs_answer"
+    session.expire_all()
+    assert responses(session)[0].comment == praise  # the complaint is the rep's, not a comment
+    assert phone.say(customer.phone, question, "2026-03-02 16:15").action == "forwarded"
+    assert len(escalations(session)) == 1  # the open one gets it, not a second

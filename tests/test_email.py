@@ -130,12 +130,6 @@ def test_the_url_says_how_to_connect_and_starttls_is_required_off_this_machine(
     assert (*found, server.username, server.password) == expected
 
 
-def test_without_the_session_secret_the_channel_refuses_to_start(fake_smtp) -> None:
-    settings = channel_settings(smtp_url=fake_smtp.url, email_from=SENDER)
-    with pytest.raises(ValueError, match="AFTERCARE_SESSION_SECRET"):
-        EmailChannel(settings)
-
-
 # -- the survey email ------------------------------------------------------------------
 
 LANGUAGES = ("en", "pl", "uk", "ru", "th")
@@ -204,3 +198,28 @@ def test_a_survey_rerouted_to_email_keeps_its_score_links(
     [got] = fake_smtp.received
     _, html = text_and_html(got.message)
     assert [int(score) for _, score in SCORE_LINK.findall(html)] == list(range(11))
+
+
+def test_reply_to_is_the_customers_rep_else_the_setting_else_the_business(
+    db, session, cast, fake_smtp
+) -> None:
+    """A customer who answers the email reaches their rep (issue 12)."""
+    from tests.email_support import send_surveys, survey_settings
+
+    rep = cast["rep"]
+    rep.email = "anna.kowalska@kowalski.example"
+    orphan = cast["uk"]
+    orphan.rep = None
+    session.commit()
+    settings = survey_settings(fake_smtp, email_reply_to="Team <team@kowalski.example>")
+    mails = send_surveys(db, session, [cast["en"], orphan], fake_smtp, settings)
+    assert mails["cust-en@example.com"]["Reply-To"] == "anna.kowalska@kowalski.example"
+    assert mails["cust-uk@example.com"]["Reply-To"] == "Team <team@kowalski.example>"
+    # The one-click mailto stays the business's inbox, never the rep's.
+    assert "team@kowalski.example" in mails["cust-en@example.com"]["List-Unsubscribe"]
+    fake_smtp.received.clear()
+    pl = cast["pl"]
+    pl.rep = None
+    session.commit()
+    [mail] = send_surveys(db, session, [pl], fake_smtp).values()
+    assert mail["Reply-To"] == SENDER  # no rep, no setting: the business's From

@@ -160,3 +160,90 @@ def test_a_second_click_changes_the_score_and_the_escalation_follows_once(
     session.expire_all()
     [response] = session.scalars(select(Response)).all()
     assert (response.score, count(session, Response), count(session, Escalation)) == (2, 1, 1)
+
+
+def test_without_the_session_secret_links_are_signed_with_the_stored_key_every_process_shares(
+    db, session, cast, fake_smtp, database_url
+) -> None:
+    """The sending process and a second web process agree on a key generated once in the DB."""
+    settings = survey_settings(fake_smtp, session_secret="", database_url=database_url)
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp, settings).values()
+    assert EmailChannel(settings)._key == EmailChannel(settings)._key  # another process
+    with TestClient(create_app(db, settings), base_url=PUBLIC) as other_process:
+        page = other_process.get(links_of(mail)[9])
+        assert page.status_code == 200 and "John" in page.text
+        assert other_process.get(links_of(mail)[9].replace(".", ".x", 1)).status_code == 404
+    [response] = session.scalars(select(Response)).all()
+    assert response.score == 9
+
+
+def test_a_second_click_out_of_detractors_resolves_the_escalation_once_with_a_trail(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    from models import EscalationEvent, Message
+
+    def rep_messages() -> list[str]:
+        session.expire_all()
+        rows = session.scalars(select(Message).where(Message.rep_id.is_not(None))).all()
+        return [row.purpose for row in rows]
+
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp).values()
+    links = links_of(mail)
+    browser.get(links[2])
+    [escalation] = session.scalars(select(Escalation)).all()
+    assert escalation.status == "open" and rep_messages() == ["rep_alert"]
+    # The customer meant 9: the escalation is closed as their doing, the rep told once.
+    assert "Thank you" in browser.get(links[9]).text
+    browser.get(links[9])  # the same number again (or a scanner): nothing more
+    session.expire_all()
+    escalation = session.get_one(Escalation, escalation.id)
+    assert escalation.status == "resolved"
+    assert escalation.resolution_note == "the customer changed the score from 2 to 9"
+    trail = session.scalars(
+        select(EscalationEvent.action)
+        .where(EscalationEvent.escalation_id == escalation.id)
+        .order_by(EscalationEvent.id)
+    ).all()
+    assert "resolved" in trail
+    details = [
+        detail
+        for (detail,) in session.execute(
+            select(EscalationEvent.detail).where(EscalationEvent.action == "resolved")
+        )
+    ]
+    assert details == ["via score change: the customer changed the score from 2 to 9"]
+    assert rep_messages() == ["rep_alert", "rep_needs_answer"]
+    # No "is everything sorted now?" days later: nothing went wrong.
+    settings = survey_settings(fake_smtp)
+    transports = Transports(
+        by_channel={"email": EmailChannel(settings)}, fallback=ConsoleChannel(stream=None)
+    )
+    from datetime import timedelta
+
+    from clock import utcnow
+
+    tick(db, utcnow() + timedelta(days=4), transports, settings)  # the clicks took real time
+    subjects = [str(got.message["Subject"]) for got in fake_smtp.received]
+    assert len(subjects) == 2  # the survey, and the "what went wrong?" queued by the first click
+    assert not any("sorted" in subject for subject in subjects)
+    assert rep_messages() == ["rep_alert", "rep_needs_answer"]
+    [recovery] = session.scalars(select(CheckIn).where(CheckIn.kind == "recovery")).all()
+    assert recovery.status == "suppressed" and "changed the score" in (recovery.reason or "")
+
+
+def test_a_click_back_into_detractors_reopens_the_withdrawn_escalation(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp).values()
+    links = links_of(mail)
+    browser.get(links[2])
+    browser.get(links[9])
+    browser.get(links[3])
+    session.expire_all()
+    [escalation] = session.scalars(select(Escalation)).all()
+    assert (escalation.status, escalation.resolved_at, escalation.recovery_checkin_id) == (
+        "open",
+        None,
+        None,
+    )
+    assert session.scalars(select(CheckIn).where(CheckIn.kind == "recovery")).all() == []

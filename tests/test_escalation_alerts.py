@@ -332,3 +332,26 @@ def test_the_answer_to_what_went_wrong_reaches_the_rep(db, session, cast, phone,
     phone.say(JOHN, "3", NOW)
     phone.say(JOHN, "The seat was torn and nobody called back", "2026-03-02 16:10")
     assert '"The seat was torn and nobody called back"' in phone.received(ANNA)[-1]
+
+
+def test_a_rep_reached_only_by_email_gets_the_admin_link_not_sms_commands(
+    session, cast, phone
+) -> None:
+    cast["rep"].phone = None
+    cast["rep"].email = "anna@kowalski.example"
+    session.commit()
+    survey_about_a_car(session, cast)
+    phone.say(JOHN, "3 - the car was dirty inside", NOW)
+    session.expire_all()
+    [alert] = session.scalars(select(Message).where(Message.purpose == "rep_alert")).all()
+    assert (alert.channel, alert.address) == ("email", "anna@kowalski.example")
+    assert "ACK" not in alert.body and "DONE" not in alert.body and "buttons" not in alert.body
+    escalation = only_escalation(session)
+    link = f"http://127.0.0.1:8000/admin/escalations/{escalation.id}"
+    assert f"resolve it in Aftercare: {link}" in alert.body
+    assert phone.received(MAREK) == []
+    # What John writes next reaches her the same way: no commands she cannot send back.
+    phone.say(JOHN, "Please call me after 5", "2026-03-02 16:10")
+    session.expire_all()
+    [relayed] = session.scalars(select(Message).where(Message.purpose == "rep_needs_answer"))
+    assert relayed.channel == "email" and "ACK" not in relayed.body and link in relayed.body

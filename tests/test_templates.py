@@ -184,3 +184,44 @@ def test_rep_alerts_say_how_to_acknowledge_on_that_channel(channel: str) -> None
 def test_rep_alerts_in_english_fit_the_gsm_alphabet() -> None:
     for key in sorted(REP_KEYS):
         assert sms_segments(render(key, "en", SAMPLE_CONTEXT[key])).encoding == "GSM-7"
+
+
+# Realistic values at the sizes a survey must survive: a long native first name,
+# a 15-character business and a 20-character product (bug 9 of issue 14).
+LONG_NAMES = {
+    "en": "Christopher",
+    "pl": "Małgorzata",
+    "uk": "Олександра",
+    "ru": "Александра",
+    "th": "ประภาพรรณ",
+}
+
+
+@pytest.mark.parametrize("key", SURVEY_KEYS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_survey_sms_fits_two_segments_with_long_real_values(key: str, language: str) -> None:
+    base = {
+        **SAMPLE_CONTEXT[key],
+        "first_name": LONG_NAMES[language],
+        "business_name": "Kowalski Motors",
+        "channel": "sms",
+    }
+    for product in ("Toyota Corolla Cross", "Skoda Octavia Combi", None):
+        context = {**base, "product": product} if "product" in base else base
+        text = render(key, language, context)
+        info = sms_segments(text)
+        assert info.segments <= 2, f"{language} {key}: {info.segments} x {info.encoding}: {text}"
+        assert LONG_NAMES[language] in text and "Kowalski Motors" in text
+        assert product is None or "product" not in base or product in text
+        assert "STOP" in text and "10" in text
+
+
+@pytest.mark.parametrize("key", SURVEY_KEYS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_shipped_survey_passes_the_editor_check(key: str, language: str) -> None:
+    """The check the template editor runs before saving (a 0-10 question and the opt-out line)."""
+    from messaging.render import versions
+
+    body, used = template_source(key, language)
+    assert used == language
+    versions.check(key, language, body)  # raises TemplateError naming what is missing

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from clock import utcnow
@@ -28,11 +28,16 @@ router = APIRouter(include_in_schema=False)
 SCORES = range(11)
 
 
-def _key(settings: Settings) -> bytes | None:
-    try:
-        return links.link_key(settings)
-    except links.NoLinkKey:
-        return None  # no secret, no valid link: every token is refused
+def _key(request: Request) -> bytes:
+    """The link signing key, read once per app (the stored one is shared by every process)."""
+    key: bytes | None = getattr(request.app.state, "email_link_key", None)
+    if key is None:
+        key = links.link_key(request.app.state.settings, request.app.state.session_factory)
+        request.app.state.email_link_key = key
+    return key
+
+
+LinkKey = Annotated[bytes, Depends(_key)]
 
 
 def _page(
@@ -81,9 +86,9 @@ def score_link(
     value: int,
     session: SessionDep,
     settings: SettingsDep,
+    key: LinkKey,
 ) -> HTMLResponse:
-    key = _key(settings)
-    checkin_id = links.checkin_of(key, token) if key is not None else None
+    checkin_id = links.checkin_of(key, token)
     if checkin_id is None or value not in SCORES:
         return _state_page("invalid", None, settings, 404)
     clicked = email_links.score(session, utcnow(), checkin_id, value, settings)
@@ -121,10 +126,10 @@ def score_comment(
     token: str,
     session: SessionDep,
     settings: SettingsDep,
+    key: LinkKey,
     comment: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    key = _key(settings)
-    checkin_id = links.checkin_of(key, token) if key is not None else None
+    checkin_id = links.checkin_of(key, token)
     if checkin_id is None:
         return _state_page("invalid", None, settings, 404)
     clicked = email_links.comment(session, utcnow(), checkin_id, comment, settings)
@@ -139,9 +144,10 @@ def unsubscribe_page(
     token: str,
     session: SessionDep,
     settings: SettingsDep,
+    key: LinkKey,
 ) -> HTMLResponse:
     """Asks first: a scanner opening the footer link must not unsubscribe anyone."""
-    address = _unsubscribing(token, settings)
+    address = _unsubscribing(token, key)
     if address is None:
         return _state_page("invalid", None, settings, 404)
     customer = email_links.customers_at(session, address)
@@ -163,9 +169,10 @@ def unsubscribe(
     token: str,
     session: SessionDep,
     settings: SettingsDep,
+    key: LinkKey,
 ) -> HTMLResponse:
     """RFC 8058 one-click (the mail provider POSTs "List-Unsubscribe=One-Click"), or the page's button."""
-    address = _unsubscribing(token, settings)
+    address = _unsubscribing(token, key)
     if address is None:
         return _state_page("invalid", None, settings, 404)
     customers = email_links.unsubscribe(session, utcnow(), address)
@@ -173,7 +180,6 @@ def unsubscribe(
     return _state_page("unsubscribed", customers[0] if customers else None, settings, 200)
 
 
-def _unsubscribing(token: str, settings: Settings) -> str | None:
-    """The address an unsubscribe token was made for; None when it is forged (or no key is set)."""
-    key = _key(settings)
-    return links.address_of(key, token) if key is not None else None
+def _unsubscribing(token: str, key: bytes) -> str | None:
+    """The address an unsubscribe token was made for; None when it is forged."""
+    return links.address_of(key, token)

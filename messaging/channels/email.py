@@ -113,6 +113,8 @@ class EmailChannel:
     # A survey's buttons reach the channel, which turns them into signed score links (the
     # registry says email shows none: a rep's Acknowledge button cannot be pressed back).
     shows_buttons = True
+    # The outbox passes `reply_to` (the customer's rep's email) to `send`: replies reach them.
+    takes_reply_to = True
     webhooks = ()  # replies go to a person's inbox (Reply-To); IMAP polling is not built
 
     def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
@@ -122,10 +124,11 @@ class EmailChannel:
         self._timeout = timeout or settings.provider_timeout
         self._from = settings.email_from
         self._reply_to = settings.email_reply_to or settings.email_from
+        self._unsubscribe_box = self._reply_to
         domain = parseaddr(self._from)[1].rpartition("@")[2] or "localhost"
         self._domain = domain
         self._public_url = settings.public_url
-        self._key = links.link_key(settings)  # refuses to start without the secret
+        self._key = links.link_key(settings)  # the secret's, else the one stored in the database
 
     def limits(self, to: str) -> tuple[Limit, ...]:
         """One budget per mail server: its 421s pause every process's sends through it."""
@@ -134,19 +137,25 @@ class EmailChannel:
     async def connect(self) -> None:
         return None  # each send opens its own connection
 
-    def message(self, to: str, text: str, buttons: Buttons | None = None) -> EmailMessage:
-        """The email for `text`: plain text and HTML, score links, RFC 8058 unsubscribe."""
+    def message(
+        self, to: str, text: str, buttons: Buttons | None = None, reply_to: str | None = None
+    ) -> EmailMessage:
+        """The email for `text`: plain text and HTML, score links, RFC 8058 unsubscribe.
+
+        Reply-To is `reply_to` (the customer's rep), else AFTERCARE_EMAIL_REPLY_TO, else
+        the From address (the business's); the unsubscribe mailto stays the business's.
+        """
         parts = Parts.of(text)
         unsubscribe = (
             f"{self._public_url}{UNSUBSCRIBE_PATH}/{links.unsubscribe_token(self._key, to)}"
         )
-        reply_box = parseaddr(self._reply_to)[1]
+        reply_box = parseaddr(self._unsubscribe_box)[1]
         scores = score_links(buttons, self._public_url, self._key)
         footer = parts.footer or unsubscribe
         message = EmailMessage()
         message["From"] = self._from
         message["To"] = Address(addr_spec=to)
-        message["Reply-To"] = self._reply_to
+        message["Reply-To"] = reply_to or self._reply_to
         message["Subject"] = parts.subject
         message["Date"] = format_datetime(utcnow())
         message["Message-ID"] = make_msgid(domain=self._domain)
@@ -171,9 +180,11 @@ class EmailChannel:
         message.add_alternative(html, subtype="html")
         return message
 
-    async def send(self, to: str, text: str, buttons: Buttons | None = None) -> SendResult:
+    async def send(
+        self, to: str, text: str, buttons: Buttons | None = None, reply_to: str | None = None
+    ) -> SendResult:
         """Send `text` to the address `to`, a survey's buttons as signed score links."""
-        message = self.message(to, text, buttons)
+        message = self.message(to, text, buttons, reply_to)
         server = self._server
         try:
             await aiosmtplib.send(

@@ -41,6 +41,9 @@ class ChannelEntry:
     # imported or API-written cell becomes the stored value, raising ValueError saying why.
     # The import and the write API add the column from here; None: they know it already.
     check_address: Callable[[str], Any] | None = None
+    # Whether a person's reply on this channel comes back to us (so a rep can answer an alert
+    # with "ACK 12"); email replies go to a person's inbox, so its alerts link to the admin.
+    takes_commands: bool = True
 
 
 def _phone(person: Any) -> str | None:
@@ -139,6 +142,7 @@ CHANNELS: dict[str, ChannelEntry] = {
         max_length=100_000,  # no limit of SMTP's; a runaway template stops here
         dead_since="email_unreachable_at",  # 550: no such mailbox
         check_address=check_email,
+        takes_commands=False,
     ),
 }
 
@@ -227,6 +231,12 @@ def senders_on(channel: str, address: str) -> list[tuple[str, Any]]:
         if value is not None:
             pairs.append((CHANNELS[name].column, value))
     return pairs
+
+
+def takes_commands(channel: str) -> bool:
+    """Whether a rep can answer an alert on `channel` with a command (ACK 12, DONE 12 ...)."""
+    entry = CHANNELS.get(channel)
+    return entry is None or entry.takes_commands  # the console stands in for any of them
 
 
 def shows_buttons(channel: str) -> bool:

@@ -33,6 +33,10 @@ class Claimed:
     checkin_id: int | None
     purpose: str
     attempts: int
+    rep_id: int | None  # set on messages to reps
+    # Where a reply should go, for channels that take one (`takes_reply_to`): the email
+    # of the customer's rep; None for messages to reps and customers without one.
+    reply_to: str | None = None
     # Unix time by which the provider call must have started, or the claim is given back:
     # a send that starts later could outlive the lease, and be reconciled while in flight.
     start_by: float = 0.0
@@ -48,6 +52,7 @@ _RETURNING = (
     Message.checkin_id,
     Message.purpose,
     Message.attempts,
+    Message.rep_id,
 )
 
 

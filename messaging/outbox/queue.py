@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from messaging.channels import registry
 from messaging.channels.base import Buttons, buttons_to_json
 from messaging.compose import Composed, TemplateBook
 from messaging.outbox import doorbell
@@ -140,6 +141,8 @@ def render_for(session: Session, row: Message, channel: str) -> str:
     context = {**row.template["context"], "channel": channel}
     if "channel_for_commands" in context:
         context["channel_for_commands"] = channel
+    if "can_reply_commands" in context:
+        context["can_reply_commands"] = registry.takes_commands(channel)
     try:
         return (
             TemplateBook.load(session)

@@ -43,6 +43,7 @@ from messaging.outbox.queue import BULK, INTERACTIVE, LANES
 from messaging.outbox.reconciler import Reconciler
 from messaging.outbox.record import Outcome, OutcomeKind, record
 from messaging.outbox.recorder import Recorder
+from messaging.outbox.reply_to import add_reply_to, reply_to_channels
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ class Sender:
         self._chains: dict[tuple[str, str], asyncio.Future[None]] = {}
         self._in_call: set[int] = set()
         self._connected: set[str] = set()
+        self._reply_to_channels = reply_to_channels(transports)
         self.opt_outs = OptOutWatch(self._read_opt_outs)
         self.reconciler = Reconciler(
             factory,
@@ -241,6 +243,7 @@ class Sender:
             )
             customers = {m.customer_id for m in batch if m.customer_id is not None}
             stopped = opted_out(session, customers)
+            add_reply_to(session, batch, self._reply_to_channels)
         # The call must start early enough to end (the safety net below) within the lease.
         margin = 0.1 * self.timeout
         start_by = claimed_at.timestamp() + self.lease.total_seconds() - self.call_limit - margin
@@ -329,7 +332,8 @@ class Sender:
             # The channel's own client timeouts come first; this is the safety net.
             async with asyncio.timeout(self.call_limit):
                 buttons = buttons_from_json(message.buttons) if transport.shows_buttons else None
-                result = await transport.send(message.address, message.body, buttons)
+                extra = {"reply_to": message.reply_to} if message.reply_to else {}
+                result = await transport.send(message.address, message.body, buttons, **extra)
         except SendError as error:
             if error.throttled and limits:
                 THROTTLED.labels(limits[0].key).inc()

@@ -43,6 +43,8 @@ _ESCALATION: dict[str, object] = {
     "sla_minutes": 120,
     "escalation_id": 42,
     "channel_for_commands": "telegram",
+    "can_reply_commands": True,
+    "escalation_url": "https://aftercare.example/admin/escalations/42",
 }
 
 # Replies to rep commands (escalation.commands): the verbs are the rep's language's.
@@ -107,6 +109,8 @@ _SAMPLES: dict[str, dict[str, object]] = {
         "body": "Can someone call me after 5 pm?",
         "escalation_id": 42,
         "channel_for_commands": "sms",
+        "can_reply_commands": True,
+        "escalation_url": "https://aftercare.example/admin/escalations/42",
         "sla_minutes": 120,
     },
 }

@@ -104,12 +104,19 @@ def _is_survey(key: str) -> bool:
 
 
 def survey_problem(key: str, language: str, body: str) -> str | None:
-    """Why `body` cannot be a survey: it asks for no score from 0 to 10 (None when fine)."""
+    """Why `body` cannot be a survey (None when fine): as an SMS it asks for no score
+    from 0 to 10, or it has no opt-out line. The editor refuses such a save, and every
+    shipped survey passes the same check (tests/test_templates.py)."""
     if not _is_survey(key):
         return None
     text = preview(key, language, body, "sms")
     if _SCALE.search(text) is None:
         return 'a survey must ask for a score from 0 to 10 (for example "Reply 0-10")'
+    if OPT_OUT_WORD not in text:
+        return (
+            f"a survey SMS must say how to opt out ({OPT_OUT_WORD} to opt out): "
+            "carriers and the law expect it in texts the business starts"
+        )
     return None
 
 
