@@ -287,8 +287,12 @@ def quoted(text: str, limit: int = QUOTED_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
-def recent_messages(session: Session, customer: Customer) -> list[str]:
-    """The customer's last few messages in and out, oldest first, one short line each."""
+def recent_messages(session: Session, customer: Customer) -> list[dict[str, Any]]:
+    """The customer's last few messages in and out, oldest first, each cut to one short line.
+
+    Each is {"ours": sent by Aftercare, "who": the customer's first name, "text"}; the
+    template names the speaker in the reader's language.
+    """
     rows = session.execute(
         select(Message.direction, Message.body)
         .where(Message.customer_id == customer.id, Message.status.not_in(UNSEEN))
@@ -297,9 +301,8 @@ def recent_messages(session: Session, customer: Customer) -> list[str]:
     ).all()
     lines = []
     for direction, body in reversed(rows):
-        who = "Bot" if direction == "out" else customer.first_name
         text = quoted(" ".join(body.split()), RECENT_CHARS)
-        lines.append(f"{who}: {text}")
+        lines.append({"ours": direction == "out", "who": customer.first_name, "text": text})
     return lines
 
 

@@ -256,9 +256,9 @@ def test_recent_messages_are_the_last_four_seen_each_on_one_short_line(session, 
         )
     session.commit()
     lines = recent_messages(session, john)
-    assert [line.split(":")[0] for line in lines] == ["John", "Bot", "John", "Bot"]
-    assert lines[0] == "John: message 1 with a second line"
-    assert len(lines[2]) == len("John: ") + 120 and lines[2].endswith("...")
+    assert [line["ours"] for line in lines] == [False, True, False, True]
+    assert lines[0] == {"ours": False, "who": "John", "text": "message 1 with a second line"}
+    assert len(lines[2]["text"]) == 120 and lines[2]["text"].endswith("...")
 
 
 def test_languages_are_named_for_the_rep() -> None:

@@ -225,3 +225,15 @@ def test_every_shipped_survey_passes_the_editor_check(key: str, language: str) -
     body, used = template_source(key, language)
     assert used == language
     versions.check(key, language, body)  # raises TemplateError naming what is missing
+
+
+@pytest.mark.parametrize(
+    ("language", "bot"), [("en", "Bot"), ("pl", "Bot"), ("uk", "Бот"), ("ru", "Бот"), ("th", "บอท")]
+)
+def test_recent_messages_in_an_alert_name_the_speaker_in_the_readers_language(
+    language: str, bot: str
+) -> None:
+    for key in ("rep_alert", "manager_alert"):
+        text = render(key, language, {**SAMPLE_CONTEXT[key], "language": "Polish"})
+        assert f"- {bot}: How likely are you to recommend Northwind Motor" in text
+        assert "- Aleksandra: 3. The car went back" in text

@@ -37,8 +37,16 @@ _ESCALATION: dict[str, object] = {
     "score": 3,
     "comment": "The car went back to the garage twice in one month.",
     "recent": [
-        "Bot: How likely are you to recommend Northwind Motor to a friend or colleague?",
-        "Aleksandra: 3. The car went back to the garage twice in one month.",
+        {
+            "ours": True,
+            "who": "Aleksandra",
+            "text": "How likely are you to recommend Northwind Motor to a friend or colleague?",
+        },
+        {
+            "ours": False,
+            "who": "Aleksandra",
+            "text": "3. The car went back to the garage twice in one month.",
+        },
     ],
     "sla_minutes": 120,
     "escalation_id": 42,
