@@ -44,9 +44,24 @@ CUSTOMERS = [
 
 def seed(session: Session, now: datetime) -> dict[str, int]:
     """Add the sample data; returns counts by table."""
-    manager = Rep(external_id="r-mgr", name="Marek Nowak", phone="+48600000001", role="manager")
-    anna = Rep(external_id="r-anna", name="Anna Kowalska", phone="+48600000002", manager=manager)
-    ben = Rep(external_id="r-ben", name="Ben Thompson", phone="+14155550199", manager=manager)
+    # A Polish dealer: Marek and Anna read their alerts in Polish, Ben in English.
+    manager = Rep(
+        external_id="r-mgr", name="Marek Nowak", phone="+48600000001", role="manager", language="pl"
+    )
+    anna = Rep(
+        external_id="r-anna",
+        name="Anna Kowalska",
+        phone="+48600000002",
+        manager=manager,
+        language="pl",
+    )
+    ben = Rep(
+        external_id="r-ben",
+        name="Ben Thompson",
+        phone="+14155550199",
+        manager=manager,
+        language="en",
+    )
     session.add_all([manager, anna, ben])
     customers = {}
     for index, (external_id, name, phone, language, zone, channel) in enumerate(CUSTOMERS):
