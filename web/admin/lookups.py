@@ -69,37 +69,6 @@ def escalation_counts(
 
 
 @dataclass(frozen=True)
-class RecentResponse:
-    customer_external_id: str
-    customer_name: str
-    score: int
-    category: str
-    comment: str
-    kind: str
-    received_at: datetime
-
-
-def recent_responses(session: Session, *, viewer: Viewer, limit: int = 8) -> list[RecentResponse]:
-    """The newest answers, with who gave them and what they said."""
-    query = (
-        select(
-            Customer.external_id,
-            Customer.name,
-            Response.score,
-            Response.category,
-            Response.comment,
-            CheckIn.kind,
-            Response.received_at,
-        )
-        .join(Customer, Customer.id == Response.customer_id)
-        .join(CheckIn, CheckIn.id == Response.checkin_id)
-        .order_by(Response.received_at.desc(), Response.id.desc())
-        .limit(limit)
-    )
-    return [RecentResponse(*row) for row in session.execute(scope(query, viewer))]
-
-
-@dataclass(frozen=True)
 class CustomerListRow:
     customer: Customer
     rep_name: str | None
