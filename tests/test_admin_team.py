@@ -95,3 +95,39 @@ def test_pages_show_times_on_the_business_clock(
     session.commit()
     page = client.get("/admin/customers/cust-en").text
     assert "since 2026-07-01 12:00 CEST" in page and "10:00 UTC" not in page
+
+
+def test_an_admin_sets_a_reps_own_hours_on_the_users_page(
+    client: TestClient, session: Session, cast: dict
+) -> None:
+    from sqlalchemy import select
+
+    from models import Rep
+    from tests.test_admin import csrf_of
+
+    page = client.get("/admin/users").text
+    assert "Reps' languages and hours" in page
+    csrf = csrf_of(page)
+    bad = client.post(
+        "/admin/reps/rep-1/hours", data={"working_hours": "Mon-Fri 18:00-09:00", "csrf_token": csrf}
+    )
+    assert bad.status_code == 422 and "working hours of rep-1: the end must be after" in bad.text
+    saved = client.post(
+        "/admin/reps/rep-1/hours", data={"working_hours": "mon-fri 8:00-16:00", "csrf_token": csrf}
+    )
+    assert saved.status_code == 303
+    anna = session.scalars(select(Rep).where(Rep.external_id == "rep-1")).one()
+    session.refresh(anna)
+    assert anna.working_hours == "Mon-Fri 08:00-16:00"
+    assert 'value="Mon-Fri 08:00-16:00"' in client.get("/admin/users").text
+    cleared = client.post("/admin/reps/rep-1/hours", data={"working_hours": "", "csrf_token": csrf})
+    assert cleared.status_code == 303
+    session.refresh(anna)
+    assert anna.working_hours is None
+    assert [
+        e.detail
+        for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "rep.hours"))
+    ] == [
+        "Mon-Fri 08:00-16:00",
+        "the business's",
+    ]

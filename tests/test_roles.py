@@ -169,6 +169,7 @@ ROUTES: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ("POST", "/admin/users/{username}/disable"): (ADMINS, {}),
     ("POST", "/admin/users/{username}/password"): (ADMINS, {"password": "another long password"}),
     ("POST", "/admin/reps/{rep}/language"): (ADMINS, {"language": "pl"}),
+    ("POST", "/admin/reps/{rep}/hours"): (ADMINS, {"working_hours": "Mon-Fri 08:00-16:00"}),
     ("GET", "/admin/audit"): (ADMINS, {}),
     ("GET", "/admin/simulator"): (ADMINS, {}),
     ("GET", "/admin/simulator/{external_id}/thread"): (ADMINS, {}),

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts import audit, users
+from cadence.working_hours import InvalidHours, parse_hours
 from clock import utcnow
 from models import LANGUAGES, Rep
 from models.db import transaction
@@ -66,6 +67,7 @@ def user_list(
         "disabled": "User disabled.",
         "password": "Password set.",
         "language": "Language saved: the rep's next alert and replies are written in it.",
+        "hours": "Hours saved: the rep's next alerts wait for them, and new SLAs count them.",
     }
     return _render(request, session, done=messages.get(done, ""))
 
@@ -150,3 +152,30 @@ def set_rep_language(
         found.language = code or None
         audit.record(writing, utcnow(), admin.actor, "rep.language", rep, code or "the business's")
     return RedirectResponse("/admin/users?done=language", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/reps/{rep}/hours", response_class=HTMLResponse)
+def set_rep_hours(
+    request: Request,
+    rep: str,
+    admin: AdminPost,
+    session: SessionDep,
+    working_hours: Annotated[str, Form()] = "",
+) -> Response:
+    """A rep's own working hours ("Mon-Fri 08:00-16:00"); empty: the business's (Settings)."""
+    try:
+        hours = parse_hours(working_hours).text() if working_hours.strip() else None
+    except InvalidHours as bad:
+        return _render(
+            request,
+            session,
+            error=f"working hours of {rep}: {bad}",
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+    with transaction(request.app.state.session_factory) as writing:
+        found = writing.scalar(select(Rep).where(Rep.external_id == rep))
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No rep {rep!r}.")
+        found.working_hours = hours
+        audit.record(writing, utcnow(), admin.actor, "rep.hours", rep, hours or "the business's")
+    return RedirectResponse("/admin/users?done=hours", status.HTTP_303_SEE_OTHER)
