@@ -145,12 +145,7 @@ def set_rep_language(
             error=f"language: {language!r} is not one of {', '.join(LANGUAGES)}",
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    with transaction(request.app.state.session_factory) as writing:
-        found = writing.scalar(select(Rep).where(Rep.external_id == rep))
-        if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No rep {rep!r}.")
-        found.language = code or None
-        audit.record(writing, utcnow(), admin.actor, "rep.language", rep, code or "the business's")
+    _set_on_rep(request, admin.actor, rep, "language", code or None)
     return RedirectResponse("/admin/users?done=language", status.HTTP_303_SEE_OTHER)
 
 
@@ -172,10 +167,19 @@ def set_rep_hours(
             error=f"working hours of {rep}: {bad}",
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
+    _set_on_rep(request, admin.actor, rep, "working_hours", hours)
+    return RedirectResponse("/admin/users?done=hours", status.HTTP_303_SEE_OTHER)
+
+
+# The audit action each rep setting is recorded under.
+_AUDITED_AS = {"language": "rep.language", "working_hours": "rep.hours"}
+
+
+def _set_on_rep(request: Request, actor: str, rep: str, name: str, value: str | None) -> None:
+    """Set one of a rep's own settings (None: the business's), audited; 404 for no such rep."""
     with transaction(request.app.state.session_factory) as writing:
         found = writing.scalar(select(Rep).where(Rep.external_id == rep))
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"No rep {rep!r}.")
-        found.working_hours = hours
-        audit.record(writing, utcnow(), admin.actor, "rep.hours", rep, hours or "the business's")
-    return RedirectResponse("/admin/users?done=hours", status.HTTP_303_SEE_OTHER)
+        setattr(found, name, value)
+        audit.record(writing, utcnow(), actor, _AUDITED_AS[name], rep, value or "the business's")
