@@ -296,7 +296,8 @@ def recent_messages(session: Session, customer: Customer) -> list[dict[str, Any]
     rows = session.execute(
         select(Message.direction, Message.body)
         .where(Message.customer_id == customer.id, Message.status.not_in(UNSEEN))
-        .order_by(Message.id.desc())
+        # By time, not id: an imported history can be stored after newer messages.
+        .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(RECENT_MESSAGES)
     ).all()
     lines = []

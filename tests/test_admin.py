@@ -22,6 +22,7 @@ from messaging.compose import TemplateBook, score_buttons
 from messaging.outbox import queue_message
 from messaging.render import template_source
 from models import (
+    AuditEntry,
     CheckIn,
     Customer,
     Escalation,
@@ -791,6 +792,9 @@ def test_a_typed_reply_goes_through_receive_and_the_answer_appears(
     assert inbound.provider_id.startswith("sim-") and inbound.address == "+14155550101"
     console = app.state.transports.fallback
     assert any("Thank you so much, John!" in text for text in console.to("+14155550101"))
+    # Speaking as a customer changes real data: the trail says which admin did it.
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "simulator.reply")).one()
+    assert (entry.actor, entry.target, entry.detail) == ("admin (admin)", "cust-en", "wrote '9'")
 
 
 def test_pressing_a_score_button_records_that_score(
@@ -808,6 +812,8 @@ def test_pressing_a_score_button_records_that_score(
     session.expire_all()
     assert session.scalars(select(Response.score)).one() == 3
     assert session.scalars(select(Escalation)).one().status == "open"
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "simulator.reply")).one()
+    assert entry.detail == "pressed 3"
     bad = client.post(
         "/admin/simulator/cust-en/button",
         data={"checkin_id": str(checkin.id), "score": "11", "csrf_token": csrf_of(page)},
@@ -815,13 +821,17 @@ def test_pressing_a_score_button_records_that_score(
     assert bad.status_code == 422
 
 
-def test_the_scheduler_button_runs_a_pass_and_reports_it(client: TestClient) -> None:
+def test_the_scheduler_button_runs_a_pass_and_reports_it(
+    client: TestClient, session: Session
+) -> None:
     page = client.get("/admin/simulator").text
     answer = client.post(
         "/admin/simulator/tick", data={"csrf_token": csrf_of(page)}, headers={"HX-Request": "true"}
     )
     assert answer.status_code == 200
     assert "Scheduler pass done." in answer.text and "tick at " in answer.text
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "simulator.tick")).one()
+    assert entry.actor == "admin (admin)" and "tick at " in entry.detail
 
 
 def test_static_files_are_served_by_name_only(anonymous: TestClient) -> None:

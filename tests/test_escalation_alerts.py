@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -259,6 +260,27 @@ def test_recent_messages_are_the_last_four_seen_each_on_one_short_line(session, 
     assert [line["ours"] for line in lines] == [False, True, False, True]
     assert lines[0] == {"ours": False, "who": "John", "text": "message 1 with a second line"}
     assert len(lines[2]["text"]) == 120 and lines[2]["text"].endswith("...")
+
+
+def test_recent_messages_go_by_when_they_were_sent_not_by_when_they_were_stored(
+    session, cast
+) -> None:
+    john = cast["en"]
+    for n, (direction, hours_ago) in enumerate([("out", 1), ("in", 0), ("out", 30), ("in", 29)]):
+        session.add(
+            Message(
+                direction=direction,
+                channel="sms",
+                body=f"{hours_ago} hours ago",
+                status="sent" if direction == "out" else "received",
+                customer_id=john.id,
+                provider_id=f"p{n}",
+                created_at=at(NOW) - timedelta(hours=hours_ago),
+            )
+        )
+    session.commit()
+    texts = [line["text"] for line in recent_messages(session, john)]
+    assert texts == ["30 hours ago", "29 hours ago", "1 hours ago", "0 hours ago"]
 
 
 def test_languages_are_named_for_the_rep() -> None:

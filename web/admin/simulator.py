@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts import audit
 from accounts.scope import EVERYONE  # the simulator is for admins only (AdminDep)
 from clock import utcnow
 from conversation.inbound import Inbound, receive
@@ -27,7 +28,7 @@ from models.db import transaction
 from scheduler.tick import tick
 from web import queries
 from web.admin import lookups
-from web.admin.auth import AdminDep, AdminPost
+from web.admin.auth import AdminDep, AdminPost, Staff
 from web.admin.rendering import page
 from web.deps import SessionDep
 
@@ -162,7 +163,11 @@ def thread(
 
 
 def _deliver(
-    request: Request, external_id: str, text: str, button: tuple[int, int] | None
+    request: Request,
+    staff: Staff,
+    external_id: str,
+    text: str,
+    button: tuple[int, int] | None,
 ) -> Response:
     factory = request.app.state.session_factory
     now = utcnow()
@@ -185,6 +190,10 @@ def _deliver(
             sender_name=customer.name,
         )
         receive(session, now, inbound, request.app.state.settings)
+        # Speaking as a customer changes real data (a score, an escalation, an opt-out):
+        # the trail says which admin it was, in the same transaction.
+        said = f"pressed {button[1]}" if button is not None else f"wrote {text[:200]!r}"
+        audit.record(session, now, staff.actor, "simulator.reply", external_id, said)
         customer_id = customer.id
     # Under `run` and `demo` the app's own sender is woken by the commit; without one
     # (an app built bare), this drain sends. Either way, wait for the answer.
@@ -207,7 +216,7 @@ def reply(
     if not text:
         with request.app.state.session_factory() as session:
             return _phone(request, session, _customer_or_404(session, external_id))
-    return _deliver(request, external_id, text, None)
+    return _deliver(request, admin, external_id, text, None)
 
 
 @router.post("/simulator/{external_id}/button", response_class=HTMLResponse)
@@ -219,7 +228,7 @@ def press_button(
     score: Annotated[int, Form(ge=0, le=10)],
 ) -> Response:
     """The customer taps a 0–10 button under a survey."""
-    return _deliver(request, external_id, "", (checkin_id, score))
+    return _deliver(request, admin, external_id, "", (checkin_id, score))
 
 
 @router.post("/simulator/tick", response_class=HTMLResponse)
@@ -231,6 +240,8 @@ def run_tick(request: Request, admin: AdminPost) -> HTMLResponse:
         transports(request),
         request.app.state.settings,
     )
+    with transaction(request.app.state.session_factory) as session:
+        audit.record(session, utcnow(), admin.actor, "simulator.tick", "", report.summary())
     if request.headers.get("HX-Request"):
         return page(request, "tick_report.html", {"summary": report.summary()})
     with request.app.state.session_factory() as session:
