@@ -7,6 +7,8 @@ first pass already shows surveys, an apology for a late delivery, a service chec
 a periodic check-in, and what quiet hours hold back. The history (`add_history`) is
 five months of answered surveys, each with its messages: the survey as it went out,
 in the customer's language and on their channel, and their reply in their words.
+Then one of Anna's customers answers today's survey with a complaint
+(`add_fresh_complaint`), so she has an escalation waiting when she logs in.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from sqlalchemy.orm import Session
 from accounts.users import add_user
 from cadence.due import first_service_at
 from cadence.rules import DEFAULT_RULES
+from conversation.inbound import Inbound, receive
 from messaging.render import render
 from models import CheckIn, Customer, Escalation, Message, Purchase, Rep, Response
-from models.states import EscalationKind, NpsCategory
+from models.states import SURVEY_KINDS, CheckInStatus, EscalationKind, NpsCategory
+from settings import Settings
 
 _MIN = timedelta(minutes=1)
 DEMO_CHAT_IDS = {"c-pl-2": 700_000_001}  # Tomasz linked his Telegram chat
@@ -294,7 +298,9 @@ def add_history(session: Session, now: datetime, business_name: str = "Kowalski 
         session.add(response)
         session.flush()
         if score <= 6:
-            settled = now - when > timedelta(days=30)  # the older ones are resolved
+            # The team keeps up: the past's complaints are settled; today's is the one open
+            # (add_fresh_complaint), not one left weeks past its SLA.
+            settled = now - when > timedelta(days=2)
             session.add(
                 Escalation(
                     kind=EscalationKind.DETRACTOR,
@@ -308,3 +314,50 @@ def add_history(session: Session, now: datetime, business_name: str = "Kowalski 
                     created_at=when,
                 )
             )
+
+
+# Whose answer to today's survey about their new car is a complaint, first choice first:
+# Anna's car buyers, in Warsaw, Bangkok and Los Angeles (one of them is always awake).
+COMPLAINERS = ["c-pl-1", "c-th-1", "c-en-1"]
+FRESH_COMPLAINT = {
+    "en": "4 The car wasn't cleaned at handover and nobody showed me the navigation.",
+    "pl": "4 Auto przy odbiorze było brudne i nikt nie pokazał mi nawigacji.",
+    "th": "4 รถยังไม่ได้ล้างตอนส่งมอบ และไม่มีใครสอนใช้ระบบนำทางเลยค่ะ",
+}
+
+
+def add_fresh_complaint(session: Session, now: datetime, settings: Settings) -> Customer | None:
+    """One of Anna's customers answers the survey the first pass just sent with a 4 and why,
+    through the same door as a real SMS, so Anna has an escalation waiting when she logs in.
+
+    None when the first pass sent none of them a survey (it is their night everywhere).
+    """
+    sent = {
+        customer.external_id: customer
+        for customer in session.scalars(
+            select(Customer)
+            .join(CheckIn, CheckIn.customer_id == Customer.id)
+            .where(
+                Customer.external_id.in_(COMPLAINERS),
+                CheckIn.status == CheckInStatus.SENT,
+                CheckIn.kind.in_(SURVEY_KINDS),
+            )
+        )
+    }
+    customer = next((sent[key] for key in COMPLAINERS if key in sent), None)
+    if customer is None:
+        return None
+    receive(
+        session,
+        now,
+        Inbound(
+            channel=customer.channel,
+            address=_address(customer),
+            text=FRESH_COMPLAINT[customer.language],
+            provider_id=f"demo-complaint-{customer.external_id}",
+            received_at=now,
+            sender_name=customer.name,
+        ),
+        settings,
+    )
+    return customer

@@ -162,8 +162,9 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     """Try Aftercare locally: SQLite, sample data, console channel, web UI. No credentials."""
     import os
 
-    from cli.demo_data import add_history, add_users, seed
+    from cli.demo_data import add_fresh_complaint, add_history, add_users, seed
     from clock import utcnow
+    from messaging.outbox import drain
     from scheduler.tick import tick
     from settings import reset_settings
 
@@ -209,6 +210,11 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
     with factory.begin() as session:
         # Five months of answered surveys, so the dashboard has a story to tell.
         add_history(session, now)
+        complainer = add_fresh_complaint(session, now, settings)
+        told = complainer and (complainer.name, complainer.rep.name if complainer.rep else "")
+    if told:
+        click.echo(f"\n{told[0]} answers with a 4: the bot asks why and alerts {told[1]}:\n")
+        drain(factory, now, transports, settings=settings)
     accounts = "\n".join(
         f"    {role:<8} user: {user:<6}  password: {password}" for user, role, password in logins
     )

@@ -9,11 +9,17 @@ import sys
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from cli.demo_data import add_history, seed
+from cli.demo_data import add_fresh_complaint, add_history, seed
 from clock import utcnow
 from conversation.replies import parse_reply
-from models import CheckIn, Customer, Message, Purchase, Response
+from messaging.channels import ConsoleChannel, console_only
+from messaging.outbox import drain
+from models import CheckIn, Customer, Escalation, Message, Purchase, Rep, Response
+from scheduler.tick import tick
+from settings import Settings
+from tests.conftest import at
 
 SCRIPTS = {
     "uk": re.compile("[\u0400-\u04ff]"),
@@ -79,3 +85,31 @@ def test_demo_no_serve_seeds_and_runs_a_pass(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Seeded 10 customers in 5 languages" in done.stdout
     assert "Logins for the admin UI" in done.stdout
+
+
+def test_anna_logs_in_to_todays_complaint_and_nothing_is_left_weeks_overdue(
+    db: sessionmaker[Session],
+) -> None:
+    """The first pass's survey to Agnieszka gets a 4 and why, through the real door: Anna, her
+    rep, has it open with the SLA ahead of her, her alert in Polish went out, and the history's
+    complaints are settled rather than weeks past their SLA."""
+    now = at("2026-03-02 11:00")  # 12:00 in Warsaw
+    settings = Settings()
+    with db.begin() as session:
+        seed(session, now)
+    console = ConsoleChannel()
+    tick(db, now, console_only(console), settings)
+    with db.begin() as session:
+        add_history(session, now)
+        complainer = add_fresh_complaint(session, now, settings)
+        assert complainer is not None and complainer.external_id == "c-pl-1"
+    drain(db, now, console_only(console), settings=settings)
+    with db() as session:
+        open_ones = session.scalars(select(Escalation).where(Escalation.status == "open")).all()
+        assert len(open_ones) == 1
+        (fresh,) = open_ones
+        rep = session.get_one(Rep, fresh.rep_id)
+        assert rep.external_id == "r-anna" and fresh.sla_due_at > now
+        assert session.get_one(Response, fresh.response_id).score == 4
+    alerts = console.to("+48600000002")
+    assert any("Auto przy odbiorze było brudne" in text and "OK " in text for text in alerts)
