@@ -87,6 +87,8 @@ def alert_new_escalation(
             why = "nobody is assigned"
         else:
             why = f"{rep.name} has no phone and no Telegram chat"
+            if rep.email and rep.email_unreachable_at is not None:
+                why += f", and their email bounced on {rep.email_unreachable_at:%Y-%m-%d}"
         if reach(manager) is None:
             record(
                 session, now, escalation.id, "not_alerted", f"{why}, and no manager can be reached"
