@@ -117,7 +117,6 @@ def hand_on(
 ) -> Receipt:
     """Act on a stored message: the rep's command, the stranger's note or the customer's turn."""
     if rep is not None:
-        registry.heard_from(inbound.channel, rep)  # they wrote from it: the address works
         detail = handle_rep_message(session, now, rep, inbound, settings)
         return Receipt(False, "rep_command", None, message.id, detail)
     if customer is None:
