@@ -14,20 +14,27 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from cadence.team import load_team
 from conversation import rescore
 from conversation.forwarding import forward_to_rep, unresolved_escalation
 from conversation.optout import opt_in, opt_out, send_help, welcome_again
 from conversation.replies import Reply, parse_reply
 from conversation.replies.concerns import needs_answer
 from conversation.turn import Turn
-from escalation.alerts import relay_to_rep
+from escalation.alerts import alert_new_escalation, relay_to_rep, tell_score_change
 from escalation.opening import open_escalation
 from escalation.trail import record
 from events import EventType, record_event
 from events.payloads import response_data
 from messaging.once import insert_once
 from models import SURVEY_KINDS, CheckIn, Escalation, Message, Response
-from models.states import CheckInStatus, EscalationKind, NpsCategory, Purpose
+from models.states import (
+    CheckInStatus,
+    EscalationKind,
+    EscalationStatus,
+    NpsCategory,
+    Purpose,
+)
 
 # How long after the follow-up question a text still counts as the answer to it.
 COMMENT_WINDOW = timedelta(days=2)
@@ -135,10 +142,12 @@ def _button(turn: Turn, checkin_id: int, score: int) -> str:
 def _correct_score(turn: Turn, checkin: CheckIn, score: int) -> str:
     """Another number clicked soon after the first: the last one counts, escalated at most once.
 
-    Falling into detractors opens the escalation (one per response, by constraint);
-    climbing out of them resolves it as the customer's doing, with a trail entry and
-    no recovery check (conversation/rescore.py), after telling whoever holds it once;
-    falling back in reopens it.
+    Falling into detractors opens the escalation (one per response, by constraint) and
+    alerts the rep as usual; climbing out of them resolves it as the customer's doing,
+    with a trail entry and no recovery check (conversation/rescore.py), and whoever was
+    alerted reads that it was closed and why (rep_score_changed, old and new score);
+    falling back in reopens it with the usual alert and a fresh SLA. A move within
+    0-6 tells the rep the new score.
     """
     turn.message.checkin_id = checkin.id
     response = turn.session.scalar(
@@ -157,18 +166,28 @@ def _correct_score(turn: Turn, checkin: CheckIn, score: int) -> str:
         select(Escalation).where(Escalation.response_id == response.id)
     )
     if escalation is not None:
-        note = f"score changed from {before} to {score}"
+        note = f"score changed from {before} to {score}"  # the trail's words (for staff)
         record(turn.session, turn.now, escalation.id, "comment", note, actor=turn.customer.name)
-        detractor = response.category == NpsCategory.DETRACTOR
-        if detractor:
-            rescore.reopen(turn.session, turn.now, escalation, before, score, turn.customer.name)
-        # Told once, before a withdrawal resolves it (nobody is told of a resolved one).
-        relay_to_rep(turn.session, turn.now, escalation, note, turn.settings, turn.book)
-        if not detractor:
-            rescore.withdraw(turn.session, turn.now, escalation, before, score, turn.customer.name)
+        _follow_score(turn, escalation, before, score)
     elif response.category == NpsCategory.DETRACTOR:
         _escalate(turn, response)
     return "rescored"
+
+
+def _follow_score(turn: Turn, escalation: Escalation, before: int, after: int) -> None:
+    """The escalation follows the corrected score, and whoever was alerted hears of it once."""
+    session, now, who = turn.session, turn.now, turn.customer.name
+    if NpsCategory.of(after) != NpsCategory.DETRACTOR:
+        if rescore.withdraw(session, now, escalation, before, after, who):
+            tell_score_change(session, now, escalation, before, after, turn.settings, turn.book)
+        return
+    if rescore.reopen(session, now, escalation, before, after, who):
+        # They were told it was closed: the usual alert again, with the time to act.
+        team = load_team(session, turn.settings.default_tz)
+        escalation.sla_due_at = team.sla_due(now, timedelta(hours=turn.rules.escalation_sla_hours))
+        alert_new_escalation(session, now, escalation, turn.settings, turn.book)
+    elif escalation.status != EscalationStatus.RESOLVED:  # a rep's resolution stands
+        tell_score_change(session, now, escalation, before, after, turn.settings, turn.book)
 
 
 def open_survey(turn: Turn) -> CheckIn | None:

@@ -87,6 +87,8 @@ def alert_new_escalation(
             why = "nobody is assigned"
         else:
             why = f"{rep.name} has no phone and no Telegram chat"
+            if rep.email and rep.email_unreachable_at is not None:
+                why += f", and their email bounced on {rep.email_unreachable_at:%Y-%m-%d}"
         if reach(manager) is None:
             record(
                 session, now, escalation.id, "not_alerted", f"{why}, and no manager can be reached"
@@ -140,6 +142,48 @@ def relay_to_rep(
     )
 
 
+def tell_score_change(
+    session: Session,
+    now: datetime,
+    escalation: Escalation,
+    before: int,
+    after: int,
+    settings: Settings,
+    book: TemplateBook,
+) -> list[Message]:
+    """Tell whoever was alerted that the customer changed their score (rep_score_changed).
+
+    Called after the change: when it closed the escalation (out of detractors) the message
+    says so and asks nothing (no command, no buttons); else it gives the new score. It goes
+    to the rep (their manager when the rep cannot be reached, as for the first alert), and
+    to the manager the SLA sent it up to, if any. Nobody is told of an escalation that was
+    never alerted.
+    """
+    if escalation.alerted_at is None and escalation.escalated_to_manager_at is None:
+        return []
+    rep = session.get(Rep, escalation.rep_id) if escalation.rep_id is not None else None
+    recipients = [rep if reach(rep) is not None else manager_for(session, rep)]
+    if escalation.escalated_to_manager_at is not None and escalation.manager_id is not None:
+        recipients.append(session.get(Rep, escalation.manager_id))
+    closed = escalation.status == EscalationStatus.RESOLVED
+    told: list[Message] = []
+    for recipient in dict.fromkeys(r for r in recipients if r is not None):
+        message = queue_alert(
+            session,
+            now,
+            escalation,
+            recipient,
+            Purpose.REP_SCORE_CHANGED,
+            settings,
+            book,
+            extra={"before": before, "after": after, "closed": closed},
+            buttons=not closed,
+        )
+        if message is not None:
+            told.append(message)
+    return told
+
+
 def queue_alert(
     session: Session,
     now: datetime,
@@ -150,12 +194,15 @@ def queue_alert(
     book: TemplateBook,
     *,
     body: str | None = None,
+    extra: dict[str, Any] | None = None,
+    buttons: bool = True,
 ) -> Message | None:
-    """Queue alert `key` about `escalation` for `recipient`, with buttons on Telegram.
+    """Queue alert `key` about `escalation` for `recipient`, with buttons on Telegram
+    (unless `buttons` is False: nothing is left to press on a closed escalation).
 
     `body` is what the customer wrote, for rep_needs_answer (default: the message
-    that opened the escalation). None when the recipient cannot be reached or the
-    template is broken (logged).
+    that opened the escalation); `extra` adds to the template's context. None when the
+    recipient cannot be reached or the template is broken (logged).
     """
     address = reach(recipient)
     if address is None:
@@ -167,6 +214,7 @@ def queue_alert(
     )
     if body is not None:
         context["body"] = quoted(body)
+    context.update(extra or {})
     # A rep on a channel that cannot take "ACK 12" back (email) gets the admin page instead.
     context["can_reply_commands"] = registry.takes_commands(address.channel)
     context["escalation_url"] = f"{settings.public_url}/admin/escalations/{escalation.id}"
@@ -177,9 +225,9 @@ def queue_alert(
         record(session, now, escalation.id, "alert_failed", f"template {key} could not be rendered")
         return None
     customer = session.get_one(Customer, escalation.customer_id)
-    buttons = (
+    pressed = (
         alert_buttons(escalation, customer, settings, language=language, book=book)
-        if registry.shows_buttons(address.channel)
+        if buttons and registry.shows_buttons(address.channel)
         else None
     )
     send_at = alert_time(team, now, recipient, key)
@@ -202,7 +250,7 @@ def queue_alert(
         # Not the customer's message: it must not show in their history nor be
         # cancelled by their opt-out.
         rep_id=recipient.id,
-        buttons=buttons,
+        buttons=pressed,
         composed=composed,
         not_before=send_at,
     )

@@ -18,7 +18,7 @@ from importing import fields
 from importing.csv_reader import Columns, CsvRow
 from importing.report import RowError
 from importing.rows import Context, ParsedRow, Parser, check_unique_in_file, parse_rows, text_for
-from messaging.channels.registry import address_columns
+from messaging.channels.registry import address_columns, revived
 from models import LANGUAGES, ROLES, Rep
 
 ADDRESSES = address_columns()  # an email address, for alerts by email
@@ -170,7 +170,8 @@ def apply(session: Session, result: Plan) -> None:
         reps[external_id] = Rep(external_id=external_id, **values)
         session.add(reps[external_id])
     for external_id, values in result.changed.items():
-        for name, value in values.items():
+        # A new address is worth trying again, whatever the old one's server said.
+        for name, value in (values | revived(values, Rep)).items():
             setattr(reps[external_id], name, value)
     for external_id, manager in result.managers.items():
         reps[external_id].manager = reps[manager] if manager else None

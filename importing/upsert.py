@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from messaging.channels import registry
 from models import Base
 
 # Well under the bind-parameter limits of SQLite (32766) and PostgreSQL (65535).
@@ -64,6 +65,8 @@ class Changes:
             return
         changed = {name: value for name, value in wanted.items() if existing[name] != value}
         if changed:
+            # A new address is worth trying again, whatever the old one's server said.
+            changed |= registry.revived(changed, self.model)
             self.updates.append({"id": existing["id"], **changed})
         else:
             self.unchanged += 1

@@ -36,6 +36,9 @@ class Rep(Base):
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     # Stored normalised (email-validator's form: the domain lower-cased), so replies match.
     email: Mapped[str | None] = mapped_column(String(254), index=True)
+    # The mail server said the mailbox does not exist (SMTP 550): alerts stop going there
+    # until the address changes (CSV import, API), as for a customer.
+    email_unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     role: Mapped[str] = mapped_column(String(10), default="rep")
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
     # Hours of their own on the business's clock, "Mon-Fri 09:00-18:00" (cadence/working_hours.py);

@@ -120,6 +120,8 @@ class Purpose(StrEnum):
     # To the people who work the escalations.
     REP_ALERT = "rep_alert"
     REP_NEEDS_ANSWER = "rep_needs_answer"
+    # The customer changed their score after the alert: closed (out of 0-6), or the new score.
+    REP_SCORE_CHANGED = "rep_score_changed"
     MANAGER_ALERT = "manager_alert"
     REP_REPLY = "rep_reply"
     REP_HELP = "rep_help"

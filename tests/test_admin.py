@@ -492,6 +492,9 @@ def save_template(client: TestClient, body: str, key: str = "help", language: st
 def test_the_template_list_shows_every_key_and_language(client: TestClient) -> None:
     page = client.get("/admin/templates").text
     assert "survey_post_delivery" in page and "/admin/templates/rep_alert/th" in page
+    assert "/admin/templates/rep_score_changed/th" in page  # every rep message is editable
+    editor = client.get("/admin/templates/rep_score_changed/pl")
+    assert editor.status_code == 200 and "zmienia ocenę z 3 na 9" in editor.text
     assert "en file" in page  # languages without their own text fall back to English
 
 

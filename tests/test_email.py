@@ -200,10 +200,11 @@ def test_a_survey_rerouted_to_email_keeps_its_score_links(
     assert [int(score) for _, score in SCORE_LINK.findall(html)] == list(range(11))
 
 
-def test_reply_to_is_the_customers_rep_else_the_setting_else_the_business(
+def test_reply_to_is_the_setting_else_the_customers_rep_else_the_business(
     db, session, cast, fake_smtp
 ) -> None:
-    """A customer who answers the email reaches their rep (issue 12)."""
+    """Issue 12: "optional AFTERCARE_EMAIL_REPLY_TO, default the customer's rep's email, else
+    the business's": the setting wins when set, else the rep's address, else From."""
     from tests.email_support import send_surveys, survey_settings
 
     rep = cast["rep"]
@@ -211,15 +212,22 @@ def test_reply_to_is_the_customers_rep_else_the_setting_else_the_business(
     orphan = cast["uk"]
     orphan.rep = None
     session.commit()
-    settings = survey_settings(fake_smtp, email_reply_to="Team <team@kowalski.example>")
-    mails = send_surveys(db, session, [cast["en"], orphan], fake_smtp, settings)
+    # Unset: the customer's rep's email; a customer without a rep gets the business's From.
+    mails = send_surveys(db, session, [cast["en"], orphan], fake_smtp)
     assert mails["cust-en@example.com"]["Reply-To"] == "anna.kowalska@kowalski.example"
-    assert mails["cust-uk@example.com"]["Reply-To"] == "Team <team@kowalski.example>"
+    assert mails["cust-uk@example.com"]["Reply-To"] == SENDER
     # The one-click mailto stays the business's inbox, never the rep's.
-    assert "team@kowalski.example" in mails["cust-en@example.com"]["List-Unsubscribe"]
+    assert "care@kowalski.example" in mails["cust-en@example.com"]["List-Unsubscribe"]
+    assert "anna.kowalska" not in mails["cust-en@example.com"]["List-Unsubscribe"]
+    # Set: it wins, even over a rep who has an email.
     fake_smtp.received.clear()
-    pl = cast["pl"]
-    pl.rep = None
+    settings = survey_settings(fake_smtp, email_reply_to="Team <team@kowalski.example>")
+    [mail] = send_surveys(db, session, [cast["pl"]], fake_smtp, settings).values()
+    assert mail["Reply-To"] == "Team <team@kowalski.example>"
+    assert "team@kowalski.example" in mail["List-Unsubscribe"]
+    # Unset, and the rep has no email: the business's From.
+    fake_smtp.received.clear()
+    rep.email = None
     session.commit()
-    [mail] = send_surveys(db, session, [pl], fake_smtp).values()
-    assert mail["Reply-To"] == SENDER  # no rep, no setting: the business's From
+    [mail] = send_surveys(db, session, [cast["ru"]], fake_smtp).values()
+    assert mail["Reply-To"] == SENDER

@@ -70,6 +70,16 @@ def test_every_customer_message_exists_in_every_language(key: str, language: str
         assert render(key, language, context) != render(key, "en", context)
 
 
+@pytest.mark.parametrize("key", sorted(REP_KEYS))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_rep_message_exists_in_every_language(key: str, language: str) -> None:
+    """A rep reads their own language (the alerts, the replies, rep_score_changed)."""
+    assert template_source(key, language)[1] == language
+    if language != "en" and key != "rep_buttons":
+        context = SAMPLE_CONTEXT[key]
+        assert render(key, language, context) != render(key, "en", context)
+
+
 @pytest.mark.parametrize("key", CUSTOMER_KEYS)
 def test_english_customer_messages_are_plain_ascii(key: str) -> None:
     source = template_source(key, "en")[0]

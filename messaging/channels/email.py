@@ -76,7 +76,8 @@ def _loopback(host: str) -> bool:
 @dataclass(frozen=True)
 class Parts:
     """A message's text as an email: the templates' email variant is written as
-    "subject", blank line, the paragraphs, blank line, the unsubscribe link's words."""
+    "subject", blank line, the paragraphs, blank line, the unsubscribe link's words.
+    A text whose first paragraph is more than one line has no email variant."""
 
     subject: str
     paragraphs: list[str]
@@ -85,6 +86,9 @@ class Parts:
     @classmethod
     def of(cls, text: str) -> Parts:
         blocks = [block.strip() for block in text.strip().split("\n\n") if block.strip()]
+        if blocks and "\n" in blocks[0]:
+            # Not a subject line (a rep's alert starts with its facts): no email variant.
+            return cls(blocks[0].splitlines()[0][:200], blocks, None)
         if len(blocks) >= 3:
             return cls(blocks[0], blocks[1:-1], blocks[-1])
         if len(blocks) == 2:
@@ -113,7 +117,8 @@ class EmailChannel:
     # A survey's buttons reach the channel, which turns them into signed score links (the
     # registry says email shows none: a rep's Acknowledge button cannot be pressed back).
     shows_buttons = True
-    # The outbox passes `reply_to` (the customer's rep's email) to `send`: replies reach them.
+    # The outbox passes `reply_to` (the customer's rep's email) to `send`: when
+    # AFTERCARE_EMAIL_REPLY_TO is unset, replies reach the rep.
     takes_reply_to = True
     webhooks = ()  # replies go to a person's inbox (Reply-To); IMAP polling is not built
 
@@ -123,8 +128,8 @@ class EmailChannel:
         self._server = Server.from_url(settings.smtp_url.get_secret_value())
         self._timeout = timeout or settings.provider_timeout
         self._from = settings.email_from
-        self._reply_to = settings.email_reply_to or settings.email_from
-        self._unsubscribe_box = self._reply_to
+        self._reply_to = settings.email_reply_to  # "" when unset: the rep's, else From
+        self._unsubscribe_box = settings.email_reply_to or settings.email_from
         domain = parseaddr(self._from)[1].rpartition("@")[2] or "localhost"
         self._domain = domain
         self._public_url = settings.public_url
@@ -142,8 +147,9 @@ class EmailChannel:
     ) -> EmailMessage:
         """The email for `text`: plain text and HTML, score links, RFC 8058 unsubscribe.
 
-        Reply-To is `reply_to` (the customer's rep), else AFTERCARE_EMAIL_REPLY_TO, else
-        the From address (the business's); the unsubscribe mailto stays the business's.
+        Reply-To is AFTERCARE_EMAIL_REPLY_TO when set, else `reply_to` (the customer's
+        rep's email), else the From address (the business's), as issue 12 orders them;
+        the unsubscribe mailto stays the business's.
         """
         parts = Parts.of(text)
         unsubscribe = (
@@ -155,7 +161,7 @@ class EmailChannel:
         message = EmailMessage()
         message["From"] = self._from
         message["To"] = Address(addr_spec=to)
-        message["Reply-To"] = reply_to or self._reply_to
+        message["Reply-To"] = self._reply_to or reply_to or self._from
         message["Subject"] = parts.subject
         message["Date"] = format_datetime(utcnow())
         message["Message-ID"] = make_msgid(domain=self._domain)

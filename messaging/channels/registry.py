@@ -12,7 +12,7 @@ mounted (a provider SDK is heavy).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,10 +205,27 @@ def max_length(channel: str) -> int | None:
 
 
 def mark_dead(channel: str, person: Any, now: Any) -> None:
-    """The channel refused `person`'s address for good (the bot was blocked): stop using it."""
+    """The channel refused `person`'s address for good (the bot was blocked, no such
+    mailbox): stop using it. A person without the column (a rep on Telegram) is left as is."""
     entry = CHANNELS.get(channel)
-    if entry is not None and entry.dead_since and getattr(person, entry.dead_since, None) is None:
+    if (
+        entry is not None
+        and entry.dead_since
+        and hasattr(person, entry.dead_since)
+        and getattr(person, entry.dead_since) is None
+    ):
         setattr(person, entry.dead_since, now)
+
+
+def revived(changed: Iterable[str], model: type) -> dict[str, None]:
+    """The "dead since" columns to clear because the address they judged was `changed`
+    (a new email address after a 550, a new chat id): {column: None} for `model`'s columns."""
+    names = set(changed)
+    return {
+        entry.dead_since: None
+        for entry in CHANNELS.values()
+        if entry.dead_since and entry.column in names and hasattr(model, entry.dead_since)
+    }
 
 
 def heard_from(channel: str, person: Any) -> None:

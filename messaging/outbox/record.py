@@ -279,20 +279,22 @@ def _withdrawn(message: Claimed, checkins: dict[int, CheckIn]) -> bool:
 
 
 def _reroute_unreachable(session: Session, now: datetime, row: Message) -> bool:
-    """The recipient blocked the bot: mark a customer's address there dead, and resend elsewhere.
+    """The address is dead (the bot was blocked, no such mailbox): mark it dead on the
+    customer or rep (where the registry keeps a column for it), and resend elsewhere.
 
     The text is rendered again for the other channel (on SMS "reply with a number"
-    instead of "tap a button"); with no other channel there is nothing more to try.
+    instead of "tap a button"); with no other channel there is nothing more to try
+    (a rep's unanswered alert still reaches their manager when the SLA runs out).
     True when it was resent.
     """
     person: Customer | Rep
     if row.customer_id is not None:
         person = session.get_one(Customer, row.customer_id)
-        registry.mark_dead(row.channel, person, now)
     elif row.rep_id is not None:
         person = session.get_one(Rep, row.rep_id)
     else:
         return False
+    registry.mark_dead(row.channel, person, now)
     found = registry.reach(person, None, besides=row.channel)
     if found is None:
         return False

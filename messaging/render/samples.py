@@ -109,6 +109,17 @@ _SAMPLES: dict[str, dict[str, object]] = {
         **_ESCALATION,
         "rep_name": "Marta Lopez",
     },
+    # The customer clicked another number of the email: closed (out of detractors), or not.
+    "rep_score_changed": {
+        **_REP,
+        "customer_name": "Aleksandra Nowak",
+        "customer_phone": "+48601234567",
+        "product": "Toyota Corolla Cross",
+        "before": 3,
+        "after": 9,
+        "closed": True,
+        "escalation_id": 42,
+    },
     "rep_needs_answer": {
         **_REP,
         **_VERBS,

@@ -1,0 +1,186 @@
+"""A customer who changes their score (another number of the survey email) and the rep who was
+alerted: told once that the escalation was closed and why, or alerted as usual when the new
+score is a detractor's; never two escalations, never a command to answer about a closed one.
+
+Driven through the same door as real customers: the emails are real (the real client to the
+local SMTP server) and their score links are opened with the app's TestClient.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from clock import utcnow
+from messaging.channels import ConsoleChannel, Transports
+from messaging.channels.email import EmailChannel
+from messaging.rep_verbs import teach
+from models import Escalation, EscalationEvent, Message, Rep
+from models.states import Language
+from scheduler.tick import tick
+from tests.email_support import PUBLIC, SCORE_LINK, send_surveys, survey_settings, text_and_html
+from tests.fakes.smtp_server import FakeSmtp
+from web.app import create_app
+
+CHAT = 5550002  # Anna's Telegram chat, when she uses Telegram
+
+
+@pytest.fixture
+def fake_smtp() -> Iterator[FakeSmtp]:
+    with FakeSmtp() as fake:
+        yield fake
+
+
+@pytest.fixture
+def browser(db, fake_smtp) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(create_app(db, survey_settings(fake_smtp)), base_url=PUBLIC) as client:
+        yield client
+
+
+def links_of(mail) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    _, html = text_and_html(mail)
+    return {int(score): f"/r/{token}/{score}" for token, score in SCORE_LINK.findall(html)}
+
+
+def to_reps(session) -> list[Message]:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    query = select(Message).where(Message.rep_id.is_not(None)).order_by(Message.id)
+    return list(session.scalars(query))
+
+
+def john_scores(db, session, cast, fake_smtp, browser, *clicks: int) -> list[Message]:  # type: ignore[no-untyped-def]
+    """John gets the survey email and clicks these numbers in turn: what his rep was sent."""
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp).values()
+    links = links_of(mail)
+    for score in clicks:
+        assert browser.get(links[score]).status_code == 200
+    return to_reps(session)
+
+
+def escalations(session) -> list[Escalation]:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return list(session.scalars(select(Escalation)))
+
+
+def test_out_of_detractors_the_rep_learns_the_escalation_was_closed_and_why(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    alert, changed = john_scores(db, session, cast, fake_smtp, browser, 2, 9, 9)
+    [escalation] = escalations(session)
+    assert (alert.purpose, changed.purpose) == ("rep_alert", "rep_score_changed")
+    assert (changed.rep_id, changed.channel, changed.address) == (
+        cast["rep"].id,
+        "sms",
+        cast["rep"].phone,
+    )
+    assert changed.body == (
+        "Anna, John Smith changed their score from 2 to 9 (Skoda Octavia), "
+        f"so escalation #{escalation.id} has been closed. No action needed."
+    )
+    assert escalation.status == "resolved"
+    assert escalation.resolution_note == "the customer changed the score from 2 to 9"
+
+
+@pytest.mark.parametrize("language", [language.value for language in Language])
+def test_a_closed_escalations_message_asks_for_no_command_in_the_reps_language(
+    db, session, cast, fake_smtp, browser, language: str
+) -> None:
+    rep = session.get_one(Rep, cast["rep"].id)
+    rep.language = language
+    session.commit()
+    alert, changed = john_scores(db, session, cast, fake_smtp, browser, 3, 10)
+    [escalation] = escalations(session)
+    assert changed.purpose == "rep_score_changed"
+    body = changed.body
+    assert "Anna" in body and "John Smith" in body and "Skoda Octavia" in body
+    assert "3" in body and "10" in body and f"#{escalation.id}" in body
+    # The first alert teaches the commands (ACK 1, DONE 1 on SMS); this one must not.
+    assert f"{teach(language)['ack']} {escalation.id}" in alert.body
+    for verb in [*teach(language).values(), *teach("en").values()]:
+        assert f"{verb} {escalation.id}" not in body
+    if language != "en":
+        assert "changed their score" not in body  # written in the rep's language
+
+
+def test_on_telegram_the_closed_escalation_comes_without_buttons(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    rep = session.get_one(Rep, cast["rep"].id)
+    rep.telegram_chat_id = CHAT
+    session.commit()
+    alert, changed = john_scores(db, session, cast, fake_smtp, browser, 1, 8)
+    assert (alert.channel, changed.channel) == ("telegram", "telegram")
+    assert alert.buttons is not None and "ack:" in json.dumps(alert.buttons)
+    assert changed.buttons is None
+    assert "button" not in changed.body.lower()
+
+
+def test_into_detractors_the_usual_alert_goes_out_once(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    sent = john_scores(db, session, cast, fake_smtp, browser, 8, 2, 2, 4)
+    [escalation] = escalations(session)
+    assert escalation.status == "open"
+    alert, changed = sent
+    assert alert.purpose == "rep_alert" and "John Smith needs you: score 2/10" in alert.body
+    assert f"ACK {escalation.id}" in alert.body
+    # Within 0-6 the rep hears the new score; the escalation stays theirs.
+    assert changed.purpose == "rep_score_changed"
+    assert "from 2 to 4" in changed.body and "stays open" in changed.body
+
+
+def test_back_into_detractors_after_a_close_the_rep_is_alerted_again_with_fresh_time(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    sent = john_scores(db, session, cast, fake_smtp, browser, 2, 9, 3)
+    assert [message.purpose for message in sent] == [
+        "rep_alert",
+        "rep_score_changed",
+        "rep_alert",
+    ]
+    assert "score 3/10" in sent[2].body and "closed" in sent[1].body
+    [escalation] = escalations(session)
+    assert escalation.status == "open" and escalation.resolved_at is None
+    assert escalation.sla_due_at >= sent[2].created_at + timedelta(hours=2) - timedelta(seconds=1)
+    assert session.scalar(select(func.count()).select_from(Escalation)) == 1
+
+
+def test_the_manager_it_went_up_to_hears_of_the_close_too(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp).values()
+    links = links_of(mail)
+    browser.get(links[0])
+    # Nobody acknowledged it within the SLA: it went up to Marek.
+    settings = survey_settings(fake_smtp)
+    transports = Transports(
+        by_channel={"email": EmailChannel(settings)}, fallback=ConsoleChannel(stream=None)
+    )
+    tick(db, utcnow() + timedelta(hours=3), transports, settings)
+    [escalation] = escalations(session)
+    assert escalation.escalated_to_manager_at is not None
+    before = len(to_reps(session))
+    browser.get(links[9])
+    told = [m for m in to_reps(session)[before:] if m.purpose == "rep_score_changed"]
+    assert sorted(m.rep_id for m in told) == sorted([cast["rep"].id, cast["manager"].id])
+    assert all("closed" in m.body and "ACK" not in m.body for m in told)
+
+
+def test_the_trail_records_the_change_and_the_message(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    john_scores(db, session, cast, fake_smtp, browser, 2, 9)
+    [escalation] = escalations(session)
+    trail = session.execute(
+        select(EscalationEvent.action, EscalationEvent.detail)
+        .where(EscalationEvent.escalation_id == escalation.id)
+        .order_by(EscalationEvent.id)
+    ).all()
+    assert ("comment", "score changed from 2 to 9") in trail
+    assert ("resolved", "via score change: the customer changed the score from 2 to 9") in trail
+    assert json.dumps([row.detail for row in trail])  # plain text all the way
