@@ -55,7 +55,7 @@ def build_app(
 
     @asynccontextmanager
     async def scheduler_running(app: FastAPI) -> AsyncIterator[None]:
-        thread = SchedulerThread(factory, transports, settings)
+        thread = SchedulerThread(factory, settings)
         thread.start()
         try:
             yield

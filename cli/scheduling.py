@@ -67,7 +67,7 @@ def plan_command(at: datetime | None, limit: int) -> None:
     from scheduler.tick import preview
 
     settings = load_settings()
-    report = preview(database(settings), at or utcnow(), transports_for(settings), settings)
+    report = preview(database(settings), at or utcnow(), settings)
     click.echo(report.summary().replace("tick at", "plan for a tick at", 1))
     for outcome in report.outcomes[:limit]:
         what = {"send": "SEND", "wait": "WAIT", "suppress": "SKIP", "fail": "FAIL"}[outcome.action]

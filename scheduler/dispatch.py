@@ -244,7 +244,6 @@ def dispatch_batch(
     rules: CadenceRules,
     settings: Settings,
     book: TemplateBook,
-    transport_name: Any,
     *,
     limit: int = 500,
 ) -> list[Outcome]:
@@ -258,9 +257,7 @@ def dispatch_batch(
     for checkin in checkins:
         facts = around.facts(checkin, now, settings.default_tz)
         decision = decide(facts, now, rules)
-        outcomes.append(
-            _apply(now, checkin, around, facts, decision, settings, book, transport_name, writes)
-        )
+        outcomes.append(_apply(now, checkin, around, facts, decision, settings, book, writes))
     writes.write(session, now)
     return outcomes
 
@@ -273,7 +270,6 @@ def _apply(
     decision: Decision,
     settings: Settings,
     book: TemplateBook,
-    transport_name: Any,
     writes: _Writes,
 ) -> Outcome:
     """Carry out `decision` on the check-in: the changes go to `writes`."""
@@ -285,8 +281,10 @@ def _apply(
     if decision.action == "suppress":
         _close(writes, checkin, "suppressed", decision.reason)
         return Outcome(checkin.id, label, checkin.kind, "suppress", facts.channel, decision.reason)
-    assert facts.channel is not None
-    channel = transport_name(facts.channel)
+    # The customer's real channel, recorded and rendered for, whatever delivers it (without
+    # credentials the console stands in: it shows what that channel would).
+    channel = facts.channel
+    assert channel is not None
     try:
         composed = book.compose(
             TEMPLATE_FOR_KIND[checkin.kind],
@@ -297,11 +295,11 @@ def _apply(
         reason = f"template error: {error}"
         _close(writes, checkin, "failed", reason)
         return Outcome(checkin.id, label, checkin.kind, "fail", facts.channel, reason)
-    address = address_on(facts.channel, customer)
+    address = address_on(channel, customer)
     if address is None:  # decide() checked reachability; the row changed under us
-        reason = f"no {facts.channel} address any more"
+        reason = f"no {channel} address any more"
         _close(writes, checkin, "suppressed", reason)
-        return Outcome(checkin.id, label, checkin.kind, "suppress", facts.channel, reason)
+        return Outcome(checkin.id, label, checkin.kind, "suppress", channel, reason)
     is_survey = checkin.kind in SURVEY_KINDS
     writes.messages.append(
         message_row(
@@ -350,7 +348,6 @@ def dispatch(
     now: datetime,
     rules: CadenceRules,
     settings: Settings,
-    transport_name: Any,
     *,
     batch_size: int = 500,
 ) -> Iterator[Outcome]:
@@ -364,9 +361,7 @@ def dispatch(
     size = min(FIRST_BATCH, batch_size)
     while True:
         with factory.begin() as session:
-            outcomes = dispatch_batch(
-                session, now, rules, settings, book, transport_name, limit=size
-            )
+            outcomes = dispatch_batch(session, now, rules, settings, book, limit=size)
         if not outcomes:
             return
         yield from outcomes

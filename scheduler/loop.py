@@ -15,7 +15,6 @@ import schedule
 from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
-from messaging.channels import Transports
 from scheduler.tick import Stop, TickReport, run_pass
 from settings import Settings
 
@@ -26,12 +25,11 @@ class SchedulerThread:
     def __init__(
         self,
         factory: sessionmaker[Session],
-        transports: Transports,
         settings: Settings,
         *,
         tick_seconds: int = 60,
     ) -> None:
-        self.factory, self.transports, self.settings = factory, transports, settings
+        self.factory, self.settings = factory, settings
         self.jobs = schedule.Scheduler()
         self.jobs.every(tick_seconds).seconds.do(self._guarded)
         self._stop = Stop()
@@ -39,14 +37,7 @@ class SchedulerThread:
 
     def run_pass(self) -> None:
         now = utcnow()
-        report = run_pass(
-            self.factory,
-            now,
-            self.transports.name_for,
-            self.settings,
-            TickReport(now),
-            stop=self._stop,
-        )
+        report = run_pass(self.factory, now, self.settings, TickReport(now), stop=self._stop)
         if report.planned.total() or report.decided.total() or report.reminders or report.escalated:
             log.info("%s", report.summary())
 

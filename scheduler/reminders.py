@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -26,7 +25,6 @@ def send_reminders(
     rules: CadenceRules,
     settings: Settings,
     book: TemplateBook,
-    transport_name: Callable[[str], str],
     *,
     limit: int = 1000,
 ) -> int:
@@ -75,7 +73,7 @@ def send_reminders(
             composed = book.compose(
                 "reminder",
                 customer.language,
-                customer_context(customer, settings, transport_name(channel)),
+                customer_context(customer, settings, channel),
             )
         except TemplateError as error:
             checkin.reason = f"reminder not sent: template error: {error}"
@@ -84,7 +82,7 @@ def send_reminders(
         queue_message(
             session,
             now=now,
-            channel=transport_name(channel),
+            channel=channel,
             address=address,
             body=composed.body,
             purpose=Purpose.REMINDER,

@@ -92,7 +92,6 @@ class Stop:
 def run_pass(
     factory: sessionmaker[Session],
     now: datetime,
-    transport_name: Callable[[str], str],
     settings: Settings,
     report: TickReport,
     *,
@@ -103,7 +102,7 @@ def run_pass(
     with factory.begin() as session:
         rules = load_rules(session)
         report.planned = plan(session, now, rules, settings.default_tz)
-    for outcome in dispatch(factory, now, rules, settings, transport_name):
+    for outcome in dispatch(factory, now, rules, settings):
         report.add(outcome)
         if keep_outcomes:
             report.outcomes.append(outcome)
@@ -111,7 +110,7 @@ def run_pass(
             return report
     with factory.begin() as session:
         book = TemplateBook.load(session)
-        report.reminders = send_reminders(session, now, rules, settings, book, transport_name)
+        report.reminders = send_reminders(session, now, rules, settings, book)
         report.expired = expire_unanswered(session, now, rules)
         report.escalated = check_slas(session, now, rules, settings, book)
     return report
@@ -144,15 +143,7 @@ def tick(
 
         stop.on_request(shut_down)
     try:
-        run_pass(
-            factory,
-            now,
-            transports.name_for,
-            settings,
-            report,
-            keep_outcomes=keep_outcomes,
-            stop=stop,
-        )
+        run_pass(factory, now, settings, report, keep_outcomes=keep_outcomes, stop=stop)
     finally:
         network.loop.call_soon_threadsafe(sender.producing, False)
         try:
@@ -166,9 +157,7 @@ async def _result_of(task: asyncio.Task[DrainReport]) -> DrainReport:
     return await task
 
 
-def preview(
-    factory: sessionmaker[Session], at: datetime, transports: Transports, settings: Settings
-) -> TickReport:
+def preview(factory: sessionmaker[Session], at: datetime, settings: Settings) -> TickReport:
     """What a tick at `at` would do, computed inside a transaction that is rolled back."""
     report = TickReport(at)
     with factory() as session:
@@ -176,13 +165,11 @@ def preview(
             rules = load_rules(session)
             report.planned = plan(session, at, rules, settings.default_tz)
             book = TemplateBook.load(session)
-            while batch := dispatch_batch(session, at, rules, settings, book, transports.name_for):
+            while batch := dispatch_batch(session, at, rules, settings, book):
                 for outcome in batch:
                     report.add(outcome)
                     report.outcomes.append(outcome)
-            report.reminders = send_reminders(
-                session, at, rules, settings, book, transports.name_for
-            )
+            report.reminders = send_reminders(session, at, rules, settings, book)
             report.expired = expire_unanswered(session, at, rules)
             report.escalated = check_slas(session, at, rules, settings, book)
         finally:

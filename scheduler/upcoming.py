@@ -13,7 +13,6 @@ last decision that held it back. Paused check-ins are listed as they stand.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -51,7 +50,6 @@ def upcoming(
     factory: sessionmaker[Session],
     now: datetime,
     settings: Settings,
-    transport_name: Callable[[str], str],
     *,
     hours: int = HORIZON_HOURS,
     step: timedelta = STEP,
@@ -70,7 +68,7 @@ def upcoming(
             at, end, extra = now, now + timedelta(hours=hours), 0
             while at <= end:
                 plan(session, at, rules, settings.default_tz)
-                while batch := dispatch_batch(session, at, rules, settings, book, transport_name):
+                while batch := dispatch_batch(session, at, rules, settings, book):
                     for outcome in batch:
                         if found.get(outcome.checkin_id, _NOT_YET).action != "send":
                             found[outcome.checkin_id] = _seen(outcome, at)

@@ -120,7 +120,7 @@ def test_a_stop_between_queueing_and_sending_stops_the_survey(
     console = ConsoleChannel(stream=None)
     with db.begin() as planning:
         plan(planning, NOW, DEFAULT_RULES, SETTINGS.default_tz)
-    list(dispatch(db, NOW, DEFAULT_RULES, SETTINGS, console_only(console).name_for))
+    list(dispatch(db, NOW, DEFAULT_RULES, SETTINGS))
     assert console.sent == []
     with db.begin() as other_process:
         receive(

@@ -207,7 +207,7 @@ def test_a_message_for_a_human_has_no_manager_sla(db, session, cast, phone, cons
 def test_plan_shows_the_escalation_without_sending_or_changing_anything(
     db, session, cast, phone, console, escalated
 ) -> None:
-    report = preview(db, at("2026-03-02 18:01"), console_only(console), SETTINGS)
+    report = preview(db, at("2026-03-02 18:01"), SETTINGS)
     assert report.escalated == 1
     assert console.to(MAREK) == []
     escalation = state(session)

@@ -258,7 +258,7 @@ def test_plan_rehearses_a_pass_without_writing_its_events(wired, session, cast, 
     sent_survey(session, cast["en"])
     phone.say(JOHN, "2", "2026-03-02 16:00")
     before = len(outbox(wired))
-    preview(wired, at("2026-03-02 18:01"), console_only(ConsoleChannel(stream=None)), SETTINGS)
+    preview(wired, at("2026-03-02 18:01"), SETTINGS)
     assert len(outbox(wired)) == before  # the would-be escalation.escalated was rolled back
 
 

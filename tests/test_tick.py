@@ -281,7 +281,7 @@ def test_plan_preview_shows_what_would_happen_and_changes_nothing(
         session, cast["en"], product="Skoda Octavia", category="car", delivered="2026-03-01 14:00"
     )
     deliver(session, cast["th"], product="Honda City", category="car", delivered="2026-03-01 14:00")
-    report = preview(db, at("2026-03-02 15:00"), transports, SETTINGS)
+    report = preview(db, at("2026-03-02 15:00"), SETTINGS)
     assert console.sent == []
     assert session.scalar(select(func.count(CheckIn.id))) == 0
     assert session.scalar(select(func.count(Message.id))) == 0
@@ -415,7 +415,6 @@ def send_reminders_limited(db, now, transports: Transports, *, limit: int) -> in
             DEFAULT_RULES,
             SETTINGS,
             TemplateBook.load(session),
-            transports.name_for,
             limit=limit,
         )
     drain(db, now, transports, settings=Settings())
@@ -437,7 +436,7 @@ def mixed_day(session: Session, cast: dict) -> None:
 def test_plan_shows_exactly_what_the_tick_then_does(db, session, cast, transports, console) -> None:
     mixed_day(session, cast)
     now = at("2026-03-02 15:00")  # 10:00 in New York, 22:00 in Bangkok
-    planned = preview(db, now, transports, SETTINGS)
+    planned = preview(db, now, SETTINGS)
     done = tick(db, now, transports, SETTINGS, keep_outcomes=True)
     # (PostgreSQL's sequences do not roll back, so the preview's ids differ.)
     assert sorted(str(replace(o, checkin_id=0)) for o in planned.outcomes) == sorted(

@@ -51,7 +51,7 @@ def test_a_paused_checkin_is_not_sent_by_a_tick_and_is_once_resumed(
     assert console.to("+14155550101") == []
     session.expire_all()
     assert (checkin.status, checkin.reason) == ("scheduled", "paused by anna (rep)")
-    assert [item.action for item in upcoming(db, NOON, SETTINGS, transports.name_for)] == ["paused"]
+    assert [item.action for item in upcoming(db, NOON, SETTINGS)] == ["paused"]
 
     with db.begin() as work:
         holds.resume(work, checkin.id, NOON + timedelta(minutes=5), "anna (rep)")
@@ -93,7 +93,7 @@ def test_upcoming_plays_the_next_passes_forward_and_changes_nothing(
 ) -> None:  # fmt: skip
     john = cast["en"]  # New York: 03:00 there is in quiet hours, the 09:00 pass sends
     checkin = due_periodic(session, john, due=at("2026-03-02 08:00"))
-    [item] = upcoming(db, at("2026-03-02 08:30"), SETTINGS, transports.name_for)
+    [item] = upcoming(db, at("2026-03-02 08:30"), SETTINGS)
     assert item.checkin_id == checkin.id and item.action == "send"
     assert item.at == at("2026-03-02 14:00")  # 09:00 in New York, when its quiet hours end
     session.expire_all()

@@ -1,9 +1,10 @@
 """Channels: one module per provider behind `Channel.send`.
 
-`Transports` maps the customer-facing channel names ("sms", "telegram") to the
-object that really delivers them: the provider when credentials are set, the
-console otherwise. It also holds the `Network`, the one event loop the
-providers' clients live on. Nothing registers itself on import.
+`Transports` maps the customer-facing channel names ("sms", "telegram", "email")
+to the object that really delivers them: the provider when credentials are set,
+the console otherwise. A message always records the customer's real channel;
+only its delivery goes to the console. It also holds the `Network`, the one
+event loop the providers' clients live on. Nothing registers itself on import.
 """
 
 from __future__ import annotations
@@ -29,18 +30,10 @@ class Transports:
     fallback: Channel = field(default_factory=ConsoleChannel)
     network: Network = field(default_factory=lambda: NETWORK)
 
-    def for_channel(self, name: str) -> Channel:
-        return self.by_channel.get(name, self.fallback)
-
-    def name_for(self, channel: str) -> str:
-        """The name recorded on a message: the channel, or "console" when it stands in."""
-        return channel if channel in self.by_channel else self.fallback.name
-
-    def get(self, recorded_name: str) -> Channel:
-        """The transport for a message recorded under `recorded_name`."""
-        if recorded_name == self.fallback.name:
-            return self.fallback
-        return self.for_channel(recorded_name)
+    def get(self, channel: str) -> Channel:
+        """What delivers a message recorded on `channel`: its provider when configured, else
+        the console (also for rows an older version recorded as "console")."""
+        return self.by_channel.get(channel, self.fallback)
 
     async def aclose(self) -> None:
         """Close every channel's connections, on the network loop."""

@@ -261,6 +261,20 @@ def shows_buttons(channel: str) -> bool:
     return entry is not None and entry.shows_buttons
 
 
+def buttons_shown(channel: str, transports: Transports) -> bool:
+    """Whether a message recorded on `channel` goes out with its buttons.
+
+    A configured provider decides for itself (email turns them into score links). The
+    console standing in for a channel shows what the registry says that channel shows:
+    none for SMS. A row an older version recorded as "console" keeps the console's own.
+    """
+    transport = transports.get(channel)
+    entry = CHANNELS.get(channel)
+    if channel in transports.by_channel or entry is None:
+        return transport.shows_buttons
+    return transport.shows_buttons and entry.shows_buttons
+
+
 def channel_class(name: str) -> Callable[[Settings], Channel]:
     found: Callable[[Settings], Channel] = CHANNELS[name].provider()
     return found

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
-from messaging.channels import Transports
+from messaging.channels import Transports, registry
 from messaging.channels.base import ErrorKind, SendError, buttons_from_json
 from messaging.outbox import doorbell
 from messaging.outbox.budgets import Budgets, NoSlotInTime, Paused
@@ -331,7 +331,8 @@ class Sender:
         try:
             # The channel's own client timeouts come first; this is the safety net.
             async with asyncio.timeout(self.call_limit):
-                buttons = buttons_from_json(message.buttons) if transport.shows_buttons else None
+                shown = registry.buttons_shown(message.channel, self.transports)
+                buttons = buttons_from_json(message.buttons) if shown else None
                 extra = {"reply_to": message.reply_to} if message.reply_to else {}
                 result = await transport.send(message.address, message.body, buttons, **extra)
         except SendError as error:

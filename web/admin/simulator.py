@@ -1,8 +1,9 @@
 """The demo's customer phone: speak as any customer and watch the bot answer at once.
 
 A reply typed here goes through exactly the door a real SMS or Telegram message
-uses (`conversation.inbound.receive`), on the console channel; the page comes back
-once the bot's answer is sent, so it is in the thread.
+uses (`conversation.inbound.receive`), on the customer's real channel (the console
+delivers the answer); the page comes back once the bot's answer is sent, so it is in
+the thread, with buttons only where that channel shows them.
 """
 
 from __future__ import annotations
@@ -66,9 +67,10 @@ def channel_and_address(customer: Customer) -> tuple[str, str] | None:
     """The channel the customer really uses and their address on it, as the bot would reach them.
 
     The simulator speaks as the customer on that channel, so what it records and
-    shows (buttons only where the channel has them) is what production would.
+    shows (buttons only where the channel has them) is what production would. A chat
+    that blocked the bot is no address: the bot reaches them by phone, and so do they.
     """
-    telegram = str(customer.telegram_chat_id) if customer.telegram_chat_id is not None else None
+    telegram = registry.address_on("telegram", customer)
     if customer.channel == "telegram" and telegram is not None:
         return "telegram", telegram
     if customer.phone:
@@ -77,9 +79,20 @@ def channel_and_address(customer: Customer) -> tuple[str, str] | None:
 
 
 def _thread(customer: Customer, messages: Sequence[Message]) -> list[Any]:
+    """Each message with the 0–10 buttons its channel shows (none on SMS or email).
+
+    A message records the channel it really went on (the console only delivers it), so
+    that decides; a row an older version recorded as "console" goes by the customer's.
+    """
     found = channel_and_address(customer)
-    buttons = found is not None and registry.shows_buttons(found[0])
-    return [(message, score_buttons(message) if buttons else []) for message in messages]
+    customers = found is not None and registry.shows_buttons(found[0])
+
+    def shown(message: Message) -> bool:
+        if message.channel in registry.CHANNELS:
+            return registry.shows_buttons(message.channel)
+        return customers
+
+    return [(message, score_buttons(message) if shown(message) else []) for message in messages]
 
 
 def score_buttons(message: Message) -> list[tuple[int, int]]:

@@ -50,11 +50,6 @@ class UpcomingGroup:
         return sum(1 for row in self.rows if row.item.action == action)
 
 
-def _transport_name(request: Request) -> Callable[[str], str]:
-    transports = getattr(request.app.state, "transports", None)
-    return transports.name_for if transports is not None else (lambda channel: channel)
-
-
 def visible(session: Session, ids: list[int], viewer: Viewer) -> dict[int, tuple[Any, ...]]:
     """Of these check-ins, those the viewer may see: id -> customer id, name, rep name."""
     query = (
@@ -83,7 +78,7 @@ def groups(session: Session, items: list[Upcoming], viewer: Viewer) -> list[Upco
 @router.get("/upcoming", response_class=HTMLResponse)
 def upcoming_page(request: Request, staff: StaffDep) -> HTMLResponse:
     factory = request.app.state.session_factory
-    items = upcoming(factory, utcnow(), request.app.state.settings, _transport_name(request))
+    items = upcoming(factory, utcnow(), request.app.state.settings)
     with factory() as session:
         found = groups(session, items, staff.viewer)
     return page(
