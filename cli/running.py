@@ -117,8 +117,9 @@ def run_command(host: str, port: int) -> None:
     """Run the production process: web server, webhooks and scheduler in one process."""
     settings = load_settings()
     configure_logging(settings)
-    warn_about(settings)
+    # The database first: a bad AFTERCARE_DATABASE_URL is the one line `run` prints.
     factory = database(settings)
+    warn_about(settings)
     _serve(build_app(factory, transports_for(settings), settings), host, port)
 
 
