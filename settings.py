@@ -185,21 +185,6 @@ class Settings(BaseSettings):
     def telegram_configured(self) -> bool:
         return bool(self.telegram_bot_token.get_secret_value())
 
-    def channel_senders(self) -> dict[str, str]:
-        """Each customer channel and what sends on it; "console" means nothing leaves the process."""
-        return {
-            "sms": "twilio" if self.sms_configured else "console",
-            "telegram": "telegram" if self.telegram_configured else "console",
-        }
-
-
-# What each channel needs before messages on it reach anybody (shown when they are missing).
-CHANNEL_VARIABLES = {
-    "sms": "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER or "
-    "TWILIO_MESSAGING_SERVICE_SID",
-    "telegram": "TELEGRAM_BOT_TOKEN",
-}
-
 
 def _split_urls(value: str) -> list[str]:
     return [url for url in value.replace(",", " ").split() if url]
@@ -224,4 +209,4 @@ ENV_VARS = sorted(
     if isinstance(alias, str)
 )
 
-__all__ = ["CHANNEL_VARIABLES", "ENV_VARS", "Settings", "get_settings", "reset_settings"]
+__all__ = ["ENV_VARS", "Settings", "get_settings", "reset_settings"]

@@ -11,7 +11,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli.problems import database_problem, settings_problems
+from cli.problems import (
+    DATABASE_URL_FORMS,
+    database_problem,
+    settings_problems,
+    unusable_database_url,
+)
 from clock import parse_instant
 from events import send_events_to
 from messaging.channels import Transports, console_only
@@ -77,13 +82,22 @@ def database(settings: Settings) -> sessionmaker[Session]:
     """Open the configured database, bringing its schema up to date first.
 
     Its sessions write events for AFTERCARE_EVENTS_URL's receivers (none: no events).
-    A URL SQLAlchemy cannot read, or a database it cannot reach, is the
-    operator's to fix: one line naming AFTERCARE_DATABASE_URL, never a traceback.
+    A URL SQLAlchemy cannot read or Aftercare has no driver for (cli/problems.py says
+    which), or a database it cannot reach, is the operator's to fix: one line naming
+    AFTERCARE_DATABASE_URL and the fix, exit 2, never a traceback.
     """
+    problem = unusable_database_url(settings.database_url)
+    if problem is not None:
+        raise ConfigurationError(problem)
     try:
         _, factory = open_database(settings.database_url)
     except (ArgumentError, OperationalError, InterfaceError) as error:
         raise ConfigurationError(database_problem(settings.database_url, error)) from None
+    except ImportError as error:  # a driver the check let through, missing from this install
+        raise ConfigurationError(
+            f"AFTERCARE_DATABASE_URL needs the {error.name} module, which is not installed; "
+            f"set it to {DATABASE_URL_FORMS}"
+        ) from None
     return send_events_to(factory, settings.events_endpoints)
 
 

@@ -15,8 +15,10 @@ from tqdm import tqdm
 
 from cli.common import database, load_settings
 from clock import utcnow
-from importing import ImportErrors, import_csv
+from importing import KINDS, ImportErrors, import_csv
 from importing.report import RowError
+from messaging.channels.registry import CHANNELS, DEFAULT_CHANNEL
+from models import LANGUAGES
 from models.db import transaction
 
 # Below this a bar only flickers.
@@ -42,60 +44,98 @@ def import_group() -> None:
     """
 
 
-@import_group.command("reps", short_help="Import reps (and managers) from a CSV file.")
+def _wrapped(names: tuple[str, ...], width: int = 72) -> str:
+    """`names` as a header row, cut after a comma where a line would pass `width`."""
+    lines: list[str] = []
+    for name in names:
+        if lines and len(lines[-1]) + len(name) + 1 <= width:
+            lines[-1] += f",{name}"
+        else:
+            lines[-1:] = [f"{lines[-1]},"] if lines else []
+            lines.append(name)
+    return "\n".join(lines)
+
+
+def _help(kind: str, notes: str) -> str:
+    """A kind's --help: the columns exactly as the importer takes them (its COLUMNS), then `notes`."""
+    columns = KINDS[kind].COLUMNS
+    required = (
+        " and ".join(columns.required)
+        if len(columns.required) < 3
+        else (f"{', '.join(columns.required[:-1])} and {columns.required[-1]}")
+    )
+    return (
+        f"Import {kind} from FILE, a CSV file whose header row names some of these "
+        f"columns, in any order:\n\n\b\n{_wrapped(columns.all)}\n\n"
+        f"{required} are required, the others optional. {notes}"
+    )
+
+
+def _needs(fields: tuple[str, ...]) -> str:
+    return " or ".join(("an " if field[0] in "aeiou" else "a ") + field for field in fields)
+
+
+def _channels() -> str:
+    """Each channel a customer may have and the column it needs, from the channel registry."""
+    named = [
+        f"{name} ({'the default, ' if name == DEFAULT_CHANNEL else ''}"
+        f"needs {_needs(entry.contact_fields)})"
+        for name, entry in CHANNELS.items()
+    ]
+    return f"{', '.join(named[:-1])} or {named[-1]}" if len(named) > 1 else named[0]
+
+
+LANGUAGE_LIST = f"{', '.join(LANGUAGES[:-1])} or {LANGUAGES[-1]}"
+
+REPS_NOTES = f"""phone is international (+48 601 234 567, stored as
+E.164); role is rep (the default), manager or admin; the manager may come later
+in the same file or already be stored. language ({LANGUAGE_LIST}) is what their
+alerts and replies are written in (none: AFTERCARE_DEFAULT_LANGUAGE). email is
+where alerts go by email. working_hours are the rep's own, such as "Mon-Fri
+09:00-18:00" on the business's clock; "default" gives them the business's hours
+again."""
+
+CUSTOMERS_NOTES = f"""language is {LANGUAGE_LIST} (en by default);
+timezone an IANA name (Europe/Warsaw; empty: AFTERCARE_DEFAULT_TZ applies);
+channel is {_channels()}; with telegram a phone is enough, the customer links
+their chat through the deep link. email is a mailbox address. The rep must
+already be imported; tags are separated by ";". A phone or chat id may belong to
+one customer only."""
+
+PURCHASES_NOTES = """The customer must already be imported. Times are ISO
+8601 (2026-03-01T14:30+01:00); a time without a zone is read in the customer's
+time zone (else AFTERCARE_DEFAULT_TZ). promised_delivery_date is a date
+(2026-03-01). A delivery in the future is imported with a warning."""
+
+
+@import_group.command(
+    "reps", short_help="Import reps (and managers) from a CSV file.", help=_help("reps", REPS_NOTES)
+)
 @FILE
 @DRY_RUN
 def import_reps(file: Path, dry_run: bool) -> None:
-    """Import reps from FILE, a CSV file with these columns:
-
-    \b
-    external_id,name,phone,telegram_chat_id,role,manager_external_id,email,language
-
-    external_id and name are required. phone is international (+48 601 234 567,
-    stored as E.164); role is rep (the default), manager or admin; the
-    manager may come later in the same file or already be stored. language
-    (en, pl, uk, ru, th) is what their alerts and replies are written in
-    (none: AFTERCARE_DEFAULT_LANGUAGE).
-    """
     _run("reps", file, dry_run)
 
 
-@import_group.command("customers", short_help="Import customers from a CSV file.")
+@import_group.command(
+    "customers",
+    short_help="Import customers from a CSV file.",
+    help=_help("customers", CUSTOMERS_NOTES),
+)
 @FILE
 @DRY_RUN
 def import_customers(file: Path, dry_run: bool) -> None:
-    """Import customers from FILE, a CSV file with these columns:
-
-    \b
-    external_id,name,phone,telegram_chat_id,language,timezone,channel,
-    rep_external_id,tags
-
-    external_id and name are required. language is en (the default), pl, uk,
-    ru or th; timezone an IANA name (Europe/Warsaw; empty: AFTERCARE_DEFAULT_TZ
-    applies); channel sms (the default, needs a phone) or telegram (needs a
-    telegram_chat_id or a phone, so the customer can link through the deep
-    link); the rep must already be imported; tags are separated by ";". A
-    phone or chat id may belong to one customer only.
-    """
     _run("customers", file, dry_run)
 
 
-@import_group.command("purchases", short_help="Import purchases from a CSV file.")
+@import_group.command(
+    "purchases",
+    short_help="Import purchases from a CSV file.",
+    help=_help("purchases", PURCHASES_NOTES),
+)
 @FILE
 @DRY_RUN
 def import_purchases(file: Path, dry_run: bool) -> None:
-    """Import purchases from FILE, a CSV file with these columns:
-
-    \b
-    external_id,customer_external_id,product,category,purchased_at,
-    promised_delivery_date,delivered_at,rep_external_id
-
-    external_id, customer_external_id and product are required; the customer
-    must already be imported. Times are ISO 8601 (2026-03-01T14:30+01:00); a
-    time without a zone is read in the customer's time zone (else
-    AFTERCARE_DEFAULT_TZ). promised_delivery_date is a date (2026-03-01).
-    A delivery in the future is imported with a warning.
-    """
     _run("purchases", file, dry_run)
 
 

@@ -50,6 +50,56 @@ def _shown(url: str) -> str:
         return "(unreadable)"
 
 
+# What Aftercare ships drivers for: the backend, and the drivers it accepts ("" is the
+# backend's default, which SQLAlchemy 2.1 makes psycopg 3 for postgresql://).
+SUPPORTED_DATABASES = {"postgresql": ("", "psycopg"), "sqlite": ("", "pysqlite")}
+_SHIPPED = {
+    "postgresql": ("postgresql+psycopg://", "psycopg 3"),
+    "sqlite": ("sqlite://", "sqlite3"),
+}
+
+
+def unusable_database_url(url: str) -> str | None:
+    """Why AFTERCARE_DATABASE_URL cannot work, on one line with the fix; None when it may.
+
+    Only its shape: whether the server answers is found out by connecting. The password
+    is never shown, not even of a URL too garbled to read.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return (
+            "AFTERCARE_DATABASE_URL is not a URL SQLAlchemy can read; "
+            f"set it to {DATABASE_URL_FORMS}"
+        )
+    shown = f"AFTERCARE_DATABASE_URL={parsed.render_as_string(hide_password=True)}"
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "postgres":
+        return (
+            f"{shown}: SQLAlchemy does not know the name postgres://; "
+            "write postgresql+psycopg:// instead (the rest stays as it is)"
+        )
+    if backend not in SUPPORTED_DATABASES:
+        return (
+            f"{shown}: {backend} is not supported, Aftercare runs on PostgreSQL or SQLite; "
+            f"set it to {DATABASE_URL_FORMS}"
+        )
+    if driver not in SUPPORTED_DATABASES[backend]:
+        scheme, ships = _SHIPPED[backend]
+        return (
+            f"{shown}: Aftercare ships the {ships} driver, not {driver}; "
+            f"write {scheme} instead of {parsed.drivername}:// (the rest stays as it is)"
+        )
+    if backend == "sqlite" and (parsed.database or ":memory:") == ":memory:":
+        # Kept for the command's life only: a tick's work, an import, all gone at its exit.
+        return (
+            f"AFTERCARE_DATABASE_URL={url} has no file path: an in-memory database is lost "
+            "when the command exits; set it to sqlite:///PATH "
+            "(e.g. sqlite:////var/lib/aftercare/aftercare.sqlite3)"
+        )
+    return None
+
+
 def database_problem(url: str, error: SQLAlchemyError) -> str:
     """AFTERCARE_DATABASE_URL is unreadable or unreachable: why, on one line, and the fix."""
     if isinstance(error, ArgumentError):

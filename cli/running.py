@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli.common import configure_logging, database, load_settings, transports_for
 from messaging.channels import Transports
-from settings import CHANNEL_VARIABLES, Settings
+from settings import Settings
 
 
 def build_app(
@@ -117,8 +117,9 @@ def run_command(host: str, port: int) -> None:
     """Run the production process: web server, webhooks and scheduler in one process."""
     settings = load_settings()
     configure_logging(settings)
-    warn_about(settings)
+    # The database first: a bad AFTERCARE_DATABASE_URL is the one line `run` prints.
     factory = database(settings)
+    warn_about(settings)
     _serve(build_app(factory, transports_for(settings), settings), host, port)
 
 
@@ -139,13 +140,15 @@ def warn_about(settings: Settings) -> None:
             len(secret),
             SHORTEST_SESSION_SECRET,
         )
-    for channel, sender in settings.channel_senders().items():
-        if sender == "console":
+    from messaging.channels import registry
+
+    for channel, sender in registry.senders(settings).items():
+        if sender == registry.CONSOLE:
             log.warning(
-                "no %s credentials: %s messages go to the console channel and reach nobody; set %s",
+                "NO %s CREDENTIALS: %s messages go to the console channel and reach nobody; set %s",
+                channel.upper(),
                 channel,
-                channel,
-                CHANNEL_VARIABLES[channel],
+                registry.variables(channel),
             )
     if not settings.public_url.startswith("https://"):
         log.warning(

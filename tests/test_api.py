@@ -126,7 +126,7 @@ def test_healthz_needs_no_token_and_checks_the_database(client: TestClient) -> N
     assert answer.json() == {
         "status": "ok",
         "database": "ok",
-        "channels": {"sms": "console", "telegram": "console"},
+        "channels": {"sms": "console", "telegram": "console", "email": "console"},
     }
 
 

@@ -79,6 +79,9 @@ def pigeon(monkeypatch: pytest.MonkeyPatch) -> PigeonChannel:
         contact_fields=("phone",),
         column="phone",
         parse_address=lambda address: address or None,
+        sender="pigeon",
+        configured=lambda settings: True,
+        variables="PIGEON_KEY",
     )
     monkeypatch.setitem(CHANNELS, "pigeon", entry)
     return PigeonChannel()

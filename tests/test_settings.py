@@ -79,7 +79,7 @@ def test_a_bad_time_zone_is_one_line_naming_the_variable_and_the_fix(
 @pytest.mark.parametrize(
     ("url", "named"),
     [
-        ("mysql-ish://nobody@nowhere/db", "is not a database URL"),
+        ("mysql-ish://nobody@nowhere/db", "is not a URL"),
         ("postgresql+psycopg://aftercare:s3cret@127.0.0.1:1/aftercare", "cannot connect"),
         ("sqlite:////no/such/folder/aftercare.sqlite3", "cannot connect"),
     ],

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from messaging.channels import registry
 from settings import Settings
 from web import api, email_pages, metrics, writes
 from web.admin.errors import admin_error_page
@@ -78,12 +79,11 @@ def create_app(
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}}, tags=["ops"])
     async def healthz() -> Any:
         """Up, and the database answers."""
+        channels = registry.senders(settings)
         if await run_in_threadpool(database_answers, session_factory):
-            return Health(status="ok", database="ok", channels=settings.channel_senders())
+            return Health(status="ok", database="ok", channels=channels)
         return JSONResponse(
-            Health(
-                status="error", database="unavailable", channels=settings.channel_senders()
-            ).model_dump(),
+            Health(status="error", database="unavailable", channels=channels).model_dump(),
             status_code=503,
         )
 

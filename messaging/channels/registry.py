@@ -33,6 +33,12 @@ class ChannelEntry:
     # reads as that column's value (None: not an address of this channel).
     column: str
     parse_address: Callable[[str], Any]
+    # What sends on it once configured (shown on /healthz and in Settings), whether the
+    # settings configure it, and the variables to set when they do not (the start-up
+    # warning and the Settings page name them). Unconfigured, the console stands in.
+    sender: str
+    configured: Callable[[Settings], bool]
+    variables: str
     # Characters one message carries: a longer text is a template error, never sent cut off.
     max_length: int | None = None
     # The person's column that records "the channel said this address is dead" (None: never).
@@ -120,6 +126,10 @@ CHANNELS: dict[str, ChannelEntry] = {
         column="phone",
         parse_address=lambda address: address or None,
         max_length=1_600,  # Twilio refuses more
+        sender="twilio",
+        configured=lambda settings: settings.sms_configured,
+        variables="TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER or "
+        "TWILIO_MESSAGING_SERVICE_SID",
     ),
     "telegram": ChannelEntry(
         _telegram,
@@ -130,6 +140,9 @@ CHANNELS: dict[str, ChannelEntry] = {
         parse_address=_chat_id,
         max_length=4_096,  # the Bot API's limit for one message
         dead_since="telegram_unreachable_at",  # the bot was blocked
+        sender="telegram",
+        configured=lambda settings: settings.telegram_configured,
+        variables="TELEGRAM_BOT_TOKEN",
     ),
     # Last: a customer whose phone or chat works is reached there; email when nothing else.
     "email": ChannelEntry(
@@ -143,6 +156,9 @@ CHANNELS: dict[str, ChannelEntry] = {
         dead_since="email_unreachable_at",  # 550: no such mailbox
         check_address=check_email,
         takes_commands=False,
+        sender="smtp",
+        configured=lambda settings: settings.email_configured,
+        variables="AFTERCARE_SMTP_URL and AFTERCARE_EMAIL_FROM",
     ),
 }
 
@@ -289,9 +305,26 @@ def webhooks() -> list[tuple[str, Webhook]]:
     ]
 
 
+# What stands in for a channel without credentials: it prints, and reaches nobody.
+CONSOLE = "console"
+
+
 def is_configured(name: str, settings: Settings) -> bool:
-    """Whether the credentials for channel `name` are set (Settings.<name>_configured)."""
-    return bool(getattr(settings, f"{name}_configured"))
+    """Whether the settings hold what channel `name` needs to reach anybody."""
+    return CHANNELS[name].configured(settings)
+
+
+def senders(settings: Settings) -> dict[str, str]:
+    """Every channel and what sends on it: its provider, or "console" (nothing leaves)."""
+    return {
+        name: entry.sender if entry.configured(settings) else CONSOLE
+        for name, entry in CHANNELS.items()
+    }
+
+
+def variables(channel: str) -> str:
+    """The variables to set so that `channel` reaches people ("A, B and C or D")."""
+    return CHANNELS[channel].variables
 
 
 def attach_configured(transports: Transports, settings: Settings) -> None:

@@ -59,9 +59,11 @@ def test_run_warns_about_a_weak_session_secret_and_plain_http(caplog) -> None:
             twilio_account_sid="AC1",
             twilio_auth_token="secret",
             twilio_from_number="+15005550006",
+            smtp_url="smtps://care:pw@mail.example.com:465",
+            email_from="care@example.com",
         )
     )
-    assert caplog.text == ""
+    assert caplog.text == ""  # every channel configured (email too: it warns when not)
     warn_about(Settings(session_secret="", public_url="https://care.example.com"))
     # Unset, the key stored in the database signs sessions (the console fallback still warns).
     assert "AFTERCARE_SESSION_SECRET" not in caplog.text and "https" not in caplog.text

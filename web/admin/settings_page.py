@@ -22,7 +22,7 @@ from accounts import audit
 from cadence.rules import DEFAULT_RULES, CadenceRules, InvalidRules, load_rules, save_rules
 from cadence.team import Team, load_team, save_team
 from clock import utcnow
-from settings import CHANNEL_VARIABLES
+from messaging.channels import registry
 from web.admin.auth import AdminDep, AdminPost
 from web.admin.rendering import page
 from web.admin.team_settings import parse_team_form, read_team_form, team_form
@@ -192,8 +192,10 @@ def _render(
             "team": team,
             "errors": errors or {},
             "saved": saved,
-            "channels": request.app.state.settings.channel_senders(),
-            "channel_variables": CHANNEL_VARIABLES,
+            "channels": [
+                (channel, sender, registry.variables(channel))
+                for channel, sender in registry.senders(request.app.state.settings).items()
+            ],
         },
         status_code=status_code,
     )
