@@ -298,17 +298,20 @@ def add_history(session: Session, now: datetime, business_name: str = "Kowalski 
         session.add(response)
         session.flush()
         if score <= 6:
-            # The team keeps up: the past's complaints are settled; today's is the one open
-            # (add_fresh_complaint), not one left weeks past its SLA.
-            settled = now - when > timedelta(days=2)
+            # The team keeps up: older complaints are settled, last month's was taken within
+            # its SLA and is still being worked on; today's is the one open
+            # (add_fresh_complaint), never one left weeks past its SLA.
+            settled = now - when > timedelta(days=30)
             session.add(
                 Escalation(
                     kind=EscalationKind.DETRACTOR,
                     response_id=response.id,
                     customer_id=customer.id,
                     rep_id=customer.rep_id,
-                    status="resolved" if settled else "open",
+                    status="resolved" if settled else "acknowledged",
                     sla_due_at=when + timedelta(hours=2),
+                    acknowledged_at=when + timedelta(minutes=40),
+                    acknowledged_by_id=customer.rep_id,
                     resolved_at=when + timedelta(hours=5) if settled else None,
                     resolution_note="Called and sent a voucher." if settled else None,
                     created_at=when,
