@@ -68,3 +68,9 @@ def text_and_html(mail: EmailMessage) -> tuple[str, str]:
     plain, html = mail.get_body(("plain",)), mail.get_body(("html",))
     assert plain is not None and html is not None
     return str(plain.get_content()), str(html.get_content())  # type: ignore[attr-defined]
+
+
+def links_of(mail: EmailMessage) -> dict[int, str]:
+    """Each score's link in the email's HTML, as a path on the app: {score: "/r/<token>/<n>"}."""
+    _, html = text_and_html(mail)
+    return {int(score): f"/r/{token}/{score}" for token, score in SCORE_LINK.findall(html)}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from messaging.channels import SendError, Transports
@@ -16,7 +14,7 @@ from tests.channel_support import NOW, channel_settings, drain_now, messages, su
 from tests.email_support import PUBLIC, SCORE_LINK, send_surveys, text_and_html
 from tests.fakes.smtp_server import FakeSmtp, free_port
 
-pytest_plugins = ["tests.conftest_channels"]
+pytest_plugins = ["tests.conftest_channels", "tests.conftest_email"]
 
 SENDER = "Kowalski Motors <care@kowalski.example>"
 LINK_SECRET = "email-links-test-secret-0123456789"
@@ -26,12 +24,6 @@ def email_settings(fake: FakeSmtp, **overrides: object) -> Settings:
     return channel_settings(
         smtp_url=fake.url, email_from=SENDER, session_secret=LINK_SECRET, **overrides
     )
-
-
-@pytest.fixture
-def fake_smtp() -> Iterator[FakeSmtp]:
-    with FakeSmtp() as fake:
-        yield fake
 
 
 @pytest.fixture

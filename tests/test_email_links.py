@@ -7,9 +7,7 @@ are followed with the app's TestClient, as a customer's browser would.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -18,27 +16,11 @@ from messaging.channels.email import EmailChannel
 from models import CheckIn, ConsentEvent, Customer, Escalation, Response
 from scheduler.tick import tick
 from tests.conftest import at
-from tests.email_support import PUBLIC, SCORE_LINK, send_surveys, survey_settings, text_and_html
-from tests.fakes.smtp_server import FakeSmtp
+from tests.email_support import PUBLIC, links_of, send_surveys, survey_settings
 from tests.test_tick import deliver
 from web.app import create_app
 
-
-@pytest.fixture
-def fake_smtp() -> Iterator[FakeSmtp]:
-    with FakeSmtp() as fake:
-        yield fake
-
-
-@pytest.fixture
-def browser(db, fake_smtp) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(create_app(db, survey_settings(fake_smtp)), base_url=PUBLIC) as client:
-        yield client
-
-
-def links_of(mail) -> dict[int, str]:  # type: ignore[no-untyped-def]
-    _, html = text_and_html(mail)
-    return {int(score): f"/r/{token}/{score}" for token, score in SCORE_LINK.findall(html)}
+pytest_plugins = ["tests.conftest_email"]
 
 
 def count(session, model) -> int:  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ and real SMS to the local fake Twilio; the detractor's score comes in by the inb
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -28,15 +27,9 @@ from tests.fakes.twilio_server import FakeTwilio
 from tests.test_importing import csv_text, run
 from tests.test_users import empty_database  # noqa: F401  (a fixture)
 
-pytest_plugins = ["tests.conftest_channels"]
+pytest_plugins = ["tests.conftest_channels", "tests.conftest_email"]
 
 ANNA_MAIL = "anna@kowalski.example"
-
-
-@pytest.fixture
-def fake_smtp() -> Iterator[FakeSmtp]:
-    with FakeSmtp() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -9,11 +9,9 @@ local SMTP server) and their score links are opened with the app's TestClient.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from clock import utcnow
@@ -23,28 +21,11 @@ from messaging.rep_verbs import teach
 from models import Escalation, EscalationEvent, Message, Rep
 from models.states import Language
 from scheduler.tick import tick
-from tests.email_support import PUBLIC, SCORE_LINK, send_surveys, survey_settings, text_and_html
-from tests.fakes.smtp_server import FakeSmtp
-from web.app import create_app
+from tests.email_support import links_of, send_surveys, survey_settings
+
+pytest_plugins = ["tests.conftest_email"]
 
 CHAT = 5550002  # Anna's Telegram chat, when she uses Telegram
-
-
-@pytest.fixture
-def fake_smtp() -> Iterator[FakeSmtp]:
-    with FakeSmtp() as fake:
-        yield fake
-
-
-@pytest.fixture
-def browser(db, fake_smtp) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(create_app(db, survey_settings(fake_smtp)), base_url=PUBLIC) as client:
-        yield client
-
-
-def links_of(mail) -> dict[int, str]:  # type: ignore[no-untyped-def]
-    _, html = text_and_html(mail)
-    return {int(score): f"/r/{token}/{score}" for token, score in SCORE_LINK.findall(html)}
 
 
 def to_reps(session) -> list[Message]:  # type: ignore[no-untyped-def]
