@@ -214,8 +214,9 @@ def demo_command(port: int, host: str, no_serve: bool) -> None:
         # Five months of answered surveys, so the dashboard has a story to tell.
         add_history(session, now)
         complainer = add_fresh_complaint(session, now, settings)
-        told = complainer and (complainer.name, complainer.rep.name if complainer.rep else "")
-    if told:
+        # Read while the session is open: the customer and their rep (Anna) by name.
+        told = (complainer.name, complainer.rep.name) if complainer and complainer.rep else None
+    if told is not None:
         click.echo(f"\n{told[0]} answers with a 4: the bot asks why and alerts {told[1]}:\n")
         drain(factory, now, transports, settings=settings)
     accounts = "\n".join(

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from cadence.team import load_team
 from conversation import rescore
 from conversation.forwarding import forward_to_rep, unresolved_escalation
 from conversation.optout import opt_in, opt_out, send_help, welcome_again
@@ -22,7 +21,7 @@ from conversation.replies import Reply, parse_reply
 from conversation.replies.concerns import needs_answer
 from conversation.turn import Turn
 from escalation.alerts import alert_new_escalation, relay_to_rep, tell_score_change
-from escalation.opening import open_escalation
+from escalation.opening import open_escalation, sla_due_at
 from escalation.trail import record
 from events import EventType, record_event
 from events.payloads import response_data
@@ -183,8 +182,7 @@ def _follow_score(turn: Turn, escalation: Escalation, before: int, after: int) -
         return
     if rescore.reopen(session, now, escalation, before, after, who):
         # They were told it was closed: the usual alert again, with the time to act.
-        team = load_team(session, turn.settings.default_tz)
-        escalation.sla_due_at = team.sla_due(now, timedelta(hours=turn.rules.escalation_sla_hours))
+        escalation.sla_due_at = sla_due_at(session, now, turn.rules, turn.settings)
         alert_new_escalation(session, now, escalation, turn.settings, turn.book)
     elif escalation.status != EscalationStatus.RESOLVED:  # a rep's resolution stands
         tell_score_change(session, now, escalation, before, after, turn.settings, turn.book)

@@ -22,6 +22,15 @@ from settings import Settings
 log = logging.getLogger(__name__)
 
 
+def sla_due_at(
+    session: Session, now: datetime, rules: CadenceRules, settings: Settings
+) -> datetime:
+    """When an escalation opened (or reopened) `now` must be acted on: the SLA's hours of
+    the team's working time (cadence/team.py: plain hours unless the business set them)."""
+    team = load_team(session, settings.default_tz)
+    return team.sla_due(now, timedelta(hours=rules.escalation_sla_hours))
+
+
 def open_escalation(
     session: Session,
     now: datetime,
@@ -47,7 +56,6 @@ def open_escalation(
         raise ValueError("an escalation is about one response or one message")
     unique = {"response_id": response.id} if response is not None else {"message_id": message.id}  # type: ignore[union-attr]
     rep_id = assignee(session, customer, response)
-    team = load_team(session, settings.default_tz)
     escalation, created = insert_once(
         session,
         Escalation,
@@ -57,7 +65,7 @@ def open_escalation(
             "customer_id": customer.id,
             "rep_id": rep_id,
             "status": "open",
-            "sla_due_at": team.sla_due(now, timedelta(hours=rules.escalation_sla_hours)),
+            "sla_due_at": sla_due_at(session, now, rules, settings),
             "created_at": now,
         },
         unique=unique,
