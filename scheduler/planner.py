@@ -12,27 +12,21 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, exists, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, exists, select, text, update
 from sqlalchemy.orm import Session
 
 from cadence import due as cadence
 from cadence.quiet_hours import zone_for
 from cadence.rules import CadenceRules
 from models import CheckIn, Customer, Escalation, Purchase
+from models.db import insert_rows
 from models.states import CheckInKind, CheckInStatus, EscalationKind
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement: Insert = insert_fn(CheckIn).on_conflict_do_nothing(
-        index_elements=["customer_id", "kind", "dedupe_key"]
-    )
-    result = session.execute(statement.returning(CheckIn.id), rows)
-    return len(result.all())
+    """Insert check-ins (rows from `_row`), skipping those already planned; how many were new."""
+    unique_key = ["customer_id", "kind", "dedupe_key"]
+    return len(insert_rows(session, CheckIn, rows, unless_exists=unique_key, returning=CheckIn.id))
 
 
 def _row(
