@@ -166,6 +166,14 @@ def test_a_rep_alert_by_email_arrives_with_its_first_line_as_the_subject(
     body = got.message.get_body(("plain",))
     assert body is not None and "Acknowledge it and, once it is fixed" in body.get_content()
     assert rep_alerts(session) == [("email", ANNA_MAIL, "sent", anna.id)]
+    # An alert to a colleague is not mail she could unsubscribe from (RFC 8058 headers and
+    # the footer link are for customers): neither header, nor a link, in either part.
+    assert got.message["List-Unsubscribe"] is None
+    assert got.message["List-Unsubscribe-Post"] is None
+    html = got.message.get_body(("html",))
+    assert html is not None
+    for part in (body.get_content(), html.get_content()):
+        assert "/u/" not in part and "unsubscribe" not in part.lower()
 
 
 def test_migration_0016_adds_and_drops_the_column_keeping_the_reps(

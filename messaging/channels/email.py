@@ -120,6 +120,9 @@ class EmailChannel:
     # The outbox passes `reply_to` (the customer's rep's email) to `send`: when
     # AFTERCARE_EMAIL_REPLY_TO is unset, replies reach the rep.
     takes_reply_to = True
+    # ...and `to_team=True` for a message to a rep or manager: an alert to a colleague has
+    # no unsubscribe header or link (RFC 8058 is for what customers can stop receiving).
+    marks_team = True
     webhooks = ()  # replies go to a person's inbox (Reply-To); IMAP polling is not built
 
     def __init__(self, settings: Settings, *, timeout: float | None = None) -> None:
@@ -143,19 +146,26 @@ class EmailChannel:
         return None  # each send opens its own connection
 
     def message(
-        self, to: str, text: str, buttons: Buttons | None = None, reply_to: str | None = None
+        self,
+        to: str,
+        text: str,
+        buttons: Buttons | None = None,
+        reply_to: str | None = None,
+        to_team: bool = False,
     ) -> EmailMessage:
         """The email for `text`: plain text and HTML, score links, RFC 8058 unsubscribe.
 
         Reply-To is AFTERCARE_EMAIL_REPLY_TO when set, else `reply_to` (the customer's
         rep's email), else the From address (the business's), as issue 12 orders them;
-        the unsubscribe mailto stays the business's.
+        the unsubscribe mailto stays the business's. A message `to_team` (a rep's or a
+        manager's alert) carries no unsubscribe header, footer or link.
         """
         parts = Parts.of(text)
         unsubscribe = (
-            f"{self._public_url}{UNSUBSCRIBE_PATH}/{links.unsubscribe_token(self._key, to)}"
+            None
+            if to_team
+            else f"{self._public_url}{UNSUBSCRIBE_PATH}/{links.unsubscribe_token(self._key, to)}"
         )
-        reply_box = parseaddr(self._unsubscribe_box)[1]
         scores = score_links(buttons, self._public_url, self._key)
         footer = parts.footer or unsubscribe
         message = EmailMessage()
@@ -165,13 +175,17 @@ class EmailChannel:
         message["Subject"] = parts.subject
         message["Date"] = format_datetime(utcnow())
         message["Message-ID"] = make_msgid(domain=self._domain)
-        mailto = f"mailto:{reply_box}?subject={quote('unsubscribe')}"
-        message["List-Unsubscribe"] = f"<{unsubscribe}>, <{mailto}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         plain = "\n\n".join(parts.paragraphs)
         if scores:
             plain += "\n\n" + "\n".join(f"{label}: {url}" for label, url in scores)
-        plain += f"\n\n-- \n{footer}: {unsubscribe}" if parts.footer else f"\n\n-- \n{unsubscribe}"
+        if unsubscribe is not None:
+            reply_box = parseaddr(self._unsubscribe_box)[1]
+            mailto = f"mailto:{reply_box}?subject={quote('unsubscribe')}"
+            message["List-Unsubscribe"] = f"<{unsubscribe}>, <{mailto}>"
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            plain += (
+                f"\n\n-- \n{footer}: {unsubscribe}" if parts.footer else f"\n\n-- \n{unsubscribe}"
+            )
         message.set_content(plain + "\n")
         html = render_html(
             "message.html",
@@ -187,10 +201,15 @@ class EmailChannel:
         return message
 
     async def send(
-        self, to: str, text: str, buttons: Buttons | None = None, reply_to: str | None = None
+        self,
+        to: str,
+        text: str,
+        buttons: Buttons | None = None,
+        reply_to: str | None = None,
+        to_team: bool = False,
     ) -> SendResult:
         """Send `text` to the address `to`, a survey's buttons as signed score links."""
-        message = self.message(to, text, buttons, reply_to)
+        message = self.message(to, text, buttons, reply_to, to_team)
         server = self._server
         try:
             await aiosmtplib.send(
