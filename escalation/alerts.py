@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cadence.team import Team, load_team
+from escalation import waiting
 from escalation.replies import button_label, language_of
 from escalation.trail import record
 from messaging.channels import registry
@@ -157,7 +158,8 @@ def tell_score_change(
     says so and asks nothing (no command, no buttons); else it gives the new score. It goes
     to the rep (their manager when the rep cannot be reached, as for the first alert), and
     to the manager the SLA sent it up to, if any. Nobody is told of an escalation that was
-    never alerted.
+    never alerted. A close withdraws the alerts still waiting for a working day; whoever
+    was sent nothing about the escalation yet is then told nothing.
     """
     if escalation.alerted_at is None and escalation.escalated_to_manager_at is None:
         return []
@@ -166,8 +168,17 @@ def tell_score_change(
     if escalation.escalated_to_manager_at is not None and escalation.manager_id is not None:
         recipients.append(session.get(Rep, escalation.manager_id))
     closed = escalation.status == EscalationStatus.RESOLVED
+    withdrawn = (
+        waiting.withdraw_waiting(
+            session, now, escalation, f"the customer changed their score to {after} before it went"
+        )
+        if closed
+        else set()
+    )
     told: list[Message] = []
     for recipient in dict.fromkeys(r for r in recipients if r is not None):
+        if recipient.id in withdrawn and not waiting.was_sent_about(session, escalation, recipient):
+            continue
         message = queue_alert(
             session,
             now,

@@ -14,9 +14,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from cadence.team import Team, save_team
+from cadence.working_hours import parse_hours
 from clock import utcnow
 from messaging.channels import ConsoleChannel, Transports
 from messaging.channels.email import EmailChannel
+from messaging.outbox import drain
 from messaging.rep_verbs import teach
 from models import Escalation, EscalationEvent, Message, Rep
 from models.states import Language
@@ -165,3 +168,56 @@ def test_the_trail_records_the_change_and_the_message(
     assert ("comment", "score changed from 2 to 9") in trail
     assert ("resolved", "via score change: the customer changed the score from 2 to 9") in trail
     assert json.dumps([row.detail for row in trail])  # plain text all the way
+
+
+def out_of_hours(session) -> None:  # type: ignore[no-untyped-def]
+    """The team works one minute a week, on a day three days from now: it is off now."""
+    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[(utcnow().weekday() + 3) % 7]
+    save_team(session, Team("UTC", parse_hours(f"{day} 09:00-09:01")))
+    session.commit()
+
+
+def test_an_alert_still_waiting_for_the_working_day_is_withdrawn_by_a_close(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    """John answers 2 at night and, a minute later, 9: Anna's morning would start with a
+    complaint that no longer exists. The waiting alert is cancelled and she is told nothing."""
+    out_of_hours(session)
+    [alert] = john_scores(db, session, cast, fake_smtp, browser, 2, 9)
+    [escalation] = escalations(session)
+    assert escalation.status == "resolved"
+    assert (alert.purpose, alert.status) == ("rep_alert", "cancelled")
+    assert "changed their score to 9" in (alert.error or "")
+    trail = session.scalars(
+        select(EscalationEvent.detail).where(EscalationEvent.action == "alert_withdrawn")
+    ).all()
+    assert trail == ["to Anna Kowalska: the customer changed their score to 9 before it went"]
+
+
+def test_a_rep_who_read_the_alert_hears_of_the_close_and_not_of_a_stale_change(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    """Anna read the 2 during the day; in the evening John makes it a 4 (that notice waits
+    for her morning), then a 9: the 4 is withdrawn, the close waits for her morning."""
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp).values()
+    links = links_of(mail)
+    browser.get(links[2])
+    settings = survey_settings(fake_smtp)
+    drain(
+        db,
+        utcnow(),
+        Transports(by_channel={}, fallback=ConsoleChannel(stream=None)),
+        settings=settings,
+    )
+    out_of_hours(session)
+    browser.get(links[4])
+    browser.get(links[9])
+    sent = to_reps(session)
+    assert [(m.purpose, m.status) for m in sent] == [
+        ("rep_alert", "sent"),
+        ("rep_score_changed", "cancelled"),
+        ("rep_score_changed", "queued"),
+    ]
+    assert "from 2 to 4" in sent[1].body and "from 4 to 9" in sent[2].body
+    assert "closed" in sent[2].body
+    assert sent[2].next_attempt_at is not None and sent[2].next_attempt_at > utcnow()
