@@ -1,10 +1,13 @@
-"""Where a customer's reply to a message should go, for channels that can say (email's Reply-To).
+"""Where a customer's reply to a message should go, for channels that can say (email's Reply-To),
+and whether a message is to the team, for channels that treat those differently.
 
 Read for each claimed batch, in the claim's transaction, so it needs no column of its
 own: the email of the customer's rep. Messages to reps carry none.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,3 +42,15 @@ def reply_to_channels(transports: Transports) -> set[str]:
         for name, channel in transports.by_channel.items()
         if getattr(channel, "takes_reply_to", False)
     }
+
+
+def envelope(transport: Any, message: Claimed) -> dict[str, Any]:
+    """What a channel that asks for it learns beyond the text (`send`'s keyword arguments):
+    where a reply goes (`takes_reply_to`), and that the message is to a rep or manager
+    (`marks_team`: email leaves out its unsubscribe headers and link)."""
+    extra: dict[str, Any] = {}
+    if message.reply_to:
+        extra["reply_to"] = message.reply_to
+    if message.rep_id is not None and getattr(transport, "marks_team", False):
+        extra["to_team"] = True
+    return extra

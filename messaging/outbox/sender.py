@@ -43,7 +43,7 @@ from messaging.outbox.queue import BULK, INTERACTIVE, LANES
 from messaging.outbox.reconciler import Reconciler
 from messaging.outbox.record import Outcome, OutcomeKind, record
 from messaging.outbox.recorder import Recorder
-from messaging.outbox.reply_to import add_reply_to, reply_to_channels
+from messaging.outbox.reply_to import add_reply_to, envelope, reply_to_channels
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -333,7 +333,7 @@ class Sender:
             async with asyncio.timeout(self.call_limit):
                 shown = registry.buttons_shown(message.channel, self.transports)
                 buttons = buttons_from_json(message.buttons) if shown else None
-                extra = self._envelope(transport, message)
+                extra = envelope(transport, message)
                 result = await transport.send(message.address, message.body, buttons, **extra)
         except SendError as error:
             if error.throttled and limits:
@@ -355,17 +355,6 @@ class Sender:
             IN_FLIGHT.labels(message.channel).dec()
             SEND_SECONDS.labels(message.channel).observe(time.perf_counter() - started)
         return Outcome(message, OutcomeKind.SENT, provider_id=result.provider_id)
-
-    @staticmethod
-    def _envelope(transport: Any, message: Claimed) -> dict[str, Any]:
-        """What a channel that asks for it learns beyond the text: where a reply goes
-        (`takes_reply_to`), and whether the message is to a rep or manager (`marks_team`)."""
-        extra: dict[str, Any] = {}
-        if message.reply_to:
-            extra["reply_to"] = message.reply_to
-        if message.rep_id is not None and getattr(transport, "marks_team", False):
-            extra["to_team"] = True
-        return extra
 
     def _release_until(self, message: Claimed, unix_time: float) -> Outcome:
         # Pauses are on the real clock; the message's due time is on the pass's clock.
