@@ -1,7 +1,7 @@
 """The sender: two lanes of concurrent sends on the loop that owns the network.
 
 Each lane has its own worker, its own claim, its own bound on requests in
-flight, its own database threads and its own bell: the interactive lane
+flight, its own database thread and its own bell: the interactive lane
 (answers, confirmations, rep alerts) never waits behind the bulk lane
 (surveys, reminders, delay notices). A worker claims due messages, starts one
 task per message (bounded; messages to one address keep their order), and
@@ -92,12 +92,14 @@ class Sender:
         self.call_limit = 2 * self.timeout
         self.lease = timedelta(seconds=settings.send_lease)
         self.report = DrainReport()
+        # One database thread a lane: its claims and writes take turns (a few ms each); a
+        # second thread only added GIL and connection contention (docs/BENCHMARKS.md).
         self._lanes = {
             INTERACTIVE: Lane(
-                INTERACTIVE, interactive_in_flight, ThreadPoolExecutor(2, "outbox-interactive")
+                INTERACTIVE, interactive_in_flight, ThreadPoolExecutor(1, "outbox-interactive")
             ),
             BULK: Lane(
-                BULK, in_flight or settings.sends_in_flight, ThreadPoolExecutor(2, "outbox-bulk")
+                BULK, in_flight or settings.sends_in_flight, ThreadPoolExecutor(1, "outbox-bulk")
             ),
         }
         self._side = ThreadPoolExecutor(1, "outbox-budgets")
