@@ -20,7 +20,14 @@ from messaging.outbox.queue import INTERACTIVE
 from models import Escalation, Message, Rep
 from models.states import MessageStatus, Purpose
 
-ALERTS = (Purpose.REP_ALERT, Purpose.MANAGER_ALERT, Purpose.REP_SCORE_CHANGED)
+# Everything queued for the team about one escalation: its alerts, the customer's words
+# relayed to the rep (rep_needs_answer), and earlier notices of a changed score.
+ALERTS = (
+    Purpose.REP_ALERT,
+    Purpose.MANAGER_ALERT,
+    Purpose.REP_NEEDS_ANSWER,
+    Purpose.REP_SCORE_CHANGED,
+)
 
 
 def _about(message: Message, escalation: Escalation) -> bool:

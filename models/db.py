@@ -14,6 +14,8 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Select,
+    String,
+    Text,
     any_,
     bindparam,
     create_engine,
@@ -111,9 +113,10 @@ def insert_rows(
     table = model.__table__
     names = list(rows[0])
     postgres = session.get_bind().dialect.name == "postgresql"
+    session.flush()  # what the session holds goes first, as with the ORM's own INSERTs
     if postgres:
         arrays = (
-            bindparam(f"rows_{name}", [row[name] for row in rows], type_=ARRAY(table.c[name].type))
+            bindparam(f"rows_{name}", [row[name] for row in rows], type_=_array_of(table.c[name]))
             for name in names
         )
         given = func.unnest(*arrays).table_valued(*names).render_derived()
@@ -126,6 +129,13 @@ def insert_rows(
         statement = statement.returning(returning)
     result = session.connection().execute(statement, None if postgres else rows)
     return [row[0] for row in result] if returning is not None else []
+
+
+def _array_of(column: Any) -> ARRAY[Any]:
+    # Strings travel as text[]: a cast to varchar(n)[] would cut an over-long value
+    # silently, where the INSERT's own assignment to the column refuses it.
+    kind = column.type
+    return ARRAY(Text() if isinstance(kind, String) else kind)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -223,3 +223,25 @@ def test_reply_to_is_the_setting_else_the_customers_rep_else_the_business(
     session.commit()
     [mail] = send_surveys(db, session, [cast["ru"]], fake_smtp).values()
     assert mail["Reply-To"] == SENDER
+
+
+def test_an_email_to_the_team_keeps_every_paragraph_and_offers_no_unsubscribe(email) -> None:
+    """A text shaped like a customer email (subject, paragraphs, last line) sent to a rep:
+    with no unsubscribe link to hang the last line on, it stays a paragraph of the body."""
+    text = "Weekly summary\n\nThree complaints are open.\n\nSee the dashboard for details."
+    mail = email.message("anna@kowalski.example", text, to_team=True)
+    plain, html = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert plain is not None and html is not None
+    for part in (plain.get_content(), html.get_content()):
+        assert "Three complaints are open." in part
+        assert "See the dashboard for details." in part
+        assert "/u/" not in part
+    assert mail["List-Unsubscribe"] is None
+    # The same text to a customer: the last line is the unsubscribe link's words.
+    to_customer = email.message("john@example.com", text)
+    assert to_customer["List-Unsubscribe"] is not None
+    customer_plain = to_customer.get_body(("plain",))
+    assert (
+        customer_plain is not None
+        and "See the dashboard for details.: http" in customer_plain.get_content()
+    )

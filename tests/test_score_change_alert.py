@@ -221,3 +221,22 @@ def test_a_rep_who_read_the_alert_hears_of_the_close_and_not_of_a_stale_change(
     assert "from 2 to 4" in sent[1].body and "from 4 to 9" in sent[2].body
     assert "closed" in sent[2].body
     assert sent[2].next_attempt_at is not None and sent[2].next_attempt_at > utcnow()
+
+
+def test_the_customers_words_waiting_for_the_rep_are_withdrawn_with_the_alert(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    """At night John answers 2, says why in the comment box, then makes it a 9: neither the
+    alert nor his relayed words reach Anna in the morning, and nor does a notice of a close."""
+    out_of_hours(session)
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp).values()
+    links = links_of(mail)
+    assert browser.get(links[2]).status_code == 200
+    token_path = links[2].rsplit("/", 1)[0]
+    answer = browser.post(f"{token_path}/comment", data={"comment": "the paint is scratched"})
+    assert answer.status_code == 200
+    assert browser.get(links[9]).status_code == 200
+    queued = [(m.purpose, m.status) for m in to_reps(session)]
+    assert ("rep_needs_answer", "cancelled") in queued
+    assert all(status == "cancelled" for _, status in queued)
+    assert "rep_score_changed" not in {purpose for purpose, _ in queued}

@@ -167,6 +167,9 @@ class EmailChannel:
             else f"{self._public_url}{UNSUBSCRIBE_PATH}/{links.unsubscribe_token(self._key, to)}"
         )
         scores = score_links(buttons, self._public_url, self._key)
+        paragraphs = parts.paragraphs
+        if to_team and parts.footer:  # no unsubscribe link to put these words on: keep them
+            paragraphs = [*paragraphs, parts.footer]
         footer = parts.footer or unsubscribe
         message = EmailMessage()
         message["From"] = self._from
@@ -175,7 +178,7 @@ class EmailChannel:
         message["Subject"] = parts.subject
         message["Date"] = format_datetime(utcnow())
         message["Message-ID"] = make_msgid(domain=self._domain)
-        plain = "\n\n".join(parts.paragraphs)
+        plain = "\n\n".join(paragraphs)
         if scores:
             plain += "\n\n" + "\n".join(f"{label}: {url}" for label, url in scores)
         if unsubscribe is not None:
@@ -191,7 +194,7 @@ class EmailChannel:
             "message.html",
             {
                 "subject": parts.subject,
-                "paragraphs": parts.paragraphs,
+                "paragraphs": paragraphs,
                 "scores": scores,
                 "footer": footer,
                 "unsubscribe_url": unsubscribe,
