@@ -158,8 +158,9 @@ def tell_score_change(
     says so and asks nothing (no command, no buttons); else it gives the new score. It goes
     to the rep (their manager when the rep cannot be reached, as for the first alert), and
     to the manager the SLA sent it up to, if any. Nobody is told of an escalation that was
-    never alerted. A close withdraws the alerts still waiting for a working day; whoever
-    was sent nothing about the escalation yet is then told nothing.
+    never alerted. Whoever was sent nothing about it yet (their alert still waits for their
+    working day) reads no change: what waits is withdrawn, and unless the change closed the
+    escalation one fresh alert with the score as it is now waits in its place.
     """
     if escalation.alerted_at is None and escalation.escalated_to_manager_at is None:
         return []
@@ -168,16 +169,15 @@ def tell_score_change(
     if escalation.escalated_to_manager_at is not None and escalation.manager_id is not None:
         recipients.append(session.get(Rep, escalation.manager_id))
     closed = escalation.status == EscalationStatus.RESOLVED
-    withdrawn = (
-        waiting.withdraw_waiting(
-            session, now, escalation, f"the customer changed their score to {after} before it went"
-        )
-        if closed
-        else set()
-    )
+    unread = waiting.settle_unread(session, now, escalation, recipients, closed=closed, after=after)
     told: list[Message] = []
     for recipient in dict.fromkeys(r for r in recipients if r is not None):
-        if recipient.id in withdrawn and not waiting.was_sent_about(session, escalation, recipient):
+        if recipient.id in unread:
+            fresh = unread[recipient.id]
+            if fresh and (
+                message := queue_alert(session, now, escalation, recipient, fresh, settings, book)
+            ):
+                told.append(message)
             continue
         message = queue_alert(
             session,

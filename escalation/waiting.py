@@ -1,10 +1,13 @@
 """Alerts still waiting in the outbox for a rep's working day, and what became of the others.
 
 Outside working hours an alert waits in the outbox (escalation.alerts.alert_time). If the
-customer changes their score out of the detractors' range before it goes, the alert is
-stale: it is withdrawn, and a rep who was never sent anything about the escalation is not
-told of the change either. An alert names its escalation in its template's context
-(`escalation_id`), which is how it is found here without a column of its own.
+customer changes their score before it goes, what waits is stale. A close (out of the
+detractors' range) withdraws everything waiting about the escalation, and a rep who was
+never sent anything about it is not told of the change either. A change within the range
+withdraws what waits for a rep who has read nothing yet, who gets one fresh alert instead
+(the new score, the comment) rather than an old one and a notice of the change. An alert
+names its escalation in its template's context (`escalation_id`), which is how it is found
+here without a column of its own.
 """
 
 from __future__ import annotations
@@ -35,9 +38,38 @@ def _about(message: Message, escalation: Escalation) -> bool:
     return bool(context.get("escalation_id") == escalation.id)
 
 
-def withdraw_waiting(session: Session, now: datetime, escalation: Escalation, why: str) -> set[int]:
-    """Cancel the alerts about `escalation` that still wait for a working day; the reps
-    they were for. An alert a sender has already claimed is left to go."""
+def settle_unread(
+    session: Session,
+    now: datetime,
+    escalation: Escalation,
+    recipients: list[Rep | None],
+    *,
+    closed: bool,
+    after: int,
+) -> dict[int, str | None]:
+    """Withdraw what waits about `escalation` after the score changed to `after` (all of it
+    on a close, else only what waits for recipients who have read nothing yet). Returns,
+    for each of `recipients` who had something withdrawn and had been sent nothing, the
+    alert to queue in its place (None on a close: nothing)."""
+    unread = {
+        r.id for r in recipients if r is not None and not was_sent_about(session, escalation, r)
+    }
+    why = f"the customer changed their score to {after} before it went"
+    withdrawn = withdraw_waiting(session, now, escalation, why, reps=None if closed else unread)
+    fresh: dict[int, str | None] = {}
+    for rep_id, purposes in withdrawn.items():
+        if rep_id in unread:
+            kind = Purpose.MANAGER_ALERT if Purpose.MANAGER_ALERT in purposes else Purpose.REP_ALERT
+            fresh[rep_id] = None if closed else kind
+    return fresh
+
+
+def withdraw_waiting(
+    session: Session, now: datetime, escalation: Escalation, why: str, reps: set[int] | None = None
+) -> dict[int, set[str]]:
+    """Cancel the alerts about `escalation` that still wait for a working day (only those
+    for `reps`, when given); for each rep, the purposes withdrawn. An alert a sender has
+    already claimed is left to go."""
     waiting = [
         message
         for message in session.scalars(
@@ -49,26 +81,29 @@ def withdraw_waiting(session: Session, now: datetime, escalation: Escalation, wh
                 Message.purpose.in_(ALERTS),
             )
         )
-        if _about(message, escalation)
+        if _about(message, escalation) and (reps is None or message.rep_id in reps)
     ]
     if not waiting:
-        return set()
+        return {}
     # Conditional on still being queued: a sender may be claiming it at this moment.
     cancelled = session.execute(
         update(Message)
         .where(Message.id.in_([m.id for m in waiting]), Message.status == MessageStatus.QUEUED)
         .values(status=MessageStatus.CANCELLED, error=why, next_attempt_at=None)
-        .returning(Message.id, Message.rep_id),
+        .returning(Message.id, Message.rep_id, Message.purpose),
         execution_options={"synchronize_session": False},
     ).all()
-    gone = {message_id for message_id, _ in cancelled}
+    gone = {message_id for message_id, _, _ in cancelled}
     for message in waiting:
         if message.id in gone:
             session.expire(message)  # it changed behind the ORM's back
-    reps = {rep_id for _, rep_id in cancelled if rep_id is not None}
-    for rep in session.scalars(select(Rep).where(Rep.id.in_(reps))):
+    withdrawn: dict[int, set[str]] = {}
+    for _, rep_id, purpose in cancelled:
+        if rep_id is not None:  # the query took messages to reps only
+            withdrawn.setdefault(rep_id, set()).add(purpose)
+    for rep in session.scalars(select(Rep).where(Rep.id.in_(withdrawn))):
         record(session, now, escalation.id, "alert_withdrawn", f"to {rep.name}: {why}")
-    return reps
+    return withdrawn
 
 
 def was_sent_about(session: Session, escalation: Escalation, rep: Rep) -> bool:

@@ -240,3 +240,29 @@ def test_the_customers_words_waiting_for_the_rep_are_withdrawn_with_the_alert(
     assert ("rep_needs_answer", "cancelled") in queued
     assert all(status == "cancelled" for _, status in queued)
     assert "rep_score_changed" not in {purpose for purpose, _ in queued}
+
+
+def test_a_rep_who_read_nothing_yet_gets_one_fresh_alert_with_the_new_score(
+    db, session, cast, fake_smtp, browser
+) -> None:
+    """At night John answers 2, then 4: Anna's morning starts with one alert that says 4,
+    not an alert that says 2 and a notice of the change. A 9 after that withdraws it too."""
+    out_of_hours(session)
+    [mail] = send_surveys(db, session, [cast["en"]], fake_smtp).values()
+    links = links_of(mail)
+    browser.get(links[2])
+    browser.get(links[4])
+    sent = to_reps(session)
+    assert [(m.purpose, m.status) for m in sent] == [
+        ("rep_alert", "cancelled"),
+        ("rep_alert", "queued"),
+    ]
+    assert "score 2/10" in sent[0].body and "score 4/10" in sent[1].body
+    assert sent[1].next_attempt_at is not None and sent[1].next_attempt_at > utcnow()
+    [escalation] = escalations(session)
+    assert escalation.status == "open"
+    browser.get(links[9])
+    assert [(m.purpose, m.status) for m in to_reps(session)] == [
+        ("rep_alert", "cancelled"),
+        ("rep_alert", "cancelled"),
+    ]
