@@ -172,24 +172,22 @@ def tell_score_change(
     unread = waiting.settle_unread(session, now, escalation, recipients, closed=closed, after=after)
     told: list[Message] = []
     for recipient in dict.fromkeys(r for r in recipients if r is not None):
-        if recipient.id in unread:
-            fresh = unread[recipient.id]
-            if fresh and (
-                message := queue_alert(session, now, escalation, recipient, fresh, settings, book)
-            ):
-                told.append(message)
+        if recipient.id not in unread:
+            message = queue_alert(
+                session,
+                now,
+                escalation,
+                recipient,
+                Purpose.REP_SCORE_CHANGED,
+                settings,
+                book,
+                extra={"before": before, "after": after, "closed": closed},
+                buttons=not closed,
+            )
+        elif (fresh := unread[recipient.id]) is not None:
+            message = queue_alert(session, now, escalation, recipient, fresh, settings, book)
+        else:
             continue
-        message = queue_alert(
-            session,
-            now,
-            escalation,
-            recipient,
-            Purpose.REP_SCORE_CHANGED,
-            settings,
-            book,
-            extra={"before": before, "after": after, "closed": closed},
-            buttons=not closed,
-        )
         if message is not None:
             told.append(message)
     return told

@@ -51,26 +51,28 @@ def settle_unread(
     on a close, else only what waits for recipients who have read nothing yet). Returns,
     for each of `recipients` who had something withdrawn and had been sent nothing, the
     alert to queue in its place (None on a close: nothing)."""
+    waiting = _waiting_about(session, now, escalation)
+    if not waiting:  # the usual case (a team around the clock): nothing more to look up
+        return {}
+    waited_for = {message.rep_id for message in waiting}
     unread = {
-        r.id for r in recipients if r is not None and not was_sent_about(session, escalation, r)
+        r.id
+        for r in recipients
+        if r is not None and r.id in waited_for and not was_sent_about(session, escalation, r)
     }
+    chosen = waiting if closed else [m for m in waiting if m.rep_id in unread]
     why = f"the customer changed their score to {after} before it went"
-    withdrawn = withdraw_waiting(session, now, escalation, why, reps=None if closed else unread)
     fresh: dict[int, str | None] = {}
-    for rep_id, purposes in withdrawn.items():
+    for rep_id, purposes in _withdraw(session, now, escalation, chosen, why).items():
         if rep_id in unread:
             kind = Purpose.MANAGER_ALERT if Purpose.MANAGER_ALERT in purposes else Purpose.REP_ALERT
             fresh[rep_id] = None if closed else kind
     return fresh
 
 
-def withdraw_waiting(
-    session: Session, now: datetime, escalation: Escalation, why: str, reps: set[int] | None = None
-) -> dict[int, set[str]]:
-    """Cancel the alerts about `escalation` that still wait for a working day (only those
-    for `reps`, when given); for each rep, the purposes withdrawn. An alert a sender has
-    already claimed is left to go."""
-    waiting = [
+def _waiting_about(session: Session, now: datetime, escalation: Escalation) -> list[Message]:
+    """The messages to the team about `escalation` still waiting for a working day."""
+    return [
         message
         for message in session.scalars(
             select(Message).where(
@@ -81,8 +83,15 @@ def withdraw_waiting(
                 Message.purpose.in_(ALERTS),
             )
         )
-        if _about(message, escalation) and (reps is None or message.rep_id in reps)
+        if _about(message, escalation)
     ]
+
+
+def _withdraw(
+    session: Session, now: datetime, escalation: Escalation, waiting: list[Message], why: str
+) -> dict[int, set[str]]:
+    """Cancel `waiting`; for each rep, the purposes withdrawn. A message a sender has
+    claimed meanwhile is left to go."""
     if not waiting:
         return {}
     # Conditional on still being queued: a sender may be claiming it at this moment.
