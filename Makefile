@@ -3,6 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Bytecode, written ahead: where PYTHONDONTWRITEBYTECODE is set (or the tree is read-only)
+# every `tick` would otherwise compile the project from source again (docs/DEPLOY.md).
+COMPILE = $(BIN)/python -m compileall -q -j 0 -x '/\.(venv|git)/' .
 
 .PHONY: demo test lint fmt bench bench-peers install clean
 
@@ -12,13 +15,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+	$(COMPILE)
 
 demo: $(STAMP)  ## SQLite, sample data, console channel, web UI on :8000
+	$(COMPILE)
 	$(BIN)/python bot.py demo
 
 test: $(STAMP)  ## the whole suite, on SQLite and PostgreSQL
 	./scripts/ensure-postgres
 	./scripts/ensure-chromium
+	$(COMPILE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from escalation.trail import record
 from messaging.outbox.queue import INTERACTIVE
 from models import Escalation, Message, Rep
+from models.db import in_state
 from models.states import MessageStatus, Purpose
 
 # Everything queued for the team about one escalation: its alerts, the customer's words
@@ -77,7 +78,7 @@ def _waiting_about(session: Session, now: datetime, escalation: Escalation) -> l
         for message in session.scalars(
             select(Message).where(
                 Message.lane == INTERACTIVE,
-                Message.status == MessageStatus.QUEUED,
+                in_state(Message.status, MessageStatus.QUEUED),
                 Message.next_attempt_at > now,
                 Message.rep_id.is_not(None),
                 Message.purpose.in_(ALERTS),

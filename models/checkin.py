@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clock import utcnow
@@ -17,6 +26,11 @@ __all__ = ["KINDS", "STATUSES", "SURVEY_KINDS", "THROTTLED_KINDS", "CheckIn", "R
 
 KINDS = values(CheckInKind)
 STATUSES = values(CheckInStatus)
+# The planner's live rows: those waiting to be sent, and those sent and waiting for an
+# answer. Their indexes skip the answered, expired and suppressed (almost every row), so
+# closing a check-in does not rewrite them; queries name the states with models.db.in_state.
+SCHEDULED = text(f"status = '{CheckInStatus.SCHEDULED}'")
+AWAITING = text(f"status = '{CheckInStatus.SENT}'")
 
 
 class CheckIn(Base):
@@ -25,8 +39,14 @@ class CheckIn(Base):
         # One check-in per customer, kind and subject/period: planning twice is harmless.
         UniqueConstraint("customer_id", "kind", "dedupe_key"),
         # Dispatch claims in (due_at, id) order: with id in the index, no sort.
-        Index("ix_checkins_status_due_at", "status", "due_at", "id"),
-        Index("ix_checkins_status_sent_at", "status", "sent_at"),
+        Index(
+            "ix_checkins_scheduled",
+            "due_at",
+            "id",
+            postgresql_where=SCHEDULED,
+            sqlite_where=SCHEDULED,
+        ),
+        Index("ix_checkins_awaiting", "sent_at", postgresql_where=AWAITING, sqlite_where=AWAITING),
         CheckConstraint(f"kind IN {KINDS!r}", name="kind"),
         CheckConstraint(f"status IN {STATUSES!r}", name="status"),
     )

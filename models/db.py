@@ -21,6 +21,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    literal_column,
     select,
     text,
 )
@@ -87,6 +88,29 @@ def one_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElemen
             column == any_(bindparam(None, listed, type_=ARRAY(column.type))),
         )
     return cast("ColumnElement[bool]", column.in_(listed))
+
+
+_STATE = re.compile(r"[a-z_]+")
+
+
+def in_state(column: Any, *states: str) -> ColumnElement[bool]:
+    """`column = 'state'` (or `IN (...)`) with the states written into the SQL as constants.
+
+    The outbox's and the planner's hot indexes are partial (`WHERE status = 'queued'`):
+    they hold only the live rows, so sending a message does not rewrite them. PostgreSQL
+    uses a partial index only when the query's condition proves the index's, and a bound
+    parameter proves nothing to a generic plan (the one a prepared statement settles on
+    after five runs), so the states must be literals. They are the code's own state names,
+    never input, and anything else is refused.
+    """
+    for state in states:
+        if not _STATE.fullmatch(state):
+            raise ValueError(f"{state!r} is not a state")
+    if len(states) == 1:
+        return cast("ColumnElement[bool]", column == literal_column(f"'{states[0]}'"))
+    return cast(
+        "ColumnElement[bool]", column.in_([literal_column(f"'{state}'") for state in states])
+    )
 
 
 def insert_rows(

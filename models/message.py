@@ -31,6 +31,12 @@ MESSAGE_STATUSES = values(MessageStatus)  # the life of a message: see MessageSt
 
 # An inbound message stored but not yet acted on.
 WAITING = text("direction = 'in' AND processed_at IS NULL")
+# The outbox's live rows: those due to be claimed, and those whose claim holds a lease.
+# The hot indexes cover only these, so a message that is sent, delivered or failed (almost
+# every row) leaves them alone; queries name the states with models.db.in_state.
+QUEUED = text(f"status = '{MessageStatus.QUEUED}'")
+LEASED = text(f"status IN ('{MessageStatus.SENDING}', '{MessageStatus.UNCERTAIN}')")
+TO_REP = text("rep_id IS NOT NULL")
 
 
 class Message(Base):
@@ -39,8 +45,23 @@ class Message(Base):
         # A webhook delivered twice stores one message.
         UniqueConstraint("channel", "provider_id"),
         # Each lane claims its own due rows; reconciliation finds leases that ran out.
-        Index("ix_messages_lane_status_next_attempt_at", "lane", "status", "next_attempt_at", "id"),
-        Index("ix_messages_status_lease_until", "status", "lease_until"),
+        Index(
+            "ix_messages_queue",
+            "lane",
+            "next_attempt_at",
+            "id",
+            postgresql_where=QUEUED,
+            sqlite_where=QUEUED,
+        ),
+        Index(
+            "ix_messages_leased",
+            "lease_until",
+            "id",
+            postgresql_where=LEASED,
+            sqlite_where=LEASED,
+        ),
+        # Most messages are to customers: a rep's messages are found without indexing theirs.
+        Index("ix_messages_rep_id", "rep_id", postgresql_where=TO_REP, sqlite_where=TO_REP),
         Index("ix_messages_customer_id_id", "customer_id", "id"),
         # The inbox: messages stored by a webhook whose turn is still to be taken, in
         # arrival order, and per sender (a later message waits for an earlier one).
@@ -60,7 +81,7 @@ class Message(Base):
     channel: Mapped[str] = mapped_column(String(10))
     purpose: Mapped[str] = mapped_column(String(30), default="")
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
-    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
     checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"), index=True)
     address: Mapped[str] = mapped_column(String(64), default="")
     body: Mapped[str] = mapped_column(Text)

@@ -29,7 +29,7 @@ from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import message_row, queue_many
 from messaging.render import TemplateError
 from models import CheckIn, Customer, Escalation, Purchase
-from models.db import claimed, one_of
+from models.db import claimed, in_state, one_of
 from models.states import CheckInKind, CheckInStatus, EscalationStatus, Purpose
 from settings import Settings
 
@@ -68,7 +68,7 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[DueCheckIn]:
     due = (
         select(CheckIn.id)
         .where(
-            CheckIn.status == CheckInStatus.SCHEDULED,
+            in_state(CheckIn.status, CheckInStatus.SCHEDULED),
             CheckIn.due_at <= now,
             (CheckIn.not_before.is_(None)) | (CheckIn.not_before <= now),
             CheckIn.paused_at.is_(None),  # paused on the Upcoming page: held until resumed

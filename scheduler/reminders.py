@@ -15,6 +15,7 @@ from messaging.compose import TemplateBook, customer_context, score_buttons
 from messaging.outbox import queue_message
 from messaging.render import TemplateError
 from models import CheckIn, Customer
+from models.db import in_state
 from models.states import CheckInStatus, Purpose
 from settings import Settings
 
@@ -35,7 +36,7 @@ def send_reminders(
         select(CheckIn, Customer)
         .join(Customer, Customer.id == CheckIn.customer_id)
         .where(
-            CheckIn.status == CheckInStatus.SENT,
+            in_state(CheckIn.status, CheckInStatus.SENT),
             CheckIn.sent_at <= now - timedelta(days=rules.reminder_days),
             CheckIn.sent_at > now - timedelta(days=rules.expire_days),
             CheckIn.reminder_sent_at.is_(None),
@@ -117,7 +118,7 @@ def expire_unanswered(session: Session, now: datetime, rules: CadenceRules) -> i
     result = session.execute(
         update(CheckIn)
         .where(
-            CheckIn.status == CheckInStatus.SENT,
+            in_state(CheckIn.status, CheckInStatus.SENT),
             CheckIn.sent_at <= now - timedelta(days=rules.expire_days),
         )
         .values(status="expired", closed_at=now, reason="no answer")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cadence.rules import load_rules
 from messaging.compose import TemplateBook
 from models import CheckIn
+from models.db import in_state
 from models.states import CheckInStatus
 from scheduler.dispatch import Outcome, dispatch_batch
 from scheduler.planner import plan
@@ -62,7 +63,8 @@ def upcoming(
             book = TemplateBook.load(session)
             paused = session.execute(
                 select(CheckIn.id, CheckIn.kind, CheckIn.paused_at, CheckIn.reason).where(
-                    CheckIn.status == CheckInStatus.SCHEDULED, CheckIn.paused_at.is_not(None)
+                    in_state(CheckIn.status, CheckInStatus.SCHEDULED),
+                    CheckIn.paused_at.is_not(None),
                 )
             ).all()
             at, end, extra = now, now + timedelta(hours=hours), 0
@@ -87,7 +89,7 @@ def upcoming(
 def _next_wake(session: Session, after: datetime) -> datetime | None:
     """The first instant after `after` when a waiting or not-yet-due check-in can go: the next
     pass is run then rather than a whole `step` later (`run` passes every minute)."""
-    waiting = CheckIn.status == CheckInStatus.SCHEDULED, CheckIn.paused_at.is_(None)
+    waiting = in_state(CheckIn.status, CheckInStatus.SCHEDULED), CheckIn.paused_at.is_(None)
     wake = session.scalar(
         select(func.min(CheckIn.not_before)).where(*waiting, CheckIn.not_before > after)
     )

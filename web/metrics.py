@@ -30,6 +30,7 @@ from events.report import standing
 from messaging.outbox import LANES
 from messaging.outbox.metrics import REGISTRY as PROCESS_FIGURES
 from models import CheckIn, Escalation, FailedTelegramUpdate, Message, SendBudget
+from models.db import in_state
 from models.states import EscalationStatus, MessageStatus
 from web.auth import require_api_token
 from web.deps import SessionDep
@@ -84,7 +85,7 @@ class DatabaseFigures(Collector):
     def _outbox(self, now: datetime) -> Iterator[GaugeMetricFamily]:
         due = self.session.execute(
             select(Message.lane, func.count(), func.min(Message.next_attempt_at))
-            .where(Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now)
+            .where(in_state(Message.status, MessageStatus.QUEUED), Message.next_attempt_at <= now)
             .group_by(Message.lane)
         ).all()
         depth = GaugeMetricFamily(

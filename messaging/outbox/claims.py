@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from models import Customer, Message
-from models.db import claimed, one_of
+from models.db import claimed, in_state, one_of
 from models.states import MessageStatus
 
 
@@ -74,7 +74,7 @@ def claim(
         select(Message.id)
         .where(
             Message.lane == lane,
-            Message.status == MessageStatus.QUEUED,
+            in_state(Message.status, MessageStatus.QUEUED),  # the partial index's own condition
             Message.next_attempt_at <= now,
         )
         .order_by(Message.next_attempt_at, Message.id)  # the index's order: no sort

@@ -21,7 +21,7 @@ from messaging.outbox.queue import BOT_STARTED, BULK, INTERACTIVE
 from messaging.outbox.record import keep_out_of_the_night, settle_checkin
 from messaging.receipts import apply_early
 from models import CheckIn, Message
-from models.db import claimed
+from models.db import claimed, in_state
 from models.states import SETTLES_CHECKIN, MessageStatus
 
 # A margin before the lost attempt's claim: clocks of two machines differ a little.
@@ -51,10 +51,10 @@ def take_lost(
     expired = (
         select(Message.id)
         .where(
-            Message.status.in_((MessageStatus.SENDING, MessageStatus.UNCERTAIN)),
+            in_state(Message.status, MessageStatus.SENDING, MessageStatus.UNCERTAIN),
             Message.lease_until < real_now,
         )
-        .order_by(Message.id)
+        .order_by(Message.lease_until, Message.id)  # longest lost first, in the index's order
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -100,7 +100,7 @@ def adopt_older_versions(session: Session, real_now: datetime, lease: timedelta)
         .where(
             Message.lane.is_(None),
             Message.direction == "out",
-            Message.status == MessageStatus.QUEUED,
+            in_state(Message.status, MessageStatus.QUEUED),
         )
         .values(
             lane=case((Message.purpose.in_(BOT_STARTED), BULK), else_=INTERACTIVE),
@@ -109,7 +109,7 @@ def adopt_older_versions(session: Session, real_now: datetime, lease: timedelta)
     )
     session.execute(
         update(Message)
-        .where(Message.status == MessageStatus.SENDING, Message.lease_until.is_(None))
+        .where(in_state(Message.status, MessageStatus.SENDING), Message.lease_until.is_(None))
         .values(claimed_at=real_now, lease_until=real_now + lease),
         execution_options={"synchronize_session": False},
     )
