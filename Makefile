@@ -41,6 +41,7 @@ bench: $(STAMP)
 	./scripts/ensure-postgres
 	$(BIN)/python -m bench.dispatch
 	$(BIN)/python -m bench.idle_tick
+	$(BIN)/python -m bench.outbox_history
 	$(BIN)/python -m bench.replies
 	$(BIN)/python -m bench.import_customers
 	$(BIN)/python -m bench.webhook_ingest --requests 1000
