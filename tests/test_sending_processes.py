@@ -155,11 +155,14 @@ def test_killing_senders_at_random_still_sends_every_survey_exactly_once(
         workers += [tick(environment) for _ in range(3 - len(workers))]
     for worker in workers:
         worker.wait(timeout=60)
-    for _ in range(5):  # as cron would: passes until the last leases and look-ups are settled
+    # As cron would: later passes, until the last leases and look-ups are settled. Each is
+    # later on the pass's clock too, so a send retried after a transient error (30 s, then
+    # 1, 2, 4 ... minutes on) comes due; at the frozen NOW it never would.
+    for minutes in (0, 2, 8, 30, 64):
         if settled(session, count):
             break
         time.sleep(3.2)
-        finish(tick(environment))
+        finish(tick(environment, NOW + timedelta(minutes=minutes)))
 
     assert kills == 8
     assert settled(session, count), (
@@ -168,6 +171,11 @@ def test_killing_senders_at_random_still_sends_every_survey_exactly_once(
         session.execute(
             select(CheckIn.status, CheckIn.reason, CheckIn.not_before)
             .where(CheckIn.status != "sent")
+            .limit(3)
+        ).all(),
+        session.execute(
+            select(Message.status, Message.attempts, Message.next_attempt_at, Message.error)
+            .where(Message.status != "sent")
             .limit(3)
         ).all(),
     )
