@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import settings as settings_module
+from accounts import passwords
 from messaging.channels import ConsoleChannel
 from models import Base, Customer, Rep
 from models.db import make_engine, migrate, session_factory
@@ -119,6 +121,37 @@ def db(engine: Engine) -> sessionmaker[Session]:
 def session(db: sessionmaker[Session]) -> Iterator[Session]:
     with db() as session:
         yield session
+
+
+# argon2id with the library's own test profile (8 KiB, one pass) inside this process: the
+# production cost (64 MiB, three passes) is ~0.1 s per hash and per check, and nearly every
+# web test makes one of each, a fifth of the suite's time. Tests that are about that cost
+# take `real_password_hashing`; processes the tests start (`bot.py run`, the browser's
+# server) hash as in production, and test_passwords.py proves production's parameters.
+QUICK_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashing() -> Iterator[None]:
+    from web.admin import credentials
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "hasher", QUICK_HASHER)
+        patch.setattr(credentials, "hasher", QUICK_HASHER)
+        yield
+
+
+@pytest.fixture
+def real_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[PasswordHasher]:
+    """Production's hasher (the library's defaults) for this test, where its cost matters."""
+    from web.admin import credentials
+
+    real = PasswordHasher()
+    monkeypatch.setattr(passwords, "hasher", real)
+    monkeypatch.setattr(credentials, "hasher", real)
+    passwords._dummy_hash.cache_clear()
+    yield real
+    passwords._dummy_hash.cache_clear()
 
 
 @pytest.fixture(autouse=True)
