@@ -52,6 +52,11 @@ class Commands(click.Group):
         if not gc.isenabled():
             # What is loaded now stays for good: out of every later collection's sight.
             gc.freeze()
+            # A youngest generation of 10,000 objects rather than 700: a batch of 500
+            # surveys allocates tens of thousands of short-lived rows, dicts and bound
+            # parameters, and at 700 the collector ran about 830 times and a full collection
+            # six times in a 5,000-survey tick (8 % of its CPU); at 10,000, 22 and none.
+            gc.set_threshold(10_000, *gc.get_threshold()[1:])
             gc.enable()
         return command
 
