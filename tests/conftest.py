@@ -133,22 +133,16 @@ QUICK_HASHER = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 @pytest.fixture(autouse=True, scope="session")
 def quick_password_hashing() -> Iterator[None]:
-    from web.admin import credentials
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(passwords, "hasher", QUICK_HASHER)
-        patch.setattr(credentials, "hasher", QUICK_HASHER)
         yield
 
 
 @pytest.fixture
 def real_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[PasswordHasher]:
     """Production's hasher (the library's defaults) for this test, where its cost matters."""
-    from web.admin import credentials
-
     real = PasswordHasher()
     monkeypatch.setattr(passwords, "hasher", real)
-    monkeypatch.setattr(credentials, "hasher", real)
     passwords._dummy_hash.cache_clear()
     yield real
     passwords._dummy_hash.cache_clear()

@@ -21,9 +21,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts import passwords
 from clock import utcnow
 from tests.test_admin import PASSWORD, csrf_of, log_in, make_app
-from web.admin import credentials
 from web.admin.session_cookie import COOKIE
 from web.admin.sessions import end_sessions_of
 
@@ -56,7 +56,7 @@ def hasher(
 ) -> Iterator[CountingHasher]:
     # Production's cost: how many checks overlap depends on how long each one takes.
     counting = CountingHasher(real_password_hashing)
-    monkeypatch.setattr(credentials, "hasher", counting)
+    monkeypatch.setattr(passwords, "hasher", counting)
     yield counting
 
 

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts.passwords import burn_time, hasher, matches
+from accounts.passwords import burn_time, matches
 from accounts.scope import Viewer
 from accounts.users import BOOTSTRAP_ADMIN, bootstrap_applies, enabled_user, users_exist
 from models.states import Role
 from web.admin.keys import admin_keys
 
 ADMIN_USER = BOOTSTRAP_ADMIN
-__all__ = ["ADMIN_USER", "Account", "account", "check_password", "hasher", "login_possible"]
+__all__ = ["ADMIN_USER", "Account", "account", "check_password", "login_possible"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,6 @@ def check_password(request: Request, user: str, password: str) -> Account | None
     with _factory(request)() as session:
         found = account(request, session, user)
     if found is None:
-        burn_time(password, checker=hasher)  # an unknown user costs what a known one does
+        burn_time(password)  # an unknown user costs what a known one does
         return None
-    return found if matches(found.stored_hash, password, checker=hasher) else None
+    return found if matches(found.stored_hash, password) else None
